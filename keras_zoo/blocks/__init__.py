@@ -1,0 +1,1 @@
+"""Reusable multi-layer blocks (residual, inception, dense, transformer, ...)."""

@@ -1,0 +1,21 @@
+"""Export: SavedModel for TF-Serving, TFLite for phones, and the checks that both work.
+
+    keras_zoo.export.export(model, "lenet5", version=1, tflite=("float", "int8"))
+"""
+
+from keras_zoo.export.savedmodel import export_savedmodel, version_dir, write_atomically
+from keras_zoo.export.tflite import convert_keras, convert_savedmodel, flex_ops, op_names, run
+from keras_zoo.export.fresh import FreshProcess, run_fresh
+
+__all__ = [
+    "FreshProcess",
+    "convert_keras",
+    "convert_savedmodel",
+    "export_savedmodel",
+    "flex_ops",
+    "op_names",
+    "run",
+    "run_fresh",
+    "version_dir",
+    "write_atomically",
+]

@@ -1,0 +1,75 @@
+"""A task tells the battery, the CLI and the exporter how to feed, train and serve a model.
+
+Each registry entry names its task (``Entry.task``); the task object supplies what differs
+between, say, a classifier and a GAN: a batch of training data for the battery, the compile
+arguments, the check that a few steps of ``fit`` learned something, and the serving signature
+(raw inputs -> dict of named outputs, preprocessing inside the graph).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Task:
+    """The interface every task implements. Methods receive the built model and its entry."""
+
+    name = "base"
+
+    # --- data ----------------------------------------------------------------------------
+    def battery_data(self, model, entry, n=32, seed=0):
+        """``(x, y)`` numpy arrays (or dicts of them) that ``model.fit`` accepts directly."""
+        raise NotImplementedError
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0):
+        """The ``tf.data.Dataset`` the recipe trains on (embedded data, ``entry.data``)."""
+        raise NotImplementedError
+
+    # --- training ------------------------------------------------------------------------
+    def compile(self, model, entry, learning_rate=1e-3):
+        """Compiles ``model`` for a short battery run."""
+        raise NotImplementedError
+
+    def learned(self, history) -> tuple[bool, str]:
+        """Whether a few steps of ``fit`` moved the model the right way; (ok, explanation)."""
+        losses = [float(v) for v in history.history["loss"]]
+        if not np.all(np.isfinite(losses)):
+            return False, f"loss is not finite: {losses}"
+        return losses[-1] < losses[0], f"loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+
+    # --- serving -------------------------------------------------------------------------
+    def export_model(self, model):
+        """The part of ``model`` that is served (a GAN serves its generator)."""
+        return model
+
+    def serving_fn(self, model):
+        """A ``tf.function`` with an ``input_signature`` of raw, named inputs returning a dict."""
+        raise NotImplementedError
+
+    def serving_example(self, model, n=4, seed=0) -> dict:
+        """Raw inputs for ``serving_fn``, as a dict name -> numpy array."""
+        raise NotImplementedError
+
+    def test_examples(self, model, entry, n=32):
+        """``(raw serving inputs, labels or None)`` from the embedded test split."""
+        return self.serving_example(model, n), None
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        """Raw serving inputs (dicts) drawn from the embedded data, for int8 calibration."""
+        return [self.serving_example(model, 1, seed + i) for i in range(n)]
+
+    def int8_agreement(self, reference: dict, quantized: dict) -> float:
+        """How well int8 outputs agree with float ones, in [0, 1] (1 is perfect)."""
+        raise NotImplementedError
+
+    def int8_check(self, reference: dict, quantized: dict) -> tuple[bool, str]:
+        """The battery's int8 check on a barely trained tiny model: (ok, explanation).
+
+        Top-1 agreement is meaningless where the float model itself hesitates, so the default
+        compares where it does not; tasks may override.
+        """
+        raise NotImplementedError
+
+    def parity_tolerance(self) -> float:
+        """Largest absolute difference allowed between Keras, SavedModel and float TFLite."""
+        return 1e-4

@@ -1,0 +1,105 @@
+"""Image classification: uint8 images in, class probabilities out."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from keras_zoo.tasks.base import Task
+
+
+def image_input_shape(model):
+    """``(H, W, C)`` of a single-input image model; a clear error if it has no fixed size."""
+    shape = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+    if shape is None or len(shape) != 3 or None in shape:
+        raise ValueError(
+            f"{model.name}: serving needs one image input of fixed (H, W, C), got "
+            f"{model.input_shape}."
+        )
+    return shape
+
+
+def outputs_are_probabilities(model) -> bool:
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    return getattr(activation, "__name__", None) == "softmax"
+
+
+class ClassificationTask(Task):
+    name = "classification"
+
+    def _arrays(self, model, entry, split, n=None):
+        from keras_zoo.data import load_arrays
+
+        h, w, c = image_input_shape(model)
+        images, labels = load_arrays(entry.data if entry else "digits", split, (h, w), c)
+        classes = model.output_shape[-1]
+        labels = labels % classes  # a tiny head may have fewer classes than the data
+        if n is not None:
+            images, labels = images[:n], labels[:n]
+        return images, labels
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        images, labels = self._arrays(model, entry, "train", n)
+        return images.astype(np.float32) / 255.0, labels
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, augment=()):
+        from keras_zoo.data import image_classification_dataset
+
+        h, w, c = image_input_shape(model)
+        return image_classification_dataset(entry.data, split, (h, w), c, batch_size,
+                                            augment=augment, seed=seed)
+
+    def compile(self, model, entry, learning_rate=1e-3):
+        import keras
+
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=not outputs_are_probabilities(model)),
+            metrics=["accuracy"],
+        )
+
+    def serving_fn(self, model):
+        h, w, c = image_input_shape(model)
+        probabilities = outputs_are_probabilities(model)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, h, w, c], tf.uint8, name="images")])
+        def serve(images):
+            # Preprocessing lives in the graph: a TF-Serving client sends raw uint8 pixels.
+            outputs = model(tf.cast(images, tf.float32) / 255.0, training=False)
+            if not probabilities:
+                outputs = tf.nn.softmax(outputs, axis=-1)
+            return {"probabilities": outputs,
+                    "classes": tf.argmax(outputs, axis=-1, output_type=tf.int32)}
+
+        return serve
+
+    def serving_example(self, model, n=4, seed=0):
+        h, w, c = image_input_shape(model)
+        rng = np.random.default_rng(seed)
+        return {"images": rng.integers(0, 256, size=(n, h, w, c)).astype(np.uint8)}
+
+    def test_examples(self, model, entry, n=64):
+        """Raw inputs from the embedded test split, for parity checks on real data."""
+        images, labels = self._arrays(model, entry, "test", n)
+        return {"images": images}, labels
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        images, _ = self._arrays(model, entry, "train", n)
+        return [{"images": images[i:i + 1]} for i in range(len(images))]
+
+    def int8_agreement(self, reference, quantized):
+        return float(np.mean(np.asarray(reference["classes"]) == np.asarray(quantized["classes"])))
+
+    def int8_check(self, reference, quantized):
+        p = np.asarray(reference["probabilities"])
+        q = np.asarray(quantized["probabilities"])
+        top2 = np.sort(p, axis=-1)[:, -2:]
+        confident = (top2[:, 1] - top2[:, 0]) >= 0.2
+        mean_diff = float(np.mean(np.abs(p - q)))
+        agree = (np.argmax(p, -1) == np.argmax(q, -1))[confident]
+        agreement = float(agree.mean()) if agree.size else 1.0
+        ok = mean_diff <= 0.05 and agreement >= 0.9
+        return ok, (f"mean |dp| {mean_diff:.4f} (<= 0.05); top-1 agreement {agreement:.3f} on "
+                    f"{int(confident.sum())} confident examples (>= 0.9)")
