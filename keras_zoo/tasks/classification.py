@@ -19,10 +19,37 @@ def image_input_shape(model):
     return shape
 
 
+#: Loss weight of auxiliary classifiers (GoogLeNet, Szegedy et al. 2015, section 5: 0.3).
+AUX_LOSS_WEIGHT = 0.3
+
+
 def outputs_are_probabilities(model) -> bool:
-    last = model.layers[-1]
+    last = model.get_layer(model.outputs[0]._keras_history[0].name) if model.outputs else None
     activation = getattr(last, "activation", None)
     return getattr(activation, "__name__", None) == "softmax"
+
+
+def main_output_model(model):
+    """The model without its auxiliary heads: output 0 is the main classifier by convention
+    (GoogLeNet, Inception v3 train with auxiliary classifiers and drop them at inference)."""
+    import keras
+
+    if len(model.outputs) == 1:
+        return model
+    return keras.Model(model.inputs, model.outputs[0], name=model.name)
+
+
+def compile_kwargs(model):
+    """Loss and metrics for a classifier, with auxiliary heads weighted AUX_LOSS_WEIGHT."""
+    import keras
+
+    loss = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=not outputs_are_probabilities(model))
+    n = len(model.outputs)
+    if n == 1:
+        return {"loss": loss, "metrics": ["accuracy"]}
+    return {"loss": [loss] * n, "loss_weights": [1.0] + [AUX_LOSS_WEIGHT] * (n - 1),
+            "metrics": [["accuracy"]] + [[] for _ in range(n - 1)]}
 
 
 class ClassificationTask(Task):
@@ -33,7 +60,7 @@ class ClassificationTask(Task):
 
         h, w, c = image_input_shape(model)
         images, labels = load_arrays(entry.data if entry else "digits", split, (h, w), c)
-        classes = model.output_shape[-1]
+        classes = model.outputs[0].shape[-1]
         labels = labels % classes  # a tiny head may have fewer classes than the data
         if n is not None:
             images, labels = images[:n], labels[:n]
@@ -41,6 +68,8 @@ class ClassificationTask(Task):
 
     def battery_data(self, model, entry, n=32, seed=0):
         images, labels = self._arrays(model, entry, "train", n)
+        if len(model.outputs) > 1:  # auxiliary classifiers learn the same labels
+            return images.astype(np.float32) / 255.0, tuple([labels] * len(model.outputs))
         return images.astype(np.float32) / 255.0, labels
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, augment=()):
@@ -53,12 +82,10 @@ class ClassificationTask(Task):
     def compile(self, model, entry, learning_rate=1e-3):
         import keras
 
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss=keras.losses.SparseCategoricalCrossentropy(
-                from_logits=not outputs_are_probabilities(model)),
-            metrics=["accuracy"],
-        )
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs(model))
+
+    def export_model(self, model):
+        return main_output_model(model)
 
     def serving_fn(self, model):
         h, w, c = image_input_shape(model)
