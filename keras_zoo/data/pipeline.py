@@ -50,21 +50,29 @@ def load_arrays(name: str, split: str = "train", image_size=None, channels=None)
     return loader(split, image_size=image_size, channels=channels)
 
 
-def _augmenter(names, seed):
+def _name_and_factor(item):
+    """An augmentation is a name, or ``(name, factor)`` to set its strength."""
+    name, factor = (item, None) if isinstance(item, str) else tuple(item)
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"Unknown augmentation {name!r}; expected some of {AUGMENTATIONS}.")
+    return name, factor
+
+
+def _augmenter(items, seed):
     import keras
 
     layers = []
-    for name in names:
-        if name not in AUGMENTATIONS:
-            raise ValueError(f"Unknown augmentation {name!r}; expected some of {AUGMENTATIONS}.")
+    for item in items:
+        name, factor = _name_and_factor(item)
         if name in _BATCH_MIXERS:
             continue
+        f = (lambda default: default if factor is None else factor)  # noqa: E731
         layers.append({
             "flip": lambda: keras.layers.RandomFlip("horizontal", seed=seed),
-            "crop": lambda: keras.layers.RandomZoom((-0.1, 0.0), seed=seed),
-            "translation": lambda: keras.layers.RandomTranslation(0.1, 0.1, seed=seed),
-            "rotation": lambda: keras.layers.RandomRotation(0.05, seed=seed),
-            "zoom": lambda: keras.layers.RandomZoom(0.1, seed=seed),
+            "crop": lambda: keras.layers.RandomZoom((-f(0.1), 0.0), seed=seed),
+            "translation": lambda: keras.layers.RandomTranslation(f(0.1), f(0.1), seed=seed),
+            "rotation": lambda: keras.layers.RandomRotation(f(0.05), seed=seed),
+            "zoom": lambda: keras.layers.RandomZoom(f(0.1), seed=seed),
             "color_jitter": lambda: keras.layers.RandomColorJitter(
                 value_range=(0, 255), brightness_factor=0.2, contrast_factor=0.2,
                 saturation_factor=(0.4, 0.6), hue_factor=0.05, seed=seed),
@@ -96,8 +104,9 @@ def image_classification_dataset(
         image_size, channels: the model's input size and channels.
         batch_size: the global batch size.
         shuffle: default True for "train" only.
-        augment: names from ``AUGMENTATIONS``, applied to training batches in this order;
-            "mixup"/"cutmix" mix pairs of a batch and make the labels one-hot.
+        augment: names from ``AUGMENTATIONS`` (or ``(name, factor)`` pairs), applied to
+            training batches in this order; "mixup"/"cutmix" mix pairs of a batch and make
+            the labels one-hot.
         one_hot: one-hot labels (forced by mixup/cutmix).
         seed: shuffling and augmentation seed.
         cache: cache the decoded images in memory (they are small).
@@ -107,7 +116,7 @@ def image_classification_dataset(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     images, labels = load_arrays(name, split, image_size, channels)
     classes = num_classes(name)
-    mixers = [a for a in augment if a in _BATCH_MIXERS]
+    mixers = [n for n, _ in map(_name_and_factor, augment) if n in _BATCH_MIXERS]
     one_hot = one_hot or bool(mixers)
     ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
     if cache:

@@ -19,3 +19,7 @@ __all__ = [
     "version_dir",
     "write_atomically",
 ]
+
+from keras_zoo.export.bundle import export, load_keras, next_version, read_metadata, verify  # noqa: E402
+
+__all__ += ["export", "load_keras", "next_version", "read_metadata", "verify"]

@@ -153,7 +153,7 @@ def _lookup(name: str) -> Entry:
         raise TypeError(f"model name must be a str, got {type(name).__name__}.")
     key = name.lower()
     if key not in _REGISTRY:
-        close = difflib.get_close_matches(key, list(_REGISTRY), n=5, cutoff=0.5)
+        close = difflib.get_close_matches(key, sorted(_REGISTRY), n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(
             f"Unknown model name {name!r}.{hint} `keras-zoo list` shows all "

@@ -21,13 +21,17 @@ class Task:
         """``(x, y)`` numpy arrays (or dicts of them) that ``model.fit`` accepts directly."""
         raise NotImplementedError
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0):
-        """The ``tf.data.Dataset`` the recipe trains on (embedded data, ``entry.data``)."""
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, **options):
+        """The ``tf.data.Dataset`` the recipe trains on (embedded data, ``entry.data``).
+
+        ``options`` come from the recipe's ``data_options`` (training split only), e.g.
+        ``augment=("flip",)``; ``data`` may name another dataset than ``entry.data``.
+        """
         raise NotImplementedError
 
     # --- training ------------------------------------------------------------------------
-    def compile(self, model, entry, learning_rate=1e-3):
-        """Compiles ``model`` for a short battery run."""
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
+        """Compiles ``model``: with ``optimizer`` if given (a recipe's), else Adam(learning_rate)."""
         raise NotImplementedError
 
     def learned(self, history) -> tuple[bool, str]:

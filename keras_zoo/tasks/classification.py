@@ -39,27 +39,32 @@ def main_output_model(model):
     return keras.Model(model.inputs, model.outputs[0], name=model.name)
 
 
-def compile_kwargs(model):
+def compile_kwargs(model, one_hot=False):
     """Loss and metrics for a classifier, with auxiliary heads weighted AUX_LOSS_WEIGHT."""
     import keras
 
-    loss = keras.losses.SparseCategoricalCrossentropy(
-        from_logits=not outputs_are_probabilities(model))
+    logits = not outputs_are_probabilities(model)
+    if one_hot:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=logits)
+        accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     n = len(model.outputs)
     if n == 1:
-        return {"loss": loss, "metrics": ["accuracy"]}
+        return {"loss": loss, "metrics": [accuracy]}
     return {"loss": [loss] * n, "loss_weights": [1.0] + [AUX_LOSS_WEIGHT] * (n - 1),
-            "metrics": [["accuracy"]] + [[] for _ in range(n - 1)]}
+            "metrics": [[accuracy]] + [[] for _ in range(n - 1)]}
 
 
 class ClassificationTask(Task):
     name = "classification"
 
-    def _arrays(self, model, entry, split, n=None):
+    def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import load_arrays
 
         h, w, c = image_input_shape(model)
-        images, labels = load_arrays(entry.data if entry else "digits", split, (h, w), c)
+        images, labels = load_arrays(data or (entry.data if entry else "digits"), split, (h, w), c)
         classes = model.outputs[0].shape[-1]
         labels = labels % classes  # a tiny head may have fewer classes than the data
         if n is not None:
@@ -72,17 +77,25 @@ class ClassificationTask(Task):
             return images.astype(np.float32) / 255.0, tuple([labels] * len(model.outputs))
         return images.astype(np.float32) / 255.0, labels
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, augment=()):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, augment=(), data=None,
+                drop_remainder=False):
         from keras_zoo.data import image_classification_dataset
 
         h, w, c = image_input_shape(model)
-        return image_classification_dataset(entry.data, split, (h, w), c, batch_size,
-                                            augment=augment, seed=seed)
+        ds = image_classification_dataset(data or entry.data, split, (h, w), c, batch_size,
+                                          augment=augment, seed=seed,
+                                          drop_remainder=drop_remainder)
+        heads = len(model.outputs)
+        if heads > 1:  # auxiliary classifiers learn the same labels
+            ds = ds.map(lambda x, y: (x, (y,) * heads))
+        return ds
 
-    def compile(self, model, entry, learning_rate=1e-3):
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None, one_hot=False):
+        """``one_hot``: the labels are one-hot (or mixed, by MixUp/CutMix), not class ids."""
         import keras
 
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), **compile_kwargs(model))
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+                      **compile_kwargs(model, one_hot))
 
     def export_model(self, model):
         return main_output_model(model)

@@ -1,0 +1,275 @@
+"""DeiT: data-efficient image transformers (Touvron, Cord, Douze, Massa, Sablayrolles & Jegou,
+Training data-efficient image transformers & distillation through attention, ICML 2021).
+
+DeiT-Ti/S/B are ViTs (``keras_zoo.models.classification.vit``) of width 192/384/768 with
+3/6/12 heads (Table 1: 5.72M / 22.05M / 86.57M parameters at 224x224, 1000 classes). The
+distilled variants ("DeiT⚗") add a distillation token after the class token, with a second
+linear head on it (5.91M / 22.44M / 87.34M). They train with *hard-label distillation*
+(section 5.2): ``L = 1/2 CE(psi(Z_s), y) + 1/2 CE(psi(Z_d), y_t)``, ``y_t = argmax Z_t`` the
+teacher's decision, ``Z_s`` the class head's logits and ``Z_d`` the distillation head's. At
+inference the two heads' logits are averaged ("late fusion", Table 3).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_zoo.models.classification import common
+from keras_zoo.models.classification.vit import (
+    VisionTransformer,
+    check_patches,
+    check_sizes,
+    pool_tokens,
+    vit_encoder,
+)
+from keras_zoo.models.registry import register
+
+PAPER = ("Touvron et al., Training data-efficient image transformers & distillation through "
+         "attention, ICML 2021")
+
+#: (hidden_dim, num_heads); all have 12 layers, MLP 4 * hidden_dim, 16x16 patches (Table 1).
+SIZES = {"ti": (192, 3), "s": (384, 6), "b": (768, 12)}
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class DistilledVisionTransformer(keras.Model):
+    """DeiT's distilled ViT: class and distillation tokens, one linear head on each.
+
+    ``call`` returns ``classifier_activation((Z_s + Z_d) / 2)``, the paper's late fusion of the
+    two heads. ``fit`` trains by hard-label distillation: give the teacher with
+    ``compile(..., teacher=model)`` or ``set_teacher(model)`` (any image classifier, e.g. a
+    keras-zoo CNN; its input is resized to the teacher's size inside ``train_step``). Without a
+    teacher the distillation head learns the true labels (``y_t = y``). The teacher is not part
+    of the model: it is neither saved nor exported.
+
+    Args:
+        patch_size, hidden_dim, num_layers, num_heads, mlp_dim, dropout: as in
+            ``VisionTransformer``.
+        input_shape: (height, width, channels); default (224, 224, 3).
+        classes: the number of classes of both heads.
+        classifier_activation: applied to the averaged logits ("softmax" or None).
+        name: the model's name.
+    """
+
+    def __init__(self, patch_size=16, hidden_dim=768, num_layers=12, num_heads=12, mlp_dim=3072,
+                 dropout=0.0, input_shape=None, classes=1000, classifier_activation="softmax",
+                 name="deit_b_distilled", **kwargs):
+        # === Layers and functional model ===
+        check_sizes(name, hidden_dim, num_heads, num_layers, mlp_dim, patch_size)
+        shape = common.validate_args(
+            name=name, weights=None, input_shape=input_shape, default_shape=(224, 224, 3),
+            include_top=True, pooling=None, classes=classes, min_size=patch_size)
+        check_patches(name, shape, patch_size)
+        inputs = keras.Input(shape=shape, name="images")
+        x = vit_encoder(inputs, patch_size=patch_size, hidden_dim=hidden_dim,
+                        num_layers=num_layers, num_heads=num_heads, mlp_dim=mlp_dim,
+                        dropout=dropout, distillation_token=True)
+        class_logits = keras.layers.Dense(classes, name="head")(x[:, 0])
+        distillation_logits = keras.layers.Dense(classes, name="head_distillation")(x[:, 1])
+        fused = keras.layers.Average(name="head_average")([class_logits, distillation_logits])
+        outputs = keras.layers.Activation(classifier_activation, name="predictions")(fused)
+        super().__init__(inputs, outputs, name=name, **kwargs)
+
+        # === Config ===
+        self.patch_size = patch_size
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.mlp_dim = mlp_dim
+        self.dropout = dropout
+        self.image_shape = tuple(shape)
+        self.classes = classes
+        self.classifier_activation = classifier_activation
+        # Training-only views, kept out of Keras' tracking so that they are neither saved nor
+        # exported: the two heads (same layers as the model) and the teacher.
+        object.__setattr__(self, "_heads", keras.Model(
+            inputs, [class_logits, distillation_logits, outputs], name=f"{name}_heads"))
+        object.__setattr__(self, "_teacher", None)
+
+    # --- distillation ----------------------------------------------------------------------
+    @property
+    def teacher(self):
+        return self._teacher
+
+    def set_teacher(self, teacher):
+        """Sets (or clears, with None) the frozen teacher whose argmax labels the distillation
+        head learns."""
+        if teacher is not None:
+            if not isinstance(teacher, keras.Model):
+                raise TypeError(f"{self.name}: teacher must be a keras.Model or None, got "
+                                f"{type(teacher).__name__}.")
+            t_shape = tuple(teacher.input_shape[1:])
+            if len(t_shape) != 3 or t_shape[-1] != self.image_shape[-1]:
+                raise ValueError(
+                    f"{self.name}: the teacher's input shape {t_shape} must be (height, width, "
+                    f"{self.image_shape[-1]}) like the student's {self.image_shape}.")
+            out = teacher.outputs[0].shape[-1] if teacher.outputs else None
+            if out is not None and out != self.classes:
+                raise ValueError(f"{self.name}: the teacher predicts {out} classes, the student "
+                                 f"{self.classes}.")
+        object.__setattr__(self, "_teacher", teacher)
+
+    def compile(self, *args, teacher=None, **kwargs):
+        """``keras.Model.compile`` plus ``teacher`` (see ``set_teacher``). The training loss is
+        DeiT's hard-distillation loss; the compiled loss is used by ``evaluate`` only."""
+        if teacher is not None:
+            self.set_teacher(teacher)
+        super().compile(*args, **kwargs)
+
+    def get_compile_config(self):
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        # The teacher is not saved: a reloaded model compiles without one.
+        super().compile_from_config(config)
+
+    def _teacher_labels(self, x, y):
+        if self._teacher is None:
+            return y if len(y.shape) == 1 else tf.argmax(y, axis=-1)
+        size = tuple(self._teacher.input_shape[1:3])
+        if None not in size and tuple(x.shape[1:3]) != size:
+            x = tf.image.resize(x, size)
+        scores = self._teacher(x, training=False)
+        if isinstance(scores, (list, tuple)):  # auxiliary heads: the main one is first
+            scores = scores[0]
+        return tf.stop_gradient(tf.argmax(scores, axis=-1))
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        teacher_labels = self._teacher_labels(x, y)
+        if len(y.shape) == 1 or (len(y.shape) == 2 and y.shape[-1] == 1):
+            true_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:  # one-hot or mixed (MixUp / CutMix) labels
+            true_loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+        teacher_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            class_logits, distillation_logits, y_pred = self._heads(x, training=True)
+            loss = (0.5 * true_loss(y, class_logits, sample_weight)
+                    + 0.5 * teacher_loss(teacher_labels, distillation_logits, sample_weight))
+            if self.losses:
+                loss = loss + tf.add_n(self.losses)
+            scaled = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "patch_size": self.patch_size,
+                "hidden_dim": self.hidden_dim, "num_layers": self.num_layers,
+                "num_heads": self.num_heads, "mlp_dim": self.mlp_dim, "dropout": self.dropout,
+                "input_shape": self.image_shape, "classes": self.classes,
+                "classifier_activation": self.classifier_activation}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+
+def DeiT(
+    size="b",
+    distilled=False,
+    patch_size=16,
+    dropout=0.0,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    **sizes,
+):
+    """DeiT-Ti/S/B, optionally distilled (Touvron et al. 2021).
+
+    Args:
+        size: "ti", "s" or "b" (Table 1), or pass ``hidden_dim``, ``num_heads``, ``num_layers``,
+            ``mlp_dim`` in ``**sizes`` to override.
+        distilled: add the distillation token and head (``DistilledVisionTransformer``).
+        patch_size, dropout: as in ``VisionTransformer``.
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+            classifier_activation: as in keras.applications. A distilled model with
+            ``include_top=False`` returns the encoder's features (both tokens kept).
+        name: the model's name (default ``deit_<size>[_distilled]``).
+    """
+    if size not in SIZES:
+        raise ValueError(f"DeiT: size must be one of {sorted(SIZES)}, got {size!r}.")
+    unknown = set(sizes) - {"hidden_dim", "num_heads", "num_layers", "mlp_dim"}
+    if unknown:
+        raise TypeError(f"DeiT: unexpected arguments {sorted(unknown)}.")
+    hidden_dim, num_heads = SIZES[size]
+    config = dict(hidden_dim=hidden_dim, num_heads=num_heads, num_layers=12,
+                  mlp_dim=4 * hidden_dim)
+    config.update(sizes)
+    name = name or f"deit_{size}" + ("_distilled" if distilled else "")
+    if not distilled:
+        return VisionTransformer(patch_size=patch_size, dropout=dropout, include_top=include_top,
+                                 weights=weights, input_tensor=input_tensor,
+                                 input_shape=input_shape, pooling=pooling, classes=classes,
+                                 classifier_activation=classifier_activation, name=name, **config)
+    if include_top and input_tensor is None:
+        model = DistilledVisionTransformer(
+            patch_size=patch_size, dropout=dropout, input_shape=input_shape, classes=classes,
+            classifier_activation=classifier_activation, name=name, **config)
+        if weights is not None:
+            common.load_weights(model, weights)
+        return model
+    check_sizes(name, config["hidden_dim"], config["num_heads"], config["num_layers"],
+                config["mlp_dim"], patch_size)
+    shape = common.validate_args(
+        name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
+        include_top=include_top, pooling=pooling, classes=classes, min_size=patch_size)
+    check_patches(name, shape, patch_size)
+    if include_top:
+        raise ValueError(f"{name}: a distilled DeiT with include_top=True takes input_shape, "
+                         "not input_tensor (it is a keras.Model subclass with its own train_step).")
+    inputs = common.image_input(input_tensor, shape)
+    x = vit_encoder(inputs, patch_size=patch_size, dropout=dropout, distillation_token=True,
+                    **config)
+    return common.finish(inputs, pool_tokens(x, pooling, num_tokens=2), name=name,
+                         weights=weights, input_tensor=input_tensor)
+
+
+def _variant(size, distilled):
+    model_name = f"deit_{size}" + ("_distilled" if distilled else "")
+
+    def builder(**kwargs):
+        return DeiT(size=size, distilled=distilled, **{"name": model_name, **kwargs})
+
+    builder.__name__ = builder.__qualname__ = (
+        f"DeiT{size.upper() if size != 'ti' else 'Ti'}" + ("Distilled" if distilled else ""))
+    hidden_dim, num_heads = SIZES[size]
+    builder.__doc__ = (f"DeiT-{size.upper()}{' distilled' if distilled else ''} ({PAPER}): 12 "
+                       f"layers, width {hidden_dim}, {num_heads} heads, 16x16 patches. Keyword "
+                       "arguments override ``DeiT``'s.")
+    return model_name, builder
+
+
+#: Tiny configs: 2 layers of width 32 on 28x28 digits with 7x7 patches (16 patches).
+TINY = dict(input_shape=(28, 28, 1), patch_size=7, hidden_dim=32, num_layers=2, num_heads=2,
+            mlp_dim=64, classes=10)
+
+PARAMS = {("ti", False): 5_717_416, ("s", False): 22_050_664, ("b", False): 86_567_656,
+          ("ti", True): 5_910_800, ("s", True): 22_436_432, ("b", True): 87_338_192}
+
+for (_size, _distilled), _params in PARAMS.items():
+    _name, _builder = _variant(_size, _distilled)
+    globals()[_builder.__name__] = _builder
+    register(
+        _name,
+        task="classification",
+        family="deit",
+        tiny=TINY,
+        canonical=dict(input_shape=(224, 224, 3), classes=1000),
+        paper=PAPER,
+        params=_params,
+        notes=("Distillation token + second head; hard-label distillation in train_step "
+               "(compile(teacher=...)); inference averages the two heads." if _distilled else
+               "A ViT with DeiT's sizes; trained with DeiT's recipe in the paper."),
+    )(_builder)

@@ -1,0 +1,161 @@
+"""DenseNet-121/169/201/264 and DenseNet-BC for CIFAR (Huang, Liu, van der Maaten & Weinberger,
+Densely Connected Convolutional Networks, CVPR 2017).
+
+DenseNet121/169/201 are keras.applications' layer for layer (8,062,504 / 14,307,880 /
+20,242,984 parameters) and take its weights with ``set_weights``. The ImageNet models are
+DenseNet-BC (bottleneck 1x1 of 4k maps, compression theta = 0.5) with k = 32 (the paper's
+Table 1). The CIFAR model has three dense blocks of (L - 4) / 6 bottleneck layers on a 3x3 stem
+of 2k maps: L = 100, k = 12 is the paper's 0.8M-parameter DenseNet-BC.
+"""
+
+import keras
+
+from keras_zoo.blocks.dense import dense_block, transition
+from keras_zoo.blocks.residual import BN_EPSILON
+from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification.resnet import imagenet_shape
+from keras_zoo.models.registry import register
+
+PAPER = ("Huang, Liu, van der Maaten & Weinberger, Densely Connected Convolutional Networks, "
+         "CVPR 2017")
+BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32), 264: (6, 12, 64, 48)}
+
+
+def _imagenet_stem(x, filters):
+    # keras.applications leaves its two ZeroPadding2D layers unnamed (auto-numbered); ours get
+    # the stable names ResNet uses. They hold no weights, so transfer is unaffected.
+    x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = keras.layers.Conv2D(filters, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+    x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+
+
+def _cifar_stem(x, filters):
+    # The paper's CIFAR nets start with one 3x3 convolution (2k maps for DenseNet-BC).
+    return keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                               name="conv1_conv")(x)
+
+
+def DenseNet(
+    blocks=(6, 12, 24, 16),
+    growth_rate=32,
+    compression=0.5,
+    bottleneck=True,
+    stem="imagenet",
+    stem_filters=None,
+    dropout=0.0,
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name="densenet",
+):
+    """Dense blocks joined by transition layers, then BN-ReLU and the classifier.
+
+    Args:
+        blocks: layers per dense block.
+        growth_rate: k, the feature maps each layer adds.
+        compression: theta, the transitions' output / input channels (1: no compression).
+        bottleneck: 1x1 bottleneck layers of 4k maps (DenseNet-B).
+        stem: ``"imagenet"`` (7x7/2 conv + 3x3/2 max pool, 224x224 input) or ``"cifar"``
+            (one 3x3 conv, 32x32 input).
+        stem_filters: the stem's filters; ``None``: 2k (the paper's choice for both).
+        dropout: drop rate after each convolution in the blocks and transitions.
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+            classifier_activation: as in keras.applications.
+        name: the model's name.
+
+    Example:
+        >>> model = DenseNet(blocks=(2, 2), growth_rate=4, input_shape=(32, 32, 3), classes=10)
+    """
+    if stem not in ("imagenet", "cifar"):
+        raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}.")
+    if not blocks or any(not isinstance(b, int) or b < 1 for b in blocks):
+        raise ValueError(f"blocks must be positive ints, one per dense block, got {blocks!r}.")
+    if stem == "imagenet":
+        shape = imagenet_shape(name, weights, input_shape, include_top, pooling, classes)
+    else:
+        default = (32, 32, 3) if include_top else (None, None, 3)
+        shape = _args.validate(name=name, weights=weights, input_shape=input_shape,
+                               default_shape=default, include_top=include_top,
+                               pooling=pooling, classes=classes,
+                               min_size=2 ** (len(blocks) - 1))
+    inputs = common.image_input(input_tensor, shape)
+    filters = stem_filters or 2 * growth_rate
+    x = (_imagenet_stem if stem == "imagenet" else _cifar_stem)(inputs, filters)
+    for i, layers in enumerate(blocks):
+        x = dense_block(x, layers, growth_rate, bottleneck=bottleneck, dropout=dropout,
+                        name=f"conv{i + 2}")
+        if i < len(blocks) - 1:
+            x = transition(x, compression, dropout=dropout, name=f"pool{i + 2}")
+    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="bn")(x)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    x = common.classifier_head(x, include_top=include_top, pooling=pooling, classes=classes,
+                               classifier_activation=classifier_activation)
+    return common.finish(inputs, x, name=name, weights=weights, input_tensor=input_tensor)
+
+
+def _imagenet(depth):
+    def build(**kwargs):
+        return DenseNet(**{"blocks": BLOCKS[depth], "name": f"densenet{depth}", **kwargs})
+
+    build.__name__ = f"DenseNet{depth}"
+    build.__doc__ = f"""DenseNet-{depth} (DenseNet-BC, k = 32, blocks {BLOCKS[depth]}).
+
+    Args:
+        **kwargs: any ``DenseNet`` argument (the keras.applications set included).
+    """
+    return build
+
+
+DenseNet121 = _imagenet(121)
+DenseNet169 = _imagenet(169)
+DenseNet201 = _imagenet(201)
+DenseNet264 = _imagenet(264)
+
+
+def DenseNetBC(depth=100, growth_rate=12, **kwargs):
+    """DenseNet-BC for CIFAR (the paper's Table 2): three dense blocks of (depth - 4) / 6
+    bottleneck layers, compression 0.5. depth=100, k=12 has 0.8M parameters.
+
+    Args:
+        depth: L, counting every convolution and the classifier (a bottleneck layer counts 2).
+        growth_rate: k.
+        **kwargs: any ``DenseNet`` argument (the keras.applications set included).
+    """
+    if not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
+        raise ValueError(f"DenseNetBC: depth must be 6n + 4 with n >= 1, got {depth!r}.")
+    n = (depth - 4) // 6
+    config = {"blocks": (n, n, n), "growth_rate": growth_rate, "stem": "cifar",
+              "input_shape": (32, 32, 3), "classes": 10, "name": f"densenet_bc_{depth}_{growth_rate}"}
+    return DenseNet(**{**config, **kwargs})
+
+
+_TINY = dict(blocks=(1, 2), growth_rate=4, stem_filters=8, input_shape=(32, 32, 3), classes=10)
+for _depth, _params in ((121, 8_062_504), (169, 14_307_880), (201, 20_242_984), (264, None)):
+    register(
+        f"densenet{_depth}",
+        task="classification",
+        family="densenet",
+        tiny=_TINY,
+        canonical=dict(input_shape=(224, 224, 3), classes=1000),
+        paper=PAPER,
+        params=_params,
+        notes=(f"= keras.applications.DenseNet{_depth} (weights transfer)" if _params else
+               "the paper's Table 1; not in keras.applications"),
+    )(globals()[f"DenseNet{_depth}"])
+
+register(
+    "densenet_bc_cifar",
+    task="classification",
+    family="densenet",
+    tiny=dict(depth=10, growth_rate=4, input_shape=(32, 32, 3), classes=10),
+    canonical=dict(depth=100, growth_rate=12, input_shape=(32, 32, 3), classes=10),
+    paper=PAPER,
+    notes="DenseNet-BC L=100, k=12 on CIFAR: 0.8M parameters (the paper's Table 2)",
+)(DenseNetBC)

@@ -1,0 +1,5 @@
+"""Object detectors, one file per model; importing this package registers them all."""
+
+from keras_zoo._discover import import_submodules
+
+import_submodules(__name__, __path__)

@@ -1,0 +1,414 @@
+"""The one adversarial training loop of keras-zoo: a ``keras.Model`` that owns its networks and
+optimizers and trains them in ``train_step``, so that a GAN trains with plain ``model.fit``.
+
+Following KERAS3-NOTES ("Custom train_step"): one model, two optimizers, a ``metrics`` property
+listing the trackers, a working ``call()``; never two compiled models alternated with
+``train_on_batch`` (keras #20474).
+
+Conventions shared by the family:
+- Inputs are the package's images, float32 in [0, 1]; the model maps them to [-1, 1], the range
+  of the generators' ``tanh`` (DCGAN, section 3), and maps generated images back for ``call``.
+- ``fit`` takes ``images`` (a tensor, or a dict with ``"images"``), plus ``"labels"`` (dict key or
+  ``y``) for label-conditioned models, or ``"targets"`` (dict key or ``y``) for image-to-image
+  models. A ``"latent"`` entry of the dict is ignored by training (fresh noise is drawn each
+  step); ``call`` uses it, which makes ``call`` deterministic.
+- The k:1 discriminator:generator ratio (Goodfellow et al. 2014, Algorithm 1: k steps of the
+  discriminator on k minibatches per generator step) is ``discriminator_steps``: every batch
+  updates the discriminator; the generator is updated on every k-th batch. The counter is the
+  discriminator optimizer's ``iterations``, which checkpoints save and restore.
+- Every step logs ``stat_gap`` = |mean(fake) - mean(real)| + |std(fake) - std(real)| on the
+  batch: a loss-free measure that the generator's outputs move towards the data's.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+CONDITIONINGS = (None, "labels", "images")
+
+
+def to_signed(images):
+    """[0, 1] -> [-1, 1]."""
+    return images * 2.0 - 1.0
+
+
+def to_unit(images):
+    """[-1, 1] -> [0, 1]."""
+    return (images + 1.0) * 0.5
+
+
+def check_positive_int(value, arg):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{arg} must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def statistics_gap(fake, real):
+    """|mean(fake) - mean(real)| + |std(fake) - std(real)| over a batch."""
+    return (tf.abs(tf.reduce_mean(fake) - tf.reduce_mean(real))
+            + tf.abs(tf.math.reduce_std(fake) - tf.math.reduce_std(real)))
+
+
+def _concrete(value):
+    """A numpy array if ``value`` has concrete values (numpy or eager), else ``None``."""
+    if isinstance(value, np.ndarray):
+        return value
+    if tf.is_tensor(value) and tf.executing_eagerly() and not isinstance(
+            value, keras.KerasTensor):
+        try:
+            return value.numpy()
+        except (AttributeError, TypeError, ValueError):
+            return None
+    return None
+
+
+def validate_latent(latent, latent_dim, arg="latent"):
+    shape = tuple(latent.shape)
+    if len(shape) != 2 or shape[-1] != latent_dim:
+        raise ValueError(f"{arg} must have shape (batch, {latent_dim}), got {shape}.")
+
+
+def validate_labels(labels, num_classes, batch=None, arg="labels"):
+    shape = tuple(labels.shape)
+    if len(shape) != 1:
+        raise ValueError(f"{arg} must be a vector of class ids (batch,), got shape {shape}.")
+    if batch is not None and shape[0] is not None and batch is not None and shape[0] != batch:
+        raise ValueError(f"{arg}: {shape[0]} labels for a batch of {batch}.")
+    values = _concrete(labels)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"{arg} must be class ids in [0, {num_classes - 1}], got values in "
+                         f"[{values.min()}, {values.max()}].")
+
+
+def validate_images(images, image_shape, arg="images"):
+    shape = tuple(images.shape)
+    if len(shape) != 4 or tuple(shape[1:]) != tuple(image_shape):
+        raise ValueError(f"{arg} must have shape (batch, {', '.join(map(str, image_shape))}), "
+                         f"got {shape}.")
+
+
+def network_input(network, name):
+    """The input of a functional network called ``name``, or ``None``."""
+    for tensor in network.inputs:
+        if tensor.name == name or tensor.name.split(":")[0] == name:
+            return tensor
+    return None
+
+
+class TrackedModel(keras.Model):
+    """A model whose ``fit`` logs are the means of named trackers (``metric_names``)."""
+
+    metric_names = ("loss",)
+
+    def _make_trackers(self):
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
+
+    @property
+    def metrics(self):
+        # Keras resets these at each epoch and reports them in the logs and history.
+        return list(self._trackers.values())
+
+    def _update(self, logs):
+        for name, value in logs.items():
+            self._trackers[name].update_state(value)
+
+    def _results(self):
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def test_step(self, data):
+        raise NotImplementedError(f"{type(self).__name__} has no evaluation step.")
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class AdversarialModel(TrackedModel):
+    """Base of the GAN family: networks, optimizers, the k:1 loop and input validation.
+
+    Subclasses define the losses (``discriminator_loss``, ``generator_loss``) and, where the
+    networks are not one generator and one discriminator, ``networks`` and ``train_step``.
+
+    Args:
+        generator: a functional model whose inputs are named ``latent`` (+ ``labels``) or
+            ``images`` (image-to-image).
+        discriminator: a functional model returning logits or critic values.
+        discriminator_steps: k, discriminator updates per generator update (>= 1).
+        seed: seed of the latent noise drawn in ``train_step``.
+        **kwargs: ``keras.Model`` arguments (``name``).
+    """
+
+    #: The attributes holding networks (serialised by ``get_config``).
+    networks = ("generator", "discriminator")
+    generator_networks = ("generator",)
+    discriminator_networks = ("discriminator",)
+    metric_names = ("d_loss", "g_loss", "stat_gap")
+
+    def __init__(self, generator=None, discriminator=None, discriminator_steps=1, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self._setup({"generator": generator, "discriminator": discriminator},
+                    discriminator_steps, seed)
+
+    def _setup(self, networks, discriminator_steps, seed):
+        self._set_networks(networks)
+        self.discriminator_steps = check_positive_int(discriminator_steps, "discriminator_steps")
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._make_trackers()
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self._describe_inputs()
+        self.built = True
+
+    def _set_networks(self, networks):
+        for name in self.networks:
+            network = networks.get(name)
+            if not isinstance(network, keras.Model):
+                raise TypeError(f"{name} must be a keras.Model, got {type(network).__name__}.")
+            setattr(self, name, network)
+
+    # --- what the generator takes ------------------------------------------------------------
+    def _describe_inputs(self):
+        latent = network_input(self.generator, "latent")
+        labels = network_input(self.generator, "labels")
+        source = network_input(self.generator, "images")
+        self.latent_dim = int(latent.shape[-1]) if latent is not None else None
+        self.num_classes = None
+        if labels is not None:
+            embedding = [layer for layer in self.generator.layers
+                         if isinstance(layer, keras.layers.Embedding)]
+            self.num_classes = int(embedding[0].input_dim)
+        self.conditioning = ("labels" if labels is not None
+                             else "images" if source is not None else None)
+        self.source_shape = tuple(source.shape[1:]) if source is not None else None
+        self.image_shape = tuple(self.generator.outputs[0].shape[1:])
+
+    # --- optimizers --------------------------------------------------------------------------
+    def default_optimizers(self, learning_rate=None):
+        """``(d_optimizer, g_optimizer)``: Adam(2e-4, beta_1=0.5), DCGAN's (section 4)."""
+        lr = learning_rate or 2e-4
+        return (keras.optimizers.Adam(lr, beta_1=0.5), keras.optimizers.Adam(lr, beta_1=0.5))
+
+    def _variables(self, names):
+        return [v for n in names for v in getattr(self, n).trainable_variables]
+
+    @property
+    def discriminator_variables(self):
+        return self._variables(self.discriminator_networks)
+
+    @property
+    def generator_variables(self):
+        return self._variables(self.generator_networks)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, learning_rate=None, **kwargs):
+        """Sets the two optimizers (the papers' defaults where ``None``) and builds them now, so
+        that a checkpoint restored before the first step (BackupAndRestore) finds every slot.
+
+        Args:
+            d_optimizer: the discriminator's (critic's) optimizer.
+            g_optimizer: the generator's optimizer.
+            learning_rate: overrides the default optimizers' learning rate.
+            **kwargs: ``keras.Model.compile`` arguments (``jit_compile``, ``run_eagerly``).
+        """
+        default_d, default_g = self.default_optimizers(learning_rate)
+        self.d_optimizer = d_optimizer or default_d
+        self.g_optimizer = g_optimizer or default_g
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two optimizer objects: each "
+                             "keeps the slots of its own network.")
+        kwargs.pop("optimizer", None)
+        kwargs.pop("loss", None)
+        # `optimizer=` is the generator's: Keras then finds it built and builds no third one.
+        super().compile(optimizer=self.g_optimizer, **kwargs)
+        self.d_optimizer.build(self.discriminator_variables)
+        self.g_optimizer.build(self.generator_variables)
+
+    # --- data ----------------------------------------------------------------------------------
+    def unpack(self, data):
+        """``(real images in [-1, 1], condition)`` from a ``fit`` batch."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(x, dict):
+            images = x["images"]
+            extra = x.get("targets" if self.conditioning == "images" else "labels", y)
+        else:
+            images, extra = x, y
+        if self.conditioning is None:
+            return to_signed(tf.cast(images, "float32")), None
+        if extra is None:
+            wanted = "targets" if self.conditioning == "images" else "labels"
+            raise ValueError(f"{self.name} needs {wanted!r} (a dict key of x, or y) to train.")
+        if self.conditioning == "labels":
+            return to_signed(tf.cast(images, "float32")), tf.cast(tf.reshape(extra, [-1]), "int32")
+        # Image-to-image: the real image is the target, the condition the source.
+        return to_signed(tf.cast(extra, "float32")), to_signed(tf.cast(images, "float32"))
+
+    def sample_latent(self, batch):
+        return keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+
+    def generator_inputs(self, batch, condition):
+        if self.conditioning == "images":
+            return condition
+        latent = self.sample_latent(batch)
+        return latent if self.conditioning is None else [latent, condition]
+
+    def discriminator_inputs(self, images, condition):
+        if self.conditioning is None:
+            return images
+        if self.conditioning == "labels":
+            return [images, condition]
+        return [condition, images]
+
+    # --- losses (subclasses) -------------------------------------------------------------------
+    def discriminator_loss(self, real_output, fake_output, real, fake, condition):
+        """``(loss, logs)`` of the discriminator."""
+        raise NotImplementedError
+
+    def generator_loss(self, fake_output, real, fake, condition):
+        """``(loss, logs)`` of the generator."""
+        raise NotImplementedError
+
+    def after_discriminator_step(self):
+        """Hook after each discriminator update (WGAN clips its weights here)."""
+
+    # --- training ------------------------------------------------------------------------------
+    def _check_compiled(self):
+        if self.d_optimizer is None or self.g_optimizer is None:
+            raise RuntimeError(f"{self.name}: call compile() before fit().")
+
+    def discriminator_step(self, real, condition):
+        batch = tf.shape(real)[0]
+        fake = self.generator(self.generator_inputs(batch, condition), training=True)
+        with tf.GradientTape() as tape:
+            real_output = self.discriminator(self.discriminator_inputs(real, condition),
+                                             training=True)
+            fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
+                                             training=True)
+            loss, logs = self.discriminator_loss(real_output, fake_output, real, fake, condition)
+        variables = self.discriminator_variables
+        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        self.after_discriminator_step()
+        logs = dict(logs, d_loss=loss, stat_gap=statistics_gap(fake, real))
+        self._update(logs)
+
+    def generator_step(self, real, condition):
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(batch, condition), training=True)
+            fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
+                                             training=True)
+            loss, logs = self.generator_loss(fake_output, real, fake, condition)
+        variables = self.generator_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        self._update(dict(logs, g_loss=loss))
+
+    def train_step(self, data):
+        self._check_compiled()
+        real, condition = self.unpack(data)
+        self.discriminator_step(real, condition)
+        if self.discriminator_steps == 1:
+            self.generator_step(real, condition)
+        else:
+            def update_generator():
+                self.generator_step(real, condition)
+                return tf.constant(True)
+
+            tf.cond(tf.equal(self.d_optimizer.iterations % self.discriminator_steps, 0),
+                    update_generator, lambda: tf.constant(False))
+        return self._results()
+
+    # --- inference -----------------------------------------------------------------------------
+    def validate(self, inputs):
+        """Clear ``ValueError``s for a latent of the wrong size, labels out of range, an image
+        of the wrong size."""
+        batch = None
+        if self.conditioning == "images":
+            validate_images(inputs["images"], self.source_shape, "images")
+            if "targets" in inputs:
+                validate_images(inputs["targets"], self.image_shape, "targets")
+            return
+        if "latent" not in inputs:
+            raise ValueError(f"{self.name}: inputs need 'latent' of shape (batch, "
+                             f"{self.latent_dim}); got keys {sorted(inputs)}.")
+        validate_latent(inputs["latent"], self.latent_dim)
+        batch = inputs["latent"].shape[0]
+        if self.conditioning == "labels":
+            if "labels" not in inputs:
+                raise ValueError(f"{self.name}: inputs need 'labels' (class ids in "
+                                 f"[0, {self.num_classes - 1}]).")
+            validate_labels(inputs["labels"], self.num_classes, batch)
+        if "images" in inputs:
+            validate_images(inputs["images"], self.image_shape, "images")
+
+    def _as_dict(self, inputs):
+        if isinstance(inputs, dict):
+            return dict(inputs)
+        if self.conditioning == "images":
+            return {"images": inputs}
+        if isinstance(inputs, (list, tuple)):
+            return dict(zip(("latent", "labels"), inputs))
+        return {"latent": inputs}
+
+    def call(self, inputs, training=False):
+        """Generated images in [0, 1] (``"images"``) and, where real images are given, the
+        discriminator's outputs on them (``"scores"``).
+
+        ``inputs``: the latent (tensor) or a dict ``{"latent", ["labels"], ["images"]}``; for
+        image-to-image models the source images or ``{"images", ["targets"]}``.
+        """
+        inputs = self._as_dict(inputs)
+        self.validate(inputs)
+        if self.conditioning == "images":
+            source = to_signed(inputs["images"])
+            outputs = {"images": to_unit(self.generator(source, training=training))}
+            if "targets" in inputs:
+                outputs["scores"] = self.discriminator(
+                    [source, to_signed(inputs["targets"])], training=training)
+            return outputs
+        g_inputs = inputs["latent"] if self.conditioning is None else [
+            inputs["latent"], inputs["labels"]]
+        outputs = {"images": to_unit(self.generator(g_inputs, training=training))}
+        if "images" in inputs:
+            real = to_signed(inputs["images"])
+            d_inputs = real if self.conditioning is None else [real, inputs["labels"]]
+            outputs["scores"] = self.discriminator(d_inputs, training=training)
+        return outputs
+
+    def generate(self, latent=None, labels=None, images=None, n=None, seed=None):
+        """Images in [0, 1] as numpy, from a latent (drawn from N(0, I) if ``None``: ``n`` of
+        them), labels for conditional models, or source images for image-to-image models."""
+        if self.conditioning == "images":
+            if images is None:
+                raise ValueError(f"{self.name} translates images: pass images=.")
+            inputs = {"images": np.asarray(images, np.float32)}
+        else:
+            if latent is None:
+                if n is None:
+                    n = len(labels) if labels is not None else 1
+                latent = np.random.default_rng(seed).standard_normal(
+                    (n, self.latent_dim)).astype(np.float32)
+            inputs = {"latent": np.asarray(latent, np.float32)}
+            if self.conditioning == "labels":
+                if labels is None:
+                    raise ValueError(f"{self.name} is conditional: pass labels= (class ids in "
+                                     f"[0, {self.num_classes - 1}]).")
+                inputs["labels"] = np.asarray(labels, np.int32)
+        return keras.ops.convert_to_numpy(self(inputs, training=False)["images"])
+
+    def serving_model(self):
+        """The network served by the SavedModel and TFLite exports (the generator)."""
+        return self.generator
+
+    # --- config --------------------------------------------------------------------------------
+    def get_config(self):
+        config = {"name": self.name, "discriminator_steps": self.discriminator_steps,
+                  "seed": self.seed}
+        for n in self.networks:
+            config[n] = keras.saving.serialize_keras_object(getattr(self, n))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for n in cls.networks:
+            config[n] = keras.saving.deserialize_keras_object(config[n])
+        return cls(**config)

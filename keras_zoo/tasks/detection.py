@@ -1,0 +1,127 @@
+"""Object detection: uint8 images in, final detections out (NMS inside the graph).
+
+Training data are the synthetic shapes (``keras_zoo.data.shapes``) with their exact boxes:
+``x`` float images in [0, 1], ``y = {"boxes": [B, M, 4] xyxy pixels, "classes": [B, M]}``
+padded with class -1; each detector matches them to its outputs in its own ``compute_loss``.
+Serving returns ``boxes`` ``[B, D, 4]`` (pixels), ``scores`` ``[B, D]``, ``classes`` ``[B, D]``
+and ``num_detections`` ``[B]`` (and ``masks`` for instance segmentation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from keras_zoo.tasks.base import Task
+from keras_zoo.tasks.classification import image_input_shape
+
+#: Objects per image of the battery's and the recipes' synthetic data.
+MAX_OBJECTS = 3
+_SPLIT_SEEDS = {"train": 100, "validation": 101, "test": 102}
+
+
+def shapes_arrays(model, split="train", n=32, seed=None, max_objects=MAX_OBJECTS,
+                  min_objects=1):
+    """``(images uint8, {"boxes", "classes", "masks"})`` of synthetic shapes for ``model``."""
+    from keras_zoo.data import shapes
+    from keras_zoo.models.detection.common import check_num_classes
+
+    h, w, _ = image_input_shape(model)
+    classes = shapes.CLASSES[:min(model.num_classes, len(shapes.CLASSES))]
+    data = shapes.generate(n, image_size=(h, w), min_objects=min_objects,
+                           max_objects=max_objects, classes=classes,
+                           seed=_SPLIT_SEEDS[split] if seed is None else seed)
+    check_num_classes(data["classes"], model.num_classes, model.name)
+    return data["images"], {"boxes": data["boxes"], "classes": data["classes"],
+                            "masks": data["masks"]}
+
+
+class DetectionTask(Task):
+    name = "detection"
+    max_objects = MAX_OBJECTS
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        images, targets = shapes_arrays(model, "train", n, max_objects=self.max_objects)
+        return images.astype(np.float32) / 255.0, self._targets(model, targets)
+
+    def _targets(self, model, targets):
+        y = {"boxes": targets["boxes"], "classes": targets["classes"]}
+        if getattr(model, "predicts_masks", False):
+            y["masks"] = targets["masks"]
+        return y
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, augment=(),
+                data=None):
+        from keras_zoo.data.detection import detection_dataset
+
+        h, w, _ = image_input_shape(model)
+        return detection_dataset(split, (h, w), batch_size, n=n, num_classes=model.num_classes,
+                                 max_objects=self.max_objects, augment=augment, seed=seed,
+                                 masks=getattr(model, "predicts_masks", False))
+
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
+        import keras
+
+        # The loss is the model's own (compute_loss): targets are matched inside the graph.
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate))
+
+    def serving_fn(self, model):
+        h, w, c = image_input_shape(model)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, h, w, c], tf.uint8, name="images")])
+        def serve(images):
+            return model.detect(tf.cast(images, tf.float32) / 255.0)
+
+        return serve
+
+    def serving_example(self, model, n=4, seed=0):
+        images, _ = shapes_arrays(model, "test", n, seed=1000 + seed,
+                                  max_objects=self.max_objects)
+        return {"images": images}
+
+    def test_examples(self, model, entry, n=32):
+        images, targets = shapes_arrays(model, "test", n, max_objects=self.max_objects)
+        return {"images": images}, targets
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        images, _ = shapes_arrays(model, "train", n, max_objects=self.max_objects)
+        return [{"images": images[i:i + 1]} for i in range(len(images))]
+
+    def parity_tolerance(self):
+        # Boxes are in pixels: TF and TFLite kernels sum in other orders (~1e-6 relative).
+        return 1e-3
+
+    def int8_agreement(self, reference, quantized):
+        return detection_agreement(reference, quantized)
+
+    def int8_check(self, reference, quantized):
+        agreement = detection_agreement(reference, quantized)
+        return agreement >= 0.8, (f"{agreement:.3f} of the float detections (score >= 0.3) found "
+                                  f"by int8 with the same class and IoU >= 0.5 (>= 0.8)")
+
+
+def detection_agreement(reference, other, min_score=0.3, min_iou=0.5):
+    """Fraction of ``reference``'s confident detections that ``other`` finds too."""
+    from keras_zoo.boxes.iou import iou
+
+    found, total = 0, 0
+    for i, n in enumerate(np.asarray(reference["num_detections"])):
+        m = int(np.asarray(other["num_detections"])[i])
+        for j in range(int(n)):
+            if reference["scores"][i][j] < min_score:
+                continue
+            total += 1
+            if m == 0:
+                continue
+            overlaps = np.asarray(iou(np.asarray(reference["boxes"][i][j:j + 1], np.float32),
+                                      np.asarray(other["boxes"][i][:m], np.float32)))[0]
+            same = np.asarray(other["classes"][i][:m]) == reference["classes"][i][j]
+            found += bool(np.any((overlaps >= min_iou) & same))
+    return found / total if total else 1.0
+
+
+class LocalizationTask(DetectionTask):
+    """Single-object localisation: one box and one class per image (the largest object)."""
+
+    name = "localization"
+    max_objects = 1

@@ -1,0 +1,207 @@
+"""Generative models: latent (and label, or image) in, uint8 images out.
+
+One task serves the whole generative family; what differs between an autoencoder, a GAN, a
+conditional GAN and an image-to-image GAN is read off the model (``conditioning``) and, for
+serving, off the names of the served network's inputs: ``latent`` (float32 [B, d]), ``labels``
+(int32 [B]) and ``images`` (uint8 [B, H, W, C], scaled inside the graph). The served network is
+the generator or decoder (``model.serving_model()``); its images leave the graph as uint8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from keras_zoo.tasks.base import Task
+
+#: The largest mean absolute difference, in grey levels (0..255), between float and int8 TFLite
+#: images of a barely trained tiny model: 2 % of the range.
+INT8_MEAN_ABS_LEVELS = 5.0
+
+
+def _is_signed(network) -> bool:
+    """Whether the network's images are in [-1, 1] (a ``tanh`` output) rather than [0, 1]."""
+    layer = network.outputs[0]._keras_history[0]
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) == "tanh"
+
+
+def _input_specs(network):
+    specs = []
+    for tensor in network.inputs:
+        name = tensor.name.split(":")[0]
+        if name == "latent":
+            specs.append(tf.TensorSpec([None, tensor.shape[-1]], tf.float32, name="latent"))
+        elif name == "labels":
+            specs.append(tf.TensorSpec([None], tf.int32, name="labels"))
+        elif name == "images":
+            specs.append(tf.TensorSpec([None, *tensor.shape[1:]], tf.uint8, name="images"))
+        else:
+            raise ValueError(f"{network.name}: cannot serve an input named {name!r}; generative "
+                             f"networks take 'latent', 'labels' or 'images'.")
+    return specs
+
+
+def to_uint8(images, signed):
+    scaled = (images + 1.0) * 127.5 if signed else images * 255.0
+    return tf.cast(tf.clip_by_value(tf.round(scaled), 0.0, 255.0), tf.uint8)
+
+
+def _num_classes(network):
+    import keras
+
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            return int(layer.input_dim)
+    raise ValueError(f"{network.name}: has a 'labels' input but no label embedding.")
+
+
+class GenerativeTask(Task):
+    name = "generative"
+
+    # --- data ----------------------------------------------------------------------------------
+    def _images(self, entry, split, image_shape, n=None, seed=0):
+        """``(uint8 images, int labels)`` from the entry's dataset, or for an image-to-image
+        entry ``(uint8 sources, uint8 targets)``."""
+        h, w, c = image_shape
+        data = entry.data if entry is not None else "digits"
+        if data.startswith("domains/"):
+            from keras_zoo.data import domains
+
+            source, target = domains.load(data.split("/", 1)[1], split, (h, w), n=n)
+            return source, target
+        from keras_zoo.data import load_arrays
+
+        images, labels = load_arrays(data, split, (h, w), c)
+        if n is not None:
+            images, labels = images[:n], labels[:n]
+        return images, labels
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        conditioning = getattr(model, "conditioning", None)
+        image_shape = getattr(model, "source_shape", None) or model.image_shape
+        first, second = self._images(entry, "train", image_shape, n, seed)
+        images = first.astype(np.float32) / 255.0
+        latent_dim = getattr(model, "latent_dim", None)
+        if conditioning == "images":
+            return {"images": images, "targets": second.astype(np.float32) / 255.0}, None
+        if not hasattr(model, "d_optimizer"):  # autoencoders: images in, images out
+            return images, None
+        x = {"images": images,
+             "latent": np.random.default_rng(seed).standard_normal(
+                 (len(images), latent_dim)).astype(np.float32)}
+        if conditioning == "labels":
+            x["labels"] = (second % model.num_classes).astype(np.int32)
+        return x, None
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None,
+                shuffle=True, drop_remainder=True, **options):
+        """Batches in the form ``fit`` takes (see ``battery_data``) from a whole split."""
+        import dataclasses
+
+        if data is not None:
+            entry = dataclasses.replace(entry, data=data)
+        x, _ = self.battery_data(model, entry, n=None, seed=seed)
+        if isinstance(x, dict):
+            x = {k: v for k, v in x.items() if k != "latent"}
+        ds = tf.data.Dataset.from_tensor_slices(x)
+        if shuffle and split == "train":
+            ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+    # --- training ------------------------------------------------------------------------------
+    def compile(self, model, entry, learning_rate=None, optimizer=None):
+        """The papers' optimizers, unless ``optimizer`` (autoencoders) or ``learning_rate``."""
+        import keras
+
+        if hasattr(model, "d_optimizer"):
+            model.compile(learning_rate=learning_rate)
+        else:
+            model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate or 1e-3))
+
+    def learned(self, history):
+        logs = history.history
+        bad = [k for k, v in logs.items() if not np.all(np.isfinite(np.asarray(v, float)))]
+        if bad:
+            return False, f"not finite: {bad}: { {k: logs[k] for k in bad} }"
+        if "stat_gap" in logs:
+            gap = [float(v) for v in logs["stat_gap"]]
+            return gap[-1] < gap[0], (f"generator-vs-data statistics gap {gap[0]:.4f} -> "
+                                      f"{gap[-1]:.4f} (must fall); losses finite")
+        return super().learned(history)
+
+    # --- serving -------------------------------------------------------------------------------
+    def export_model(self, model):
+        return model.serving_model() if hasattr(model, "serving_model") else model
+
+    def serving_fn(self, model):
+        specs = _input_specs(model)
+        signed = _is_signed(model)
+        names = tuple(s.name for s in specs)
+
+        def generate(inputs):
+            if "images" in inputs:  # raw uint8 pixels from the client
+                images = tf.cast(inputs["images"], tf.float32) / 255.0
+                inputs = dict(inputs, images=images * 2.0 - 1.0 if signed else images)
+            args = [inputs[n] for n in names]
+            out = model(args if len(args) > 1 else args[0], training=False)
+            return {"images": to_uint8(out, signed)}
+
+        # tf.function needs named parameters for named serving inputs.
+        if names == ("latent",):
+            def serve(latent):
+                return generate({"latent": latent})
+        elif names == ("latent", "labels"):
+            def serve(latent, labels):
+                return generate({"latent": latent, "labels": labels})
+        elif names == ("images",):
+            def serve(images):
+                return generate({"images": images})
+        else:
+            raise ValueError(f"{model.name}: no serving signature for inputs {names}.")
+        return tf.function(serve, input_signature=specs)
+
+    def serving_example(self, model, n=4, seed=0):
+        rng = np.random.default_rng(seed)
+        example = {}
+        for spec in _input_specs(model):
+            if spec.name == "latent":
+                example["latent"] = rng.standard_normal((n, spec.shape[-1])).astype(np.float32)
+            elif spec.name == "labels":
+                example["labels"] = rng.integers(0, _num_classes(model), n).astype(np.int32)
+            else:
+                example["images"] = rng.integers(0, 256, (n, *spec.shape[1:])).astype(np.uint8)
+        return example
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        examples = [self.serving_example(model, 1, seed + i) for i in range(n)]
+        if any(s.name == "images" for s in _input_specs(model)):
+            sources, _ = self._images(entry, "train", tuple(model.inputs[0].shape[1:]), n)
+            for example, image in zip(examples, sources):
+                example["images"] = image[None]
+        return examples
+
+    def test_examples(self, model, entry, n=32):
+        example = self.serving_example(model, n, seed=1234)
+        if "images" in example:
+            sources, _ = self._images(entry, "test", tuple(model.inputs[0].shape[1:]), n)
+            example["images"] = sources[:n]
+            example = {k: v[:len(sources)] for k, v in example.items()}
+        return example, None
+
+    def int8_agreement(self, reference, quantized):
+        diff = np.abs(np.asarray(reference["images"], float) - np.asarray(quantized["images"],
+                                                                          float))
+        return float(1.0 - diff.mean() / 255.0)
+
+    def int8_check(self, reference, quantized):
+        diff = np.abs(np.asarray(reference["images"], float) - np.asarray(quantized["images"],
+                                                                          float))
+        mean = float(diff.mean())
+        return mean <= INT8_MEAN_ABS_LEVELS, (
+            f"mean |d pixel| {mean:.2f} grey levels (<= {INT8_MEAN_ABS_LEVELS}); "
+            f"max {diff.max():.0f}")
+
+    def parity_tolerance(self) -> float:
+        # uint8 images: float rounding may move a pixel sitting on a .5 boundary by one level.
+        return 1.0

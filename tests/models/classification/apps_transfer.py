@@ -1,0 +1,41 @@
+"""Weight transfer from keras.applications into keras-zoo models, shared by the CNN tests."""
+
+import numpy as np
+
+
+def perturbed_weights(model, seed=0):
+    """``model``'s weights, moved off their initial values so that every BatchNormalization
+    statistic and bias matters: a transfer that permutes two tensors of the same shape then
+    changes the outputs."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for variable, value in zip(model.weights, model.get_weights()):
+        if value.ndim == 0:  # Normalization's sample count
+            weights.append(value)
+        elif "variance" in variable.path:
+            weights.append((0.5 + rng.random(value.shape)).astype(value.dtype))
+        else:
+            weights.append((value + rng.normal(0, 0.05, value.shape)).astype(value.dtype))
+    return weights
+
+
+def assert_transfer(ours, theirs, images, their_images=None, atol=1e-5):
+    """``ours.set_weights(theirs.get_weights())`` then both give the same outputs."""
+    assert ours.count_params() == theirs.count_params()
+    theirs.set_weights(perturbed_weights(theirs))
+    ours.set_weights(theirs.get_weights())
+    expected = np.asarray(theirs(images if their_images is None else their_images,
+                                 training=False))
+    actual = np.asarray(ours(images, training=False))
+    assert np.abs(expected).max() > 1e-3, "degenerate outputs: the comparison would be empty"
+    np.testing.assert_allclose(actual, expected, atol=atol, rtol=1e-5)
+
+
+def weighted_layers(model):
+    """``{layer name: [weight shapes]}`` of the layers that own weights."""
+    return {layer.name: [tuple(w.shape) for w in layer.weights]
+            for layer in model.layers if layer.weights}
+
+
+def random_images(shape, n=2, seed=0):
+    return np.random.default_rng(seed).random((n,) + tuple(shape)).astype("float32")

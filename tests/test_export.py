@@ -1,0 +1,138 @@
+"""Export: the TF-Serving layout, atomic versions, TFLite files, verify, bad input."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import keras_zoo
+from keras_zoo import export as kz_export
+from keras_zoo.export import bundle, savedmodel
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A LeNet-5 trained for a few epochs (so int8 agreement means something), as .keras."""
+    from keras_zoo.tasks import get_task
+
+    keras.utils.set_random_seed(0)
+    entry = keras_zoo.models.info("lenet5")
+    model = entry.build("tiny")
+    task = get_task("classification")
+    task.compile(model, entry, learning_rate=3e-3)
+    model.fit(task.dataset(model, entry, "train", 64), epochs=4, verbose=0)
+    path = os.fspath(tmp_path_factory.mktemp("ckpt") / "lenet5.keras")
+    model.save(path)
+    return model, entry, path
+
+
+def test_export_writes_the_serving_layout(trained, tmp_path):
+    model, entry, source = trained
+    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=("float", "int8"),
+                            source=source)
+    assert path == os.path.join(tmp_path, "lenet5", "1")
+    files = set(os.listdir(path))
+    assert {"saved_model.pb", "variables", "lenet5.tflite", "lenet5_int8.tflite",
+            "keras_zoo.json"} <= files
+    meta = json.load(open(os.path.join(path, "keras_zoo.json")))
+    assert meta["model"] == "lenet5" and meta["version"] == 1
+    assert not [d for d in os.listdir(os.path.join(tmp_path, "lenet5")) if d.startswith(".")]
+    # the next export without a version takes the next one
+    again = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    assert again.endswith(os.path.join("lenet5", "2"))
+
+
+def test_serving_signature_has_named_inputs_and_outputs(trained, tmp_path):
+    import tensorflow as tf
+
+    model, entry, _ = trained
+    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    fn = tf.saved_model.load(path).signatures["serving_default"]
+    _, inputs = fn.structured_input_signature
+    assert list(inputs) == ["images"] and inputs["images"].dtype == tf.uint8
+    assert set(fn.structured_outputs) == {"probabilities", "classes"}
+
+
+def test_exporting_twice_to_one_version_fails_and_keeps_the_first(trained, tmp_path):
+    model, entry, _ = trained
+    path = kz_export.export(model, "m", entry, version=3, root=tmp_path, tflite=())
+    before = open(os.path.join(path, "saved_model.pb"), "rb").read()
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        kz_export.export(model, "m", entry, version=3, root=tmp_path, tflite=())
+    assert open(os.path.join(path, "saved_model.pb"), "rb").read() == before
+
+
+def test_a_crash_while_writing_leaves_no_half_version(tmp_path):
+    target = os.fspath(tmp_path / "m" / "1")
+
+    def write(tmp):
+        open(os.path.join(tmp, "saved_model.pb"), "w").write("partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        savedmodel.write_atomically(target, write)
+    assert not os.path.exists(target)
+    assert os.listdir(tmp_path / "m") == []
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", 0, -2, True])
+def test_bad_versions_are_refused(version, tmp_path):
+    with pytest.raises(ValueError, match="version must be a positive integer"):
+        savedmodel.version_dir(tmp_path, "m", version)
+
+
+def test_unknown_tflite_mode_is_refused(trained, tmp_path):
+    model, entry, _ = trained
+    with pytest.raises(ValueError, match="tflite: unknown modes"):
+        kz_export.export(model, "m", entry, root=tmp_path, tflite=("int4",))
+    assert not os.path.exists(tmp_path / "m" / "1")
+
+
+def test_verify_passes_and_reports_figures(trained, tmp_path):
+    model, entry, source = trained
+    path = kz_export.export(model, "lenet5", entry, root=tmp_path,
+                            tflite=("float", "fp16", "int8"), source=source)
+    ok, rows = kz_export.verify(path)
+    assert ok, rows
+    checks = " ".join(r[0] for r in rows)
+    assert "fresh process" in checks and "int8" in checks and "fp16" in checks
+
+
+def test_verify_fails_on_a_different_model(trained, tmp_path):
+    model, entry, source = trained
+    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=("float",),
+                            source=source)
+    other = keras_zoo.models.get("lenet5", preset="tiny")  # untrained weights
+    other_path = os.fspath(tmp_path / "other.keras")
+    other.save(other_path)
+    ok, rows = kz_export.verify(path, other_path)
+    assert not ok
+    assert not any(r[3] for r in rows if "max |diff|" in r[0])
+
+
+def test_corrupt_keras_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="not a valid .keras file"):
+        bundle.load_keras(path)
+    truncated = tmp_path / "truncated.keras"
+    keras_zoo.models.get("mlp", preset="tiny").save(os.fspath(tmp_path / "ok.keras"))
+    truncated.write_bytes((tmp_path / "ok.keras").read_bytes()[:300])
+    with pytest.raises(ValueError, match="truncated.keras"):
+        bundle.load_keras(truncated)
+
+
+def test_savedmodel_runs_without_keras_zoo_in_a_fresh_process(trained, tmp_path):
+    from keras_zoo.export import run_fresh
+    from keras_zoo.tasks import get_task
+
+    model, entry, _ = trained
+    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    task = get_task("classification")
+    example = task.serving_example(model, 5)
+    outputs, report = run_fresh(path, example)
+    assert report["ok"] and report["keras_zoo_imported"] is False
+    np.testing.assert_allclose(outputs["probabilities"],
+                               task.serving_fn(model)(**example)["probabilities"], atol=1e-5)
