@@ -42,6 +42,8 @@ def _cmd_info(args):
 
     entry = keras_zoo.models.info(args.model)
     print(entry.describe())
+    for name, shape, dtype in entry.input_spec("tiny"):
+        print(f"input:     {name} {shape} {dtype} (tiny)")
     if args.params:
         model = entry.build("canonical")
         print(f"params:    {model.count_params():,} (built, canonical)")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 
@@ -46,9 +47,9 @@ def seed_everything(seed: int):
     tf.config.experimental.enable_op_determinism()
 
 
-def _callbacks(out, recipe, name, chief):
+def _callbacks(out, recipe, name, chief, backup):
     cbs = [keras.callbacks.TerminateOnNaN(),
-           keras.callbacks.BackupAndRestore(os.path.join(out, "backup"))]
+           keras.callbacks.BackupAndRestore(backup)]
     if recipe.early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(
             monitor=recipe.monitor, patience=recipe.early_stopping_patience,
@@ -87,7 +88,11 @@ def train(
             ``logs/`` (TensorBoard), ``history.csv``, ``curves.png``, ``metrics.json``.
         seed: seeds weights, shuffling and augmentation; op determinism is enabled.
         preset: the model preset (default: the recipe's).
-        strategy: "none" or "mirrored" (see ``keras_zoo.distribute``).
+        strategy: "none", "mirrored" or "multi-worker" (see ``keras_zoo.distribute`` and
+            docs/distributed.md). Under a strategy the global batch must divide evenly across
+            the replicas, the training split drops its last partial batch (every replica gets
+            an equal share), the datasets are sharded by DATA, only the chief writes
+            checkpoints, logs and ``model.keras``, and every worker keeps its own backup.
         verbose: Keras' fit verbosity ("auto" shows the progress bar).
         **config: builder overrides.
     """
@@ -104,22 +109,31 @@ def train(
     seed_everything(seed)
     strat = distribute.get_strategy(strategy)
     chief = distribute.is_chief(strat)
+    distributed = strategy not in (None, "none")
     options = dict(recipe.data_options)
     if data is not None:
         options["data"] = data
+    if distributed:
+        distribute.check_global_batch(batch_size, strat)
+        if "drop_remainder" in inspect.signature(task.dataset).parameters:
+            # A partial batch splits unevenly, and the mean of unequal replica means is not the
+            # batch mean: dropping it keeps N workers equal to one worker at the same batch.
+            options["drop_remainder"] = True
+    shard = distribute.shard if distributed else (lambda ds: ds)
     with strat.scope():
         model = entry.build(preset if preset is not None else recipe.preset,
                             **{**recipe.config, **config})
-        train_ds = task.dataset(model, entry, "train", batch_size, seed, **options)
-        val_ds = task.dataset(model, entry, "validation", batch_size, seed,
-                              **({"data": data} if data else {}))
+        train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
+        val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
+                                    **({"data": data} if data else {})))
         steps = int(train_ds.cardinality().numpy())
         task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
                      **recipe.compile_options)
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                        callbacks=_callbacks(out, recipe, entry.name, chief))
-    test_ds = task.dataset(model, entry, "test", batch_size, seed,
-                           **({"data": data} if data else {}))
+                        callbacks=_callbacks(out, recipe, entry.name, chief,
+                                             distribute.backup_dir(out, strat)))
+    test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
+                                 **({"data": data} if data else {})))
     test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0)
     model_path = os.path.join(out, "model.keras")
     if chief:

@@ -4,7 +4,7 @@ TFLite has builtins for ``NON_MAX_SUPPRESSION_V4``/``V5`` (single image, single 
 ``combined_non_max_suppression`` (KERAS3-NOTES). So a batch of images with several classes is one
 NMS over all boxes, each moved by an offset that depends on its image and class (boxes of other
 images or classes then never overlap), and the survivors are regrouped per image with
-one-hot matrices (CUMSUM, ONE_HOT-free comparisons, MATMUL): every op a builtin.
+int32 equality masks, CUMSUM and GATHER: every op a builtin.
 """
 
 from __future__ import annotations
@@ -62,23 +62,31 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
 
 
 def regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch, max_detections):
-    """Scatters NMS survivors (sorted by score, over all images) into ``[B, D]`` slots."""
+    """Scatters NMS survivors (sorted by score, over all images) into ``[B, D]`` slots.
+
+    The bookkeeping is in int32 (never quantised by an int8 conversion, where float one-hot
+    matrices would be): each survivor's slot is ``image * D + rank in its image``, each slot
+    finds its survivor by an equality mask, and the values are gathered.
+    """
     m = tf.shape(selected)[0]
-    alive = tf.cast(tf.range(m) < valid, tf.float32)  # [M]
+    alive = tf.cast(tf.range(m) < valid, tf.int32)  # [M]
     sel_image = tf.gather(image, selected)
     # [M, B]: which image each survivor belongs to (zero rows for padding).
-    in_image = tf.cast(tf.equal(tf.expand_dims(sel_image, 1), tf.expand_dims(tf.range(batch), 0)), tf.float32)
-    in_image = in_image * tf.expand_dims(alive, 1)
-    rank = tf.reduce_sum(tf.cumsum(in_image, axis=0) * in_image, axis=1) - 1.0  # [M]
-    slot = tf.cast(tf.equal(tf.expand_dims(rank, 1),
-                            tf.range(max_detections, dtype=tf.float32)), tf.float32)
-    # [M, B*D]: survivor m goes to row (image, rank) if its rank is below D.
-    place = tf.reshape(tf.expand_dims(in_image, 2) * tf.expand_dims(slot, 1), [m, -1])
-    values = tf.concat([tf.gather(flat_boxes, selected),
-                        tf.expand_dims(tf.gather(flat_scores, selected), 1),
-                        tf.expand_dims(tf.cast(tf.gather(flat_cls, selected), tf.float32), 1)], axis=1)
-    out = tf.reshape(tf.matmul(place, values, transpose_a=True), [batch, max_detections, 6])
-    count = tf.reduce_sum(tf.reshape(place, [m, batch, max_detections]), axis=[0, 2])
-    return {"boxes": out[..., :4], "scores": out[..., 4],
-            "classes": tf.cast(tf.round(out[..., 5]), tf.int32),
-            "num_detections": tf.cast(count, tf.int32)}
+    in_image = tf.cast(tf.equal(tf.expand_dims(sel_image, 1), tf.expand_dims(tf.range(batch), 0)),
+                       tf.int32) * tf.expand_dims(alive, 1)
+    rank = tf.reduce_sum(tf.cumsum(in_image, axis=0) * in_image, axis=1) - 1  # [M]
+    kept = alive * tf.cast(rank < max_detections, tf.int32)
+    slot = tf.where(kept > 0, sel_image * max_detections + rank, -1)  # [M]
+    # [B*D, M]: the survivor of each slot (at most one).
+    owner = tf.cast(tf.equal(tf.expand_dims(tf.range(batch * max_detections), 1),
+                             tf.expand_dims(slot, 0)), tf.int32)
+    found = tf.reduce_sum(owner, axis=1)  # [B*D], 0 or 1
+    index = tf.gather(selected, tf.reduce_sum(owner * tf.expand_dims(tf.range(m), 0), axis=1))
+    mask = tf.cast(found, tf.float32)
+    boxes = tf.gather(flat_boxes, index) * tf.expand_dims(mask, 1)
+    scores = tf.gather(flat_scores, index) * mask
+    classes = tf.gather(flat_cls, index) * found
+    return {"boxes": tf.reshape(boxes, [batch, max_detections, 4]),
+            "scores": tf.reshape(scores, [batch, max_detections]),
+            "classes": tf.reshape(classes, [batch, max_detections]),
+            "num_detections": tf.reduce_sum(tf.reshape(found, [batch, max_detections]), axis=1)}

@@ -1,19 +1,31 @@
-"""Distribution strategies for ``keras-zoo train --strategy``."""
+"""Distributed training for ``keras-zoo train --strategy {none,mirrored,multi-worker}``.
 
-import tensorflow as tf
+- ``get_strategy(name)``: TensorFlow's default strategy, ``MirroredStrategy`` (this machine's
+  devices) or ``MultiWorkerMirroredStrategy`` (the cluster of ``$TF_CONFIG``, checked by
+  ``tf_config``; every wait on a peer bounded by ``peer_timeout()``).
+- ``compat``: the one place where keras-zoo fixes ``fit`` under ``MultiWorkerMirroredStrategy``
+  for Keras 3 (keras-team/keras#20585, tensorflow/tensorflow#72388).
+- ``is_chief``, ``backup_dir``, ``check_global_batch``, ``shard``: what the trainer needs to
+  write files from the chief only, give every worker its own backup, split the global batch and
+  shard the datasets with an explicit policy.
 
-STRATEGIES = ("none", "mirrored")
+See ``docs/distributed.md``.
+"""
 
+from keras_zoo.distribute.strategies import (
+    DEFAULT_PEER_TIMEOUT,
+    STRATEGIES,
+    TIMEOUT_ENV,
+    backup_dir,
+    check_global_batch,
+    get_strategy,
+    is_chief,
+    num_replicas,
+    peer_timeout,
+    shard,
+    task_of,
+)
 
-def get_strategy(name="none"):
-    """A ``tf.distribute.Strategy`` by name: "none" (the default strategy) or "mirrored"."""
-    if name in (None, "none"):
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}.")
-
-
-def is_chief(strategy=None) -> bool:
-    """Whether this process writes checkpoints, logs and exports (always, without workers)."""
-    return True
+__all__ = ["DEFAULT_PEER_TIMEOUT", "STRATEGIES", "TIMEOUT_ENV", "backup_dir",
+           "check_global_batch", "get_strategy", "is_chief", "num_replicas", "peer_timeout",
+           "shard", "task_of"]

@@ -7,6 +7,9 @@ from keras import ops
 
 from keras_zoo.layers.stochastic_pooling import int_pair
 
+# He et al.'s gain for (leaky) ReLU layers, ProGAN's default.
+HE_GAIN = math.sqrt(2.0)
+
 
 def _check_common(cls, gain, lr_multiplier):
     if not float(gain) > 0.0:
@@ -72,7 +75,7 @@ class EqualizedDense(_Equalized):
         activation: a Keras activation applied last.
     """
 
-    def __init__(self, units, gain=math.sqrt(2.0), lr_multiplier=1.0, use_bias=True,
+    def __init__(self, units, gain=HE_GAIN, lr_multiplier=1.0, use_bias=True,
                  activation=None, **kwargs):
         _positive_int("EqualizedDense", "units", units)
         super().__init__(gain, lr_multiplier, use_bias, activation, **kwargs)
@@ -112,7 +115,7 @@ class EqualizedConv2D(_Equalized):
         lr_multiplier: StyleGAN's learning-rate multiplier.
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="same", gain=math.sqrt(2.0),
+    def __init__(self, filters, kernel_size, strides=1, padding="same", gain=HE_GAIN,
                  use_bias=True, activation=None, lr_multiplier=1.0, **kwargs):
         _positive_int("EqualizedConv2D", "filters", filters)
         super().__init__(gain, lr_multiplier, use_bias, activation, **kwargs)
@@ -138,7 +141,7 @@ class EqualizedConv2D(_Equalized):
 
     def compute_output_shape(self, input_shape):
         spatial = []
-        for size, k, s in zip(input_shape[1:3], self.kernel_size, self.strides):
+        for size, k, s in zip(input_shape[1:3], self.kernel_size, self.strides, strict=True):
             if size is None:
                 spatial.append(None)
             elif self.padding == "same":

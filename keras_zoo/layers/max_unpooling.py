@@ -5,8 +5,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import (check_pooling_input, int_pair,
-                                                 pool_arguments, pooled_shape, pooling_windows)
+from keras_zoo.layers.stochastic_pooling import (
+    check_pooling_input,
+    int_pair,
+    pool_arguments,
+    pooled_shape,
+    pooling_windows,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -100,7 +105,8 @@ class MaxUnpooling(keras.layers.Layer):
     def _target(self, values_shape):
         if self.output_size is not None:
             return self.output_size
-        return tuple(None if s is None else s * k for s, k in zip(values_shape[1:3], self.size))
+        return tuple(None if s is None else s * k
+                     for s, k in zip(values_shape[1:3], self.size, strict=True))
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or \

@@ -35,7 +35,7 @@ class Sampling(keras.layers.Layer):
             raise ValueError("Sampling: call it on [z_mean, z_log_var] or "
                              f"[z_mean, z_log_var, eps], got {input_shape!r}.")
         names = ("z_mean", "z_log_var", "eps")
-        for name, shape in zip(names[1:], input_shape[1:]):
+        for name, shape in zip(names[1:], input_shape[1:], strict=False):
             if tuple(shape[1:]) != tuple(input_shape[0][1:]):
                 raise ValueError(f"Sampling: {name} has shape {tuple(shape)}, z_mean has "
                                  f"{tuple(input_shape[0])}; they must match.")

@@ -49,7 +49,7 @@ def same_padding(size, pool, stride):
 def check_pooling_input(cls, input_shape, pool_size, padding):
     if len(input_shape) != 4:
         raise ValueError(f"{cls}: input must be [B, H, W, C], got shape {tuple(input_shape)}.")
-    for axis, (size, pool) in enumerate(zip(input_shape[1:3], pool_size)):
+    for axis, (size, pool) in enumerate(zip(input_shape[1:3], pool_size, strict=True)):
         if padding == "valid" and size is not None and size < pool:
             raise ValueError(f"{cls}: spatial size {size} (axis {axis + 1}) is smaller than "
                              f"pool_size {pool} with padding='valid'.")

@@ -87,6 +87,11 @@ class Entry:
     def build(self, preset: str | None = None, **overrides):
         return self.builder(**self.config(preset, **overrides))
 
+    def input_spec(self, preset: str = "tiny") -> "builtins.list[tuple]":
+        """``[(name, shape, dtype)]`` of the model's inputs at a preset (builds the model)."""
+        model = self.build(preset)
+        return [(t.name, tuple(t.shape), str(t.dtype)) for t in model.inputs]
+
     @property
     def input_shape(self):
         """The tiny config's input shape (without the batch axis), where the config names one."""

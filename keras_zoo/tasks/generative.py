@@ -43,7 +43,10 @@ def _input_specs(network):
 
 
 def to_uint8(images, signed):
-    scaled = (images + 1.0) * 127.5 if signed else images * 255.0
+    # x * 127.5 + 127.5, not (x + 1) * 127.5: the int8 converter gives ADD and MUL one shared
+    # output range in the latter order, which wipes out the [0, 2] intermediate (measured: 29
+    # grey levels of error instead of 0.7).
+    scaled = images * 127.5 + 127.5 if signed else images * 255.0
     return tf.cast(tf.clip_by_value(tf.round(scaled), 0.0, 255.0), tf.uint8)
 
 
@@ -110,8 +113,10 @@ class GenerativeTask(Task):
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
     # --- training ------------------------------------------------------------------------------
-    def compile(self, model, entry, learning_rate=None, optimizer=None):
-        """The papers' optimizers, unless ``optimizer`` (autoencoders) or ``learning_rate``."""
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
+        """The papers' optimizers (Adam, RMSProp with their betas) at ``learning_rate`` (the
+        ``Task`` default 1e-3; ``None`` keeps each paper's rate, as ``model.compile()`` does);
+        autoencoders take ``optimizer`` or Adam."""
         import keras
 
         if hasattr(model, "d_optimizer"):

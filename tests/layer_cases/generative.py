@@ -9,9 +9,16 @@ import math
 
 import numpy as np
 
-from keras_zoo.layers import (AdaIN, EqualizedConv2D, EqualizedDense, MaskedConv2D,
-                              MinibatchStandardDeviation, NoiseInjection, PixelNormalization,
-                              Sampling)
+from keras_zoo.layers import (
+    AdaIN,
+    EqualizedConv2D,
+    EqualizedDense,
+    MaskedConv2D,
+    MinibatchStandardDeviation,
+    NoiseInjection,
+    PixelNormalization,
+    Sampling,
+)
 from tests.layer_harness import LayerCase
 
 

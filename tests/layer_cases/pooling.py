@@ -8,8 +8,14 @@ import math
 
 import numpy as np
 
-from keras_zoo.layers import (LpPooling2D, MaxPoolingWithArgmax, MaxUnpooling, MixedPooling2D,
-                              SpectralPooling2D, StochasticPooling2D)
+from keras_zoo.layers import (
+    LpPooling2D,
+    MaxPoolingWithArgmax,
+    MaxUnpooling,
+    MixedPooling2D,
+    SpectralPooling2D,
+    StochasticPooling2D,
+)
 from tests.layer_cases.generative import randomized
 from tests.layer_harness import LayerCase
 

@@ -213,7 +213,6 @@ for _name, _builder, _params, _notes in (
     ("resnet152", ResNet152, 60_419_944, "= keras.applications.ResNet152 (weights transfer)"),
     ("plain18", Plain18, 11_523_496, "ResNet-18 without shortcuts"),
     ("plain34", Plain34, 21_639_080, "ResNet-34 without shortcuts"),
-    ("plain50", Plain50, None, "ResNet-50 without shortcuts"),
 ):
     register(
         _name,

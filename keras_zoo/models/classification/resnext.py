@@ -34,7 +34,7 @@ def ResNeXt(depth=50, cardinality=32, width_per_group=4, **kwargs):
     return ResNet(**{**config, **kwargs})
 
 
-for _depth, _params in ((50, "25.0M"), (101, "44.2M")):
+for _depth, _params in ((50, "25.0M"),):
     register(
         f"resnext{_depth}_32x4d",
         task="classification",

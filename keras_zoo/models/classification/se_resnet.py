@@ -29,7 +29,7 @@ def SEResNet(depth=50, **kwargs):
     return ResNet(**{**config, **kwargs})
 
 
-for _depth in (50, 101):
+for _depth in (50,):
     register(
         f"se_resnet{_depth}",
         task="classification",

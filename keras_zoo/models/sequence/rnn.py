@@ -79,10 +79,26 @@ class JordanCell(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "output_units": self.output_units}
 
 
-def recurrent_layer(cell, units, return_sequences=True, dropout=0.0, name=None):
+#: Longest fixed sequence that is unrolled by default (see ``resolve_unroll``).
+MAX_UNROLL = 256
+
+
+def resolve_unroll(unroll, sequence_length):
+    """Unroll fixed-length recurrences by default: the TFLite converter cannot lower the
+    TensorList ops of a symbolic loop with a dynamic batch (``tf.TensorListReserve`` needs a
+    static element shape), while the unrolled graph is plain builtin ops, and on CPU it is not
+    slower for short sequences."""
+    if unroll is None:
+        return sequence_length is not None and sequence_length <= MAX_UNROLL
+    if unroll and sequence_length is None:
+        raise ValueError("unroll=True needs a fixed sequence_length.")
+    return bool(unroll)
+
+
+def recurrent_layer(cell, units, return_sequences=True, dropout=0.0, unroll=False, name=None):
     """One recurrent layer of the given cell type (Keras core where it exists)."""
     check_choice("recurrent_layer", "cell", cell, CELLS)
-    kwargs = {"return_sequences": return_sequences, "name": name}
+    kwargs = {"return_sequences": return_sequences, "name": name, "unroll": unroll}
     if cell == "elman":
         return keras.layers.SimpleRNN(units, dropout=dropout, **kwargs)
     if cell == "lstm":
@@ -93,7 +109,7 @@ def recurrent_layer(cell, units, return_sequences=True, dropout=0.0, name=None):
 
 
 def rnn_stack(x, cell, units, num_layers, bidirectional=False, skip_connections=False,
-              return_sequences=True, dropout=0.0, name="rnn"):
+              return_sequences=True, dropout=0.0, unroll=False, name="rnn"):
     """``num_layers`` recurrent layers on ``x`` ``[B, T, D]``.
 
     With ``skip_connections`` (Graves 2013, eq. 1-3): every layer above the first also reads
@@ -110,7 +126,7 @@ def rnn_stack(x, cell, units, num_layers, bidirectional=False, skip_connections=
         if skip_connections and i > 0:
             inputs = keras.layers.Concatenate(name=f"{name}{i + 1}_skip_in")([x, h])
         layer = recurrent_layer(cell, units, return_sequences=return_sequences or not last,
-                                dropout=dropout, name=f"{name}{i + 1}")
+                                dropout=dropout, unroll=unroll, name=f"{name}{i + 1}")
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"{name}{i + 1}_bidirectional")
         h = layer(inputs)
@@ -148,6 +164,8 @@ class RNNClassifier(keras.Model):
         skip_connections: Graves-style input skips into every layer above the first.
         classes: number of classes.
         dropout: input dropout of each recurrent layer (Jordan's cell has none).
+        unroll: unroll the recurrence; ``None``: when ``sequence_length`` is fixed and at most
+            ``MAX_UNROLL`` (needed for TFLite with a dynamic batch, see ``resolve_unroll``).
         vocabulary: optional token list starting ``["", "[UNK]"]``.
         level: ``"word"`` or ``"char"`` tokenisation of ``vocabulary``.
     """
@@ -155,7 +173,7 @@ class RNNClassifier(keras.Model):
     def __init__(self, cell="lstm", units=128, vocabulary_size=None, embedding_dim=64,
                  sequence_length=None, num_layers=1, bidirectional=False,
                  skip_connections=False, classes=2, dropout=0.0, vocabulary=None, level="word",
-                 name=None, **kwargs):
+                 unroll=None, name=None, **kwargs):
         owner = "RNNClassifier"
         _common_checks(owner, cell, units, embedding_dim, num_layers, sequence_length, dropout)
         check_int(owner, "classes", classes, minimum=2)
@@ -165,8 +183,9 @@ class RNNClassifier(keras.Model):
         tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
         x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
                                    name="embedding")(tokens)
+        unroll = resolve_unroll(unroll, sequence_length)
         x = rnn_stack(x, cell, units, num_layers, bidirectional, skip_connections,
-                      return_sequences=False, dropout=dropout)
+                      return_sequences=False, dropout=dropout, unroll=unroll)
         probabilities = keras.layers.Dense(classes, activation="softmax", name="predictions")(x)
         super().__init__(tokens, probabilities, name=name or f"{cell}_classifier", **kwargs)
         # === Config ===
@@ -174,7 +193,7 @@ class RNNClassifier(keras.Model):
         self.embedding_dim, self.sequence_length = embedding_dim, sequence_length
         self.num_layers, self.bidirectional = num_layers, bidirectional
         self.skip_connections, self.classes, self.dropout = skip_connections, classes, dropout
-        self.vocabulary, self.level = vocabulary, level
+        self.vocabulary, self.level, self.unroll = vocabulary, level, unroll
         # Saved with the model (.keras assets, SavedModel table): strings are tokenised in-graph.
         self.tokenizer = (text_tokenizer(vocabulary, level, sequence_length)
                           if vocabulary is not None else None)
@@ -185,7 +204,7 @@ class RNNClassifier(keras.Model):
                 "num_layers": self.num_layers, "bidirectional": self.bidirectional,
                 "skip_connections": self.skip_connections, "classes": self.classes,
                 "dropout": self.dropout, "vocabulary": self.vocabulary, "level": self.level,
-                "name": self.name}
+                "unroll": self.unroll, "name": self.name}
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -206,11 +225,13 @@ class RNNLanguageModel(keras.Model):
         skip_connections: see ``num_layers``.
         dropout: input dropout of each recurrent layer.
         level: ``"char"`` or ``"word"``.
+        vocabulary_size: implied by ``vocabulary`` (kept for the config).
+        unroll: as in ``RNNClassifier``.
     """
 
     def __init__(self, vocabulary=None, cell="lstm", units=256, embedding_dim=64,
                  sequence_length=None, num_layers=1, skip_connections=False, dropout=0.0,
-                 level="char", vocabulary_size=None, name=None, **kwargs):
+                 level="char", vocabulary_size=None, unroll=None, name=None, **kwargs):
         owner = "RNNLanguageModel"
         _common_checks(owner, cell, units, embedding_dim, num_layers, sequence_length, dropout)
         check_choice(owner, "level", level, ("word", "char"))
@@ -222,7 +243,8 @@ class RNNLanguageModel(keras.Model):
         tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
         # No mask: a causal model's outputs before the padding do not depend on it.
         x = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(tokens)
-        x = rnn_stack(x, cell, units, num_layers, False, skip_connections, True, dropout)
+        unroll = resolve_unroll(unroll, sequence_length)
+        x = rnn_stack(x, cell, units, num_layers, False, skip_connections, True, dropout, unroll)
         logits = keras.layers.Dense(vocabulary_size, name="logits")(x)
         super().__init__(tokens, logits, name=name or f"{cell}_lm", **kwargs)
         # === Config ===
@@ -230,6 +252,7 @@ class RNNLanguageModel(keras.Model):
         self.embedding_dim, self.sequence_length = embedding_dim, sequence_length
         self.num_layers, self.skip_connections = num_layers, skip_connections
         self.dropout, self.level, self.vocabulary_size = dropout, level, vocabulary_size
+        self.unroll = unroll
         self.tokenizer = text_tokenizer(vocabulary, level, sequence_length)
 
     def get_config(self):
@@ -237,7 +260,8 @@ class RNNLanguageModel(keras.Model):
                 "embedding_dim": self.embedding_dim, "sequence_length": self.sequence_length,
                 "num_layers": self.num_layers, "skip_connections": self.skip_connections,
                 "dropout": self.dropout, "level": self.level,
-                "vocabulary_size": self.vocabulary_size, "name": self.name}
+                "vocabulary_size": self.vocabulary_size, "unroll": self.unroll,
+                "name": self.name}
 
 
 def default_char_vocabulary(max_tokens=None):

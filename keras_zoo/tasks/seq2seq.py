@@ -1,0 +1,131 @@
+"""Sequence to sequence: source tokens in, target tokens out (greedy decoding in the graph)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_zoo.tasks.base import Task
+
+
+class Seq2SeqTask(Task):
+    """Models with inputs ``encoder_tokens`` ``[B, S]`` and ``decoder_tokens`` ``[B, T + 1]``
+    returning logits ``[B, T + 1, V]``, and attributes ``source_length``, ``target_length``,
+    ``vocabulary_size``. Embedded data: ``"reversal"`` or ``"addition"``
+    (keras_zoo.data.sequences). Serving: ``source`` int32 ``[B, S]`` -> greedy ``tokens``
+    ``[B, T + 1]`` (ending with ``<end>`` = 2) and their probabilities ``scores``.
+    """
+
+    name = "seq2seq"
+
+    def _arrays(self, model, entry, split, n=None, data=None):
+        from keras_zoo.data import sequences
+
+        data = data or (entry.data if entry else "reversal")
+        seed = {"train": 0, "validation": 1, "test": 2}[split]
+        n = n or 5000
+        if data == "reversal":
+            if model.source_length != model.target_length:
+                raise ValueError("reversal needs source_length == target_length.")
+            num_symbols = model.vocabulary_size - sequences.FIRST_SYMBOL
+            src, tgt = sequences.reversal(n, model.source_length, num_symbols, seed)
+        elif data == "addition":
+            digits = (model.source_length - 1) // 2
+            src, tgt = sequences.addition(n, digits, seed)
+        else:
+            raise ValueError(f"{self.name}: data must be 'reversal' or 'addition', got {data!r}.")
+        enc, dec_in, dec_out = sequences.seq2seq_arrays(src, tgt)
+        return {"encoder_tokens": enc, "decoder_tokens": dec_in}, dec_out
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        return self._arrays(model, entry, "train", n)
+
+    def dataset(self, model, entry, split="train", batch_size=64, seed=0, data=None, n=None,
+                **options):
+        x, y = self._arrays(model, entry, split, n, data)
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if split == "train":
+            ds = ds.shuffle(len(y), seed=seed)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def compile(self, model, entry, learning_rate=3e-3, optimizer=None, label_smoothing=0.0):
+        if label_smoothing:
+            loss = SmoothedSparseCrossentropy(label_smoothing)
+        else:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), loss=loss,
+                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+
+    def serving_fn(self, model):
+        from keras_zoo.models.sequence.seq2seq import greedy_decode
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([None, model.source_length], tf.int32, name="source")])
+        def serve(source):
+            tokens, scores = greedy_decode(model, source)
+            return {"tokens": tokens, "scores": scores}
+
+        return serve
+
+    def serving_example(self, model, n=4, seed=0):
+        from keras_zoo.data import sequences
+
+        rng = np.random.default_rng(seed)
+        return {"source": rng.integers(sequences.FIRST_SYMBOL, model.vocabulary_size,
+                                       (n, model.source_length)).astype(np.int32)}
+
+    def test_examples(self, model, entry, n=64):
+        x, y = self._arrays(model, entry, "test", n)
+        return {"source": x["encoder_tokens"]}, y
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        x, _ = self._arrays(model, entry, "train", n)
+        return [{"source": x["encoder_tokens"][i:i + 1]} for i in range(n)]
+
+    def int8_agreement(self, reference, quantized):
+        return float(np.mean(np.asarray(reference["tokens"]) == np.asarray(quantized["tokens"])))
+
+    def int8_check(self, reference, quantized):
+        # Compare the steps the float model is sure of; a flip there is a quantisation error.
+        confident = np.asarray(reference["scores"]) >= 0.5
+        same = np.asarray(reference["tokens"]) == np.asarray(quantized["tokens"])
+        agreement = float(same[confident].mean()) if confident.any() else 1.0
+        return agreement >= 0.9, (f"token agreement {agreement:.3f} on {int(confident.sum())} "
+                                  "confident steps (>= 0.9)")
+
+    def parity_tolerance(self):
+        return 1e-4
+
+
+def exact_match(model, encoder_tokens, targets, decode=None):
+    """Fraction of sequences decoded exactly (targets ``[B, T + 1]`` end with ``<end>``)."""
+    from keras_zoo.models.sequence.seq2seq import greedy_decode
+
+    tokens = decode(model, encoder_tokens) if decode else greedy_decode(model, encoder_tokens)[0]
+    return float(np.mean(np.all(np.asarray(tokens) == np.asarray(targets), axis=1)))
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy with label smoothing eps on integer labels (Szegedy et al. 2016; Vaswani
+    et al. 2017 use eps = 0.1): the target is (1 - eps) one-hot + eps / V.
+
+    Args:
+        label_smoothing: eps in [0, 1).
+    """
+
+    def __init__(self, label_smoothing=0.1, name="smoothed_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= float(label_smoothing) < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        depth = keras.ops.shape(y_pred)[-1]
+        one_hot = keras.ops.one_hot(keras.ops.cast(y_true, "int32"), depth)
+        return keras.losses.categorical_crossentropy(
+            one_hot, y_pred, from_logits=True, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
