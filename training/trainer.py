@@ -120,21 +120,23 @@ def train(
             # batch mean: dropping it keeps N workers equal to one worker at the same batch.
             options["drop_remainder"] = True
     shard = distribute.shard if distributed else (lambda ds: ds)
-    with strat.scope():
-        model = entry.build(preset if preset is not None else recipe.preset,
-                            **{**recipe.config, **config})
-        train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
-        val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
-                                    **({"data": data} if data else {})))
-        steps = int(train_ds.cardinality().numpy())
-        task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
-                     **recipe.compile_options)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                        callbacks=_callbacks(out, recipe, entry.name, chief,
-                                             distribute.backup_dir(out, strat)))
-    test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
-                                 **({"data": data} if data else {})))
-    test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0)
+    # A multi-worker run fails after the peer timeout without progress instead of hanging.
+    with distribute.guard(strat) as progress:
+        with strat.scope():
+            model = entry.build(preset if preset is not None else recipe.preset,
+                                **{**recipe.config, **config})
+            train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
+            val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
+                                        **({"data": data} if data else {})))
+            steps = int(train_ds.cardinality().numpy())
+            task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
+                         **recipe.compile_options)
+        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
+                            callbacks=_callbacks(out, recipe, entry.name, chief,
+                                                 distribute.backup_dir(out, strat)) + progress)
+        test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
+                                     **({"data": data} if data else {})))
+        test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=progress)
     model_path = os.path.join(out, "model.keras")
     if chief:
         model.save(model_path)

@@ -9,6 +9,9 @@
   write files from the chief only, give every worker its own backup, split the global batch and
   shard the datasets with an explicit policy.
 
+- ``guard``/``watchdog``: a multi-worker run whose peer is unreachable or dead fails after
+  ``peer_timeout()`` seconds without progress instead of hanging.
+
 See ``docs/distributed.md``.
 """
 
@@ -18,6 +21,7 @@ from keras_zoo.distribute.strategies import (
     TIMEOUT_ENV,
     backup_dir,
     check_global_batch,
+    guard,
     get_strategy,
     is_chief,
     num_replicas,
@@ -27,5 +31,5 @@ from keras_zoo.distribute.strategies import (
 )
 
 __all__ = ["DEFAULT_PEER_TIMEOUT", "STRATEGIES", "TIMEOUT_ENV", "backup_dir",
-           "check_global_batch", "get_strategy", "is_chief", "num_replicas", "peer_timeout",
+           "check_global_batch", "get_strategy", "guard", "is_chief", "num_replicas", "peer_timeout",
            "shard", "task_of"]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 
 import tensorflow as tf
 
-from keras_zoo.distribute import compat, tf_config
+from keras_zoo.distribute import compat, tf_config, watchdog
 
 STRATEGIES = ("none", "mirrored", "multi-worker")
 
-#: Seconds a worker waits for its peers (to join the cluster at start-up, and to answer
-#: heartbeats while training) before the run fails. Override with the environment variable
+#: Seconds a worker waits for its peers (to join the cluster at start-up, then for each batch,
+#: epoch or evaluation step to complete) before the run fails. Override with the environment variable
 #: ``KERAS_ZOO_PEER_TIMEOUT`` or ``get_strategy(..., timeout=)``.
 DEFAULT_PEER_TIMEOUT = 120
 TIMEOUT_ENV = "KERAS_ZOO_PEER_TIMEOUT"
@@ -43,32 +44,11 @@ def _check_resolvable(config):
             raise ValueError(f"TF_CONFIG: cannot resolve host {host!r} of {address!r} ({e}).")
 
 
-def _configure_coordination(config, timeout):
-    """Bounds every wait on a peer. TensorFlow's defaults wait for a missing peer for an hour
-    at start-up (``cluster_register_timeout``); we set the coordination service's timeouts
-    before the strategy starts it (the strategy keeps a service configured beforehand)."""
-    from tensorflow.python.eager import context
-    from tensorflow.python.distribute import multi_worker_util
-    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
-
-    spec = tf.train.ClusterSpec(config.cluster)
-    jobs = [coordination_config_pb2.CoordinatedJob(name=job, num_tasks=spec.num_tasks(job))
-            for job in tf_config.JOBS if job in spec.jobs]
-    ms = timeout * 1000
-    context.context().configure_coordination_service(
-        service_type="standalone",
-        service_leader=multi_worker_util.coordination_leader(spec),
-        coordinated_jobs=jobs,
-        cluster_register_timeout_in_ms=ms,
-        heartbeat_timeout_in_ms=ms,
-        shutdown_barrier_timeout_in_ms=ms,
-    )
-
-
 def multi_worker_strategy(timeout=None):
     """A ``MultiWorkerMirroredStrategy`` for the cluster of ``$TF_CONFIG``, with the Keras 3 fix
     installed (``keras_zoo.distribute.compat``) and every wait on a peer bounded by
-    ``peer_timeout(timeout)`` seconds.
+    ``peer_timeout(timeout)`` seconds (``watchdog``: the process ends with
+    ``watchdog.EXIT_CODE``).
 
     Must run before TensorFlow executes any op (a TensorFlow requirement of collective ops).
     """
@@ -79,9 +59,8 @@ def multi_worker_strategy(timeout=None):
                          "(see docs/distributed.md), got it unset or empty.")
     _check_resolvable(config)
     compat.install()
-    if config.num_workers > 1:
-        _configure_coordination(config, seconds)
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    with watchdog.watching(seconds, "the other workers to join the cluster"):
+        return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def get_strategy(name="none", timeout=None):
@@ -167,3 +146,15 @@ def backup_dir(out, strategy=None) -> str:
     if task is None or is_chief(strategy):
         return os.path.join(out, "backup")
     return os.path.join(out, f"backup-{task[0]}-{task[1]}")
+
+
+@contextlib.contextmanager
+def guard(strategy, timeout=None):
+    """Bounds a multi-worker run: yields callbacks for ``fit``/``evaluate`` that show progress
+    to a watchdog, which ends the process after ``peer_timeout(timeout)`` seconds without any
+    (a dead or unreachable peer). Yields ``[]`` (no watchdog) for any other strategy."""
+    if not compat.is_multi_worker(strategy):
+        yield []
+        return
+    with watchdog.watching(peer_timeout(timeout)) as dog:
+        yield [watchdog.ProgressCallback(dog)]

@@ -31,6 +31,15 @@ class AdaIN(keras.layers.Layer):
 
     Args:
         epsilon: added to the variances before the square root.
+
+    Example:
+        >>> content = keras.random.normal((2, 16, 16, 8))
+        >>> style = keras.random.normal((2, 32, 32, 8))
+        >>> AdaIN()([content, style]).shape
+        TensorShape([2, 16, 16, 8])
+        >>> scale, bias = keras.ops.ones((2, 8)), keras.ops.zeros((2, 8))
+        >>> AdaIN()([content, scale, bias]).shape
+        TensorShape([2, 16, 16, 8])
     """
 
     def __init__(self, epsilon=1e-5, **kwargs):

@@ -53,6 +53,11 @@ class MaskedConv2D(keras.layers.Conv2D):
         mask_type: "A" or "B".
         color_groups: None, or the number of colour groups of the paper's channel masking (3).
         **kwargs: any other keras.layers.Conv2D argument (strides, padding, activation, ...).
+
+    Example:
+        >>> x = keras.random.normal((1, 28, 28, 1))
+        >>> MaskedConv2D(32, 7, mask_type="A", padding="same")(x).shape
+        TensorShape([1, 28, 28, 32])
     """
 
     def __init__(self, filters, kernel_size, mask_type="B", color_groups=None, **kwargs):

@@ -93,6 +93,12 @@ class MaxUnpooling(keras.layers.Layer):
         size: the unpooling factor (int or pair): the output is ``H_out = H_in * size``.
         output_size: ``(H, W)`` of the map before pooling, which ``size`` cannot recover when
             the pooling dropped a border (odd sizes, "valid" padding); overrides ``size``.
+
+    Example:
+        >>> x = keras.random.normal((1, 4, 4, 3))
+        >>> pooled, switches = MaxPoolingWithArgmax(2)(x)
+        >>> MaxUnpooling(2)([pooled, switches]).shape
+        TensorShape([1, 4, 4, 3])
     """
 
     def __init__(self, size=2, output_size=None, **kwargs):

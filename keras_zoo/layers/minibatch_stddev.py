@@ -30,6 +30,10 @@ class MinibatchStandardDeviation(keras.layers.Layer):
         group_size: the largest group of samples G (the paper's 4).
         num_features: the number of appended feature maps (the paper's 1; StyleGAN2 uses 1).
         epsilon: added to the variance before the square root (the paper's code: 1e-8).
+
+    Example:
+        >>> MinibatchStandardDeviation(group_size=4)(keras.random.normal((6, 4, 4, 16))).shape
+        TensorShape([6, 4, 4, 17])
     """
 
     def __init__(self, group_size=4, num_features=1, epsilon=1e-8, **kwargs):

@@ -28,6 +28,13 @@ class NoiseInjection(keras.layers.Layer):
 
     Args:
         seed: the op-level seed of the noise (with Keras' global seed, runs repeat).
+
+    Example:
+        >>> x = keras.random.normal((2, 8, 8, 4))
+        >>> NoiseInjection()(x).shape
+        TensorShape([2, 8, 8, 4])
+        >>> NoiseInjection()([x, keras.random.normal((2, 8, 8, 1))]).shape
+        TensorShape([2, 8, 8, 4])
     """
 
     def __init__(self, seed=None, **kwargs):

@@ -21,6 +21,11 @@ class Sampling(keras.layers.Layer):
 
     Args:
         seed: the op-level seed of eps (with Keras' global seed, runs repeat).
+
+    Example:
+        >>> z_mean, z_log_var = keras.ops.zeros((4, 2)), keras.ops.zeros((4, 2))
+        >>> Sampling()([z_mean, z_log_var]).shape
+        TensorShape([4, 2])
     """
 
     def __init__(self, seed=None, **kwargs):

@@ -113,14 +113,24 @@ class GenerativeTask(Task):
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
     # --- training ------------------------------------------------------------------------------
-    def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None, beta_1=None,
+                beta_2=None):
         """The papers' optimizers (Adam, RMSProp with their betas) at ``learning_rate`` (the
         ``Task`` default 1e-3; ``None`` keeps each paper's rate, as ``model.compile()`` does);
-        autoencoders take ``optimizer`` or Adam."""
+        autoencoders take ``optimizer`` or Adam. A recipe's ``optimizer`` is copied for each
+        GAN network, with ``beta_1``/``beta_2`` overriding its betas (DCGAN's Adam beta_1=0.5)."""
         import keras
 
         if hasattr(model, "d_optimizer"):
-            model.compile(learning_rate=learning_rate)
+            if optimizer is not None:  # a recipe's: each network gets its own copy
+                config = optimizer.get_config()
+                for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+                    if value is not None:
+                        config[key] = value
+                model.compile(d_optimizer=optimizer.__class__.from_config(dict(config)),
+                              g_optimizer=optimizer.__class__.from_config(dict(config)))
+            else:
+                model.compile(learning_rate=learning_rate)
         else:
             model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate or 1e-3))
 

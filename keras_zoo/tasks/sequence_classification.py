@@ -53,7 +53,8 @@ class SequenceClassificationTask(ClassificationTask):
         return serve
 
     def serving_example(self, model, n=4, seed=0):
-        vocabulary_size = model.get_layer("embedding").input_dim
+        vocabulary_size = (getattr(model, "vocabulary_size", None)
+                           or model.get_layer("embedding").input_dim)
         rng = np.random.default_rng(seed)
         return {"tokens": rng.integers(0, vocabulary_size,
                                        (n, sequence_length(model))).astype(np.int32)}

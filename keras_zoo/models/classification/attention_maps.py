@@ -77,7 +77,8 @@ def attention_maps(model, image):
     layers = _attention_layers(model)
     single = np.asarray(image).ndim == len(model.input_shape) - 1
     batch = _batch(model, image)
-    probe = keras.Model(model.inputs, [_scores_tensor(layer) for layer in layers])
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(inputs, [_scores_tensor(layer) for layer in layers])
     maps = probe(batch, training=False)
     maps = [np.asarray(m) for m in (maps if isinstance(maps, (list, tuple)) else [maps])]
     return [m[0] for m in maps] if single else maps

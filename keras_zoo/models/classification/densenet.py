@@ -137,7 +137,7 @@ def DenseNetBC(depth=100, growth_rate=12, **kwargs):
 
 
 _TINY = dict(blocks=(1, 2), growth_rate=4, stem_filters=8, input_shape=(32, 32, 3), classes=10)
-for _depth, _params in ((121, 8_062_504), (169, 14_307_880), (201, 20_242_984), (264, None)):
+for _depth, _params in ((121, 8_062_504), (169, 14_307_880), (201, 20_242_984), (264, 33_736_232)):
     register(
         f"densenet{_depth}",
         task="classification",
@@ -146,8 +146,8 @@ for _depth, _params in ((121, 8_062_504), (169, 14_307_880), (201, 20_242_984), 
         canonical=dict(input_shape=(224, 224, 3), classes=1000),
         paper=PAPER,
         params=_params,
-        notes=(f"= keras.applications.DenseNet{_depth} (weights transfer)" if _params else
-               "the paper's Table 1; not in keras.applications"),
+        notes=(f"= keras.applications.DenseNet{_depth} (weights transfer)" if _depth < 264
+               else "the paper's Table 1; not in keras.applications"),
     )(globals()[f"DenseNet{_depth}"])
 
 register(
@@ -157,5 +157,6 @@ register(
     tiny=dict(depth=10, growth_rate=4, input_shape=(32, 32, 3), classes=10),
     canonical=dict(depth=100, growth_rate=12, input_shape=(32, 32, 3), classes=10),
     paper=PAPER,
+    params=793_150,
     notes="DenseNet-BC L=100, k=12 on CIFAR: 0.8M parameters (the paper's Table 2)",
 )(DenseNetBC)

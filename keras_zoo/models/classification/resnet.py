@@ -13,11 +13,11 @@ Table 1 and torchvision (bias-free, projection shortcuts = option B): 11,699,112
 11,689,512 and 21,797,672 are torchvision's figures), the paper's 11.7M and 21.8M.
 """
 
+import keras
+
 from keras_zoo.blocks.residual import BN_EPSILON, basic_block, bottleneck_block, stack
 from keras_zoo.models.classification import _args, common
 from keras_zoo.models.registry import register
-
-import keras
 
 #: Blocks per stage (conv2_x .. conv5_x) and block kind, from Table 1 of the paper.
 DEPTHS = {

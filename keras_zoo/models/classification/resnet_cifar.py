@@ -73,7 +73,8 @@ def CifarResNet(
     return common.finish(inputs, x, name=name, weights=weights, input_tensor=input_tensor)
 
 
-for _depth, _paper_params in ((20, "0.27M"), (56, "0.85M"), (110, "1.7M")):
+for _depth, _paper_params, _params in ((20, "0.27M", 271_098), (56, "0.85M", 857_082),
+                                       (110, "1.7M", 1_736_058)):
     register(
         f"resnet{_depth}_cifar",
         task="classification",
@@ -81,5 +82,6 @@ for _depth, _paper_params in ((20, "0.27M"), (56, "0.85M"), (110, "1.7M")):
         tiny=dict(depth=8, filters=(4, 8, 16), input_shape=(32, 32, 3), classes=10),
         canonical=dict(depth=_depth, input_shape=(32, 32, 3), classes=10),
         paper=PAPER,
+        params=_params,
         notes=f"option A (zero-padding) shortcuts; paper: {_paper_params} parameters",
     )(CifarResNet)

@@ -34,15 +34,15 @@ def ResNeXt(depth=50, cardinality=32, width_per_group=4, **kwargs):
     return ResNet(**{**config, **kwargs})
 
 
-for _depth, _params in ((50, "25.0M"),):
-    register(
-        f"resnext{_depth}_32x4d",
-        task="classification",
-        family="resnext",
-        tiny=dict(depth=_depth, cardinality=2, width_per_group=4, stack_sizes=(1, 1),
-                  filters=(32, 64), stem_filters=8, input_shape=(32, 32, 3), classes=10),
-        canonical=dict(depth=_depth, cardinality=32, width_per_group=4,
-                       input_shape=(224, 224, 3), classes=1000),
-        paper=PAPER,
-        notes=f"paper: {_params} parameters",
-    )(ResNeXt)
+register(
+    "resnext50_32x4d",
+    task="classification",
+    family="resnext",
+    tiny=dict(depth=50, cardinality=2, width_per_group=4, stack_sizes=(1, 1), filters=(32, 64),
+              stem_filters=8, input_shape=(32, 32, 3), classes=10),
+    canonical=dict(depth=50, cardinality=32, width_per_group=4, input_shape=(224, 224, 3),
+                   classes=1000),
+    paper=PAPER,
+    params=25_097_128,
+    notes="paper: 25.0M; 25,028,904 trainable (torchvision's resnext50_32x4d exactly)",
+)(ResNeXt)

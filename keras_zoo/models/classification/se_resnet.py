@@ -29,14 +29,14 @@ def SEResNet(depth=50, **kwargs):
     return ResNet(**{**config, **kwargs})
 
 
-for _depth in (50,):
-    register(
-        f"se_resnet{_depth}",
-        task="classification",
-        family="se_resnet",
-        tiny=dict(depth=_depth, stack_sizes=(1, 1), filters=(8, 16), stem_filters=8,
-                  input_shape=(32, 32, 3), classes=10),
-        canonical=dict(depth=_depth, input_shape=(224, 224, 3), classes=1000),
-        paper=PAPER,
-        notes="SE on every residual branch, r = 16",
-    )(SEResNet)
+register(
+    "se_resnet50",
+    task="classification",
+    family="se_resnet",
+    tiny=dict(depth=50, stack_sizes=(1, 1), filters=(8, 16), stem_filters=8,
+              input_shape=(32, 32, 3), classes=10),
+    canonical=dict(depth=50, input_shape=(224, 224, 3), classes=1000),
+    paper=PAPER,
+    params=28_141_144,
+    notes="SE on every residual branch, r = 16; 28,088,024 trainable (paper: 28.09M)",
+)(SEResNet)

@@ -152,9 +152,12 @@ ViTB32 = _variant("B", 32, "vit_b32")
 ViTL16 = _variant("L", 16, "vit_l16")
 ViTH14 = _variant("H", 14, "vit_h14")
 
-#: A 2-layer, width-32 ViT on 32x32 digits with 4x4 patches (64 patches + class token).
+#: A 2-layer, width-32 ViT on 32x32 digits with 4x4 patches (64 patches + class token); the
+#: "/32" and "/14" entries keep their patch-to-image ratio (8x8 on 32x32, 7x7 on 28x28).
 TINY = dict(input_shape=(32, 32, 1), patch_size=4, hidden_dim=32, num_layers=2, num_heads=2,
             mlp_dim=64, classes=10)
+TINY_PATCHES = {"vit_b16": {}, "vit_b32": dict(patch_size=8),
+                "vit_l16": {}, "vit_h14": dict(input_shape=(28, 28, 1), patch_size=7)}
 
 # Canonical counts at 224x224 (H/14 also at 224, the paper's Table 1 size), 1000 classes.
 for _name, _builder, _params in (("vit_b16", ViTB16, 86_567_656),
@@ -165,7 +168,7 @@ for _name, _builder, _params in (("vit_b16", ViTB16, 86_567_656),
         _name,
         task="classification",
         family="vit",
-        tiny=TINY,
+        tiny={**TINY, **TINY_PATCHES[_name]},
         canonical=dict(input_shape=(224, 224, 3), classes=1000),
         paper=PAPER,
         params=_params,

@@ -32,8 +32,8 @@ def WideResNet(
     """WRN-``depth``-``width``.
 
     Args:
-        depth: d = 6n + 4 (n blocks per group; the 4 are the stem, two projections' worth of
-            the paper's counting, and the classifier).
+        depth: d = 6n + 4: n blocks of two 3x3 convolutions per group, plus the stem and the
+            three 1x1 projection shortcuts.
         width: k, the widening factor of the three groups.
         dropout: drop rate between each block's convolutions (the paper uses 0.3 on CIFAR).
         base_filters: the groups' widths at k = 1.
@@ -72,5 +72,6 @@ register(
     tiny=dict(depth=10, width=1, base_filters=(4, 8, 16), input_shape=(32, 32, 3), classes=10),
     canonical=dict(depth=28, width=10, input_shape=(32, 32, 3), classes=10),
     paper=PAPER,
+    params=36_497_146,
     notes="WRN-28-10 on CIFAR-10: 36.5M parameters (the paper's Table 5)",
 )(WideResNet)

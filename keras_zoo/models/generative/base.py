@@ -320,6 +320,21 @@ class AdversarialModel(TrackedModel):
                     update_generator, lambda: tf.constant(False))
         return self._results()
 
+    def test_step(self, data):
+        """The losses and the statistics gap on held-out data, without updates."""
+        real, condition = self.unpack(data)
+        batch = tf.shape(real)[0]
+        fake = self.generator(self.generator_inputs(batch, condition), training=False)
+        real_output = self.discriminator(self.discriminator_inputs(real, condition),
+                                         training=False)
+        fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
+                                         training=False)
+        d_loss, d_logs = self.discriminator_loss(real_output, fake_output, real, fake, condition)
+        g_loss, g_logs = self.generator_loss(fake_output, real, fake, condition)
+        self._update(dict(d_logs, **g_logs, d_loss=d_loss, g_loss=g_loss,
+                          stat_gap=statistics_gap(fake, real)))
+        return self._results()
+
     # --- inference -----------------------------------------------------------------------------
     def validate(self, inputs):
         """Clear ``ValueError``s for a latent of the wrong size, labels out of range, an image

@@ -48,6 +48,12 @@ def test_densenet_bc_cifar_is_the_papers_0_8m():
     assert model.output_shape == (None, 10)
 
 
+@pytest.fixture(scope="module")
+def small121():
+    return densenet.DenseNet121(input_shape=(32, 32, 3), include_top=False)
+
+
+@pytest.mark.slow
 def test_densenet264_blocks():
     model = densenet.DenseNet264(input_shape=(32, 32, 3), include_top=False)
     assert model.get_layer("conv4_block64_concat")
@@ -68,10 +74,10 @@ def test_dense_block_connections_are_l_l_plus_1_over_2_not_feature_maps():
     assert model.get_layer(f"conv2_block{layers}_concat").output.shape[-1] == c0 + layers * k
 
 
-def test_densenet_b_has_bn_relu_before_both_convolutions():
+def test_densenet_b_has_bn_relu_before_both_convolutions(small121):
     # ERRATA.md: the notes put BN-ReLU only before the 3x3; the paper has BN-ReLU-Conv1x1-
     # BN-ReLU-Conv3x3.
-    model = densenet.DenseNet121(input_shape=(32, 32, 3), include_top=False)
+    model = small121
     for conv, relu in (("conv3_block2_1_conv", "conv3_block2_0_relu"),
                        ("conv3_block2_2_conv", "conv3_block2_1_relu")):
         produced_by = model.get_layer(conv).input._keras_history[0]
@@ -80,8 +86,8 @@ def test_densenet_b_has_bn_relu_before_both_convolutions():
         assert isinstance(bn, keras.layers.BatchNormalization)
 
 
-def test_compression_halves_the_transition():
-    model = densenet.DenseNet121(input_shape=(32, 32, 3), include_top=False)
+def test_compression_halves_the_transition(small121):
+    model = small121
     incoming = model.get_layer("conv2_block6_concat").output.shape[-1]
     assert incoming == 64 + 6 * 32
     assert model.get_layer("pool2_conv").filters == incoming // 2

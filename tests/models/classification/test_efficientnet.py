@@ -93,7 +93,7 @@ def test_drop_connect_rate_grows_linearly_with_block_index():
 
 
 def test_drop_connect_drops_whole_examples_in_training():
-    model = E.EfficientNet(width_coefficient=0.25, depth_coefficient=0.5, top_filters=32,
+    model = E.EfficientNet(width_coefficient=0.25, depth_coefficient=1.0, top_filters=32,
                            stages=E.EFFICIENTNET_B0_STAGES[:2], include_top=False,
                            input_shape=(32, 32, 3), drop_connect_rate=0.9)
     layer = next(l for l in model.layers if l.name.endswith("_drop"))

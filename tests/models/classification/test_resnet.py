@@ -41,6 +41,7 @@ def test_resnet50_canonical_transfer_and_exact_count():
     ours = resnet.ResNet50()
     theirs = APPS.ResNet50(weights=None)
     assert ours.count_params() == theirs.count_params() == 25_636_712
+    assert [l.name for l in ours.layers[1:]] == [l.name for l in theirs.layers[1:]]
     _randomise_bn(theirs)
     ours.set_weights(theirs.get_weights())
     x = _images((224, 224, 3))
@@ -195,3 +196,14 @@ def test_without_top_accepts_any_size():
     model = resnet.ResNet18(include_top=False, pooling="max")
     assert model.input_shape == (None, None, None, 3)
     assert model(_images((40, 56, 3))).shape == (2, 512)
+
+
+FAMILIES = ("resnet", "resnet_v2", "resnet_cifar", "wide_resnet", "resnext", "se_resnet",
+            "densenet")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", [e for e in keras_zoo.models.entries() if e.family in FAMILIES],
+                         ids=lambda e: e.name)
+def test_registry_params_are_the_canonical_counts(entry):
+    assert entry.params == entry.build("canonical").count_params()

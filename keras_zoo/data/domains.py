@@ -1,0 +1,96 @@
+"""Synthetic image domains for image-to-image translation, drawn from ``shapes.generate``.
+
+Each domain pair renders the same shape masks two ways, so a pair is exactly aligned
+(Pix2pix) and an unpaired set is the same two renderings of *different* shapes (CycleGAN,
+DiscoGAN: no image of one domain has its counterpart in the other).
+
+    source, target = keras_zoo.data.domains.load("outline_to_filled", "train", (32, 32))
+    a, b = keras_zoo.data.domains.load("red_to_blue_unpaired", "train", (32, 32))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from keras_zoo.data import shapes
+
+BACKGROUND = 16
+WHITE = (235, 235, 235)
+RED = (220, 40, 40)
+BLUE = (40, 40, 220)
+
+
+def _erode(mask):
+    """4-neighbour binary erosion (a pixel stays if it and its 4 neighbours are inside)."""
+    padded = np.pad(mask, ((0, 0), (1, 1), (1, 1)))
+    return (mask & padded[:, :-2, 1:-1] & padded[:, 2:, 1:-1]
+            & padded[:, 1:-1, :-2] & padded[:, 1:-1, 2:])
+
+
+def _paint(masks, color):
+    images = np.full(masks.shape + (3,), BACKGROUND, np.uint8)
+    images[masks] = color
+    return images
+
+
+def _outline(masks):
+    return _paint(masks & ~_erode(masks), WHITE)
+
+
+def _filled(masks):
+    return _paint(masks, WHITE)
+
+
+def _red(masks):
+    return _paint(masks, RED)
+
+
+def _blue(masks):
+    return _paint(masks, BLUE)
+
+
+#: name -> (render source, render target)
+DOMAINS = {
+    "outline_to_filled": (_outline, _filled),
+    "red_to_blue": (_red, _blue),
+}
+SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
+SPLIT_SIZES = {"train": 400, "validation": 100, "test": 100}
+_UNPAIRED = "_unpaired"
+
+
+def _masks(n, image_size, seed):
+    h, w = image_size
+    data = shapes.generate(n, image_size=(h, w), seed=seed,
+                           min_radius=max(2.0, 0.15 * min(h, w)),
+                           max_radius=max(3.0, 0.4 * min(h, w)))
+    return data["masks"].max(axis=1).astype(bool)
+
+
+def names():
+    return sorted(list(DOMAINS) + [n + _UNPAIRED for n in DOMAINS])
+
+
+def load(name: str, split: str = "train", image_size=(32, 32), n: int | None = None):
+    """``(source uint8 [N,H,W,3], target uint8 [N,H,W,3])``.
+
+    Args:
+        name: a key of ``DOMAINS`` (aligned pairs) or the same with ``"_unpaired"`` (the target
+            images show other shapes than the sources).
+        split: "train" (400), "validation" (100) or "test" (100); disjoint by seed.
+        image_size: ``(height, width)``.
+        n: number of images (default: the split's size).
+    """
+    base = name[: -len(_UNPAIRED)] if name.endswith(_UNPAIRED) else name
+    if base not in DOMAINS:
+        raise ValueError(f"Unknown domain pair {name!r}; expected one of {names()}.")
+    if split not in SPLIT_SEEDS:
+        raise ValueError(f"split must be one of {list(SPLIT_SEEDS)}, got {split!r}.")
+    n = SPLIT_SIZES[split] if n is None else n
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}.")
+    render_source, render_target = DOMAINS[base]
+    seed = SPLIT_SEEDS[split]
+    masks = _masks(n, tuple(image_size), seed)
+    other = _masks(n, tuple(image_size), seed + 1000) if base != name else masks
+    return render_source(masks), render_target(other)

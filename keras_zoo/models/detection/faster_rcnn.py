@@ -1,0 +1,235 @@
+"""Faster R-CNN (Ren, He, Girshick & Sun, Faster R-CNN: Towards Real-Time Object Detection with
+Region Proposal Networks, NeurIPS 2015)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_zoo.boxes import batched_nms, decode, encode, grid_anchors, match_anchors
+from keras_zoo.layers import RoIAlign
+from keras_zoo.models.detection import common
+from keras_zoo.models.registry import register
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class Proposals(keras.layers.Layer):
+    """The RPN's proposals: anchors moved by the predicted deltas, clipped to the image, and
+    ``num_proposals`` of them per image kept by NMS (IoU 0.7) on the objectness (section 3.3).
+
+    No gradient flows through the proposals: the paper's "approximate joint training".
+
+    Args:
+        feature_size: ``(height, width)`` of the feature map.
+        stride: image pixels per feature cell.
+        sizes, ratios: the anchors' (``keras_zoo.boxes.grid_anchors``).
+        image_size: ``(height, width)``.
+        num_proposals: kept per image.
+        iou_threshold: of the proposals' NMS.
+    """
+
+    def __init__(self, feature_size, stride, sizes, ratios, image_size, num_proposals=300,
+                 iou_threshold=0.7, **kwargs):
+        super().__init__(**kwargs)
+        self.feature_size, self.stride = tuple(feature_size), stride
+        self.sizes, self.ratios = tuple(sizes), tuple(ratios)
+        self.image_size = tuple(image_size)
+        self.num_proposals, self.iou_threshold = num_proposals, iou_threshold
+        self.anchors = grid_anchors(self.feature_size, stride, self.sizes, self.ratios)
+
+    def call(self, scores, deltas):
+        boxes = decode(tf.constant(self.anchors), tf.cast(deltas, tf.float32))
+        kept = batched_nms(boxes, tf.expand_dims(tf.sigmoid(tf.cast(scores, tf.float32)), -1),
+                           self.num_proposals, self.iou_threshold, score_threshold=0.0,
+                           image_size=self.image_size, class_agnostic=True)
+        return tf.stop_gradient(kept["boxes"])
+
+    def compute_output_shape(self, scores_shape, deltas_shape=None):
+        return (scores_shape[0], self.num_proposals, 4)
+
+    def get_config(self):
+        return {**super().get_config(), "feature_size": list(self.feature_size),
+                "stride": self.stride, "sizes": list(self.sizes), "ratios": list(self.ratios),
+                "image_size": list(self.image_size), "num_proposals": self.num_proposals,
+                "iou_threshold": self.iou_threshold}
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class BatchedRoIAlign(keras.layers.Layer):
+    """RoIAlign (``keras_zoo.layers.RoIAlign``) of ``[B, P, 4]`` boxes, ``P`` per image:
+    returns ``[B, P, out_h, out_w, C]``.
+
+    Args:
+        output_size, spatial_scale, sampling_ratio, aligned: RoIAlign's.
+    """
+
+    def __init__(self, output_size, spatial_scale, sampling_ratio=2, aligned=True, **kwargs):
+        super().__init__(**kwargs)
+        self.roi_align = RoIAlign(output_size, spatial_scale, sampling_ratio, aligned,
+                                  name="roi_align")
+
+    def build(self, features_shape, boxes_shape=None):
+        self.roi_align.build([features_shape, (None, 4), (None,)])
+
+    def call(self, features, boxes):
+        b, p = tf.shape(boxes)[0], boxes.shape[1]
+        indices = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
+        pooled = self.roi_align([features, tf.reshape(boxes, [-1, 4]), indices])
+        oh, ow = self.roi_align.output_size
+        return tf.reshape(pooled, [b, p, oh, ow, features.shape[-1]])
+
+    def compute_output_shape(self, features_shape, boxes_shape):
+        return (features_shape[0], boxes_shape[1], *self.roi_align.output_size,
+                features_shape[-1])
+
+    def get_config(self):
+        r = self.roi_align
+        return {**super().get_config(), "output_size": list(r.output_size),
+                "spatial_scale": r.spatial_scale, "sampling_ratio": r.sampling_ratio,
+                "aligned": r.aligned}
+
+
+def _sample(candidates, count, seed_shape_like):
+    """A random subset of ``candidates`` ([B, N] 0/1) of at most ``count`` ([B, 1]) per row."""
+    noise = tf.random.uniform(tf.shape(seed_shape_like)) + (1.0 - candidates) * 2.0
+    rank = tf.argsort(tf.argsort(noise, axis=1), axis=1)
+    return tf.cast(tf.cast(rank, tf.float32) < count, tf.float32) * candidates
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class FasterRCNN(common.Detector):
+    """Faster R-CNN: a region proposal network (RPN) on shared features proposes boxes from
+    anchors of 3 scales x 3 ratios; RoI features of the proposals feed a Fast R-CNN head
+    (class scores with background, per-class box deltas). One ``fit`` trains both.
+
+    RPN training (section 3.1.2): anchors with IoU > 0.7 (and each object's best anchor) are
+    positive, < 0.3 negative; 256 anchors per image are sampled, up to half positive; the loss
+    is binary cross-entropy plus smooth L1 on the encoded deltas of the positives. Head training
+    (Fast R-CNN section 2.3): proposals with IoU >= 0.5 are foreground, the rest background, up
+    to 25 % foreground in the sampled set; cross-entropy plus smooth L1 on the true class's
+    deltas. RoIAlign (Mask R-CNN) replaces RoI pooling, as in modern Faster R-CNNs.
+
+    Args:
+        input_shape: ``(height, width, 3)``.
+        num_classes: object classes, without background.
+        backbone: a registered classifier's name (``include_top=False``) or ``None`` for a
+            small conv stack of ``filters``.
+        filters: the conv stack's widths (one 2x2 pooling each).
+        anchor_sizes, anchor_ratios: the anchors (the paper: 128, 256, 512 and 1:2, 1:1, 2:1).
+        rpn_filters: the RPN's 3x3 conv (512 for VGG-16).
+        num_proposals: proposals per image (the paper tests with 300).
+        rpn_batch: anchors sampled per image for the RPN loss (256).
+        pool_size: RoI feature size (7).
+        head_units: the head's two fully connected layers (4096).
+        max_detections, iou_threshold, score_threshold: of the served NMS.
+        name: the model's name.
+    """
+
+    def __init__(self, input_shape=(600, 600, 3), num_classes=20, backbone="vgg16",
+                 filters=(64, 128, 256, 512), anchor_sizes=(128, 256, 512),
+                 anchor_ratios=(0.5, 1.0, 2.0), rpn_filters=512, num_proposals=300,
+                 rpn_batch=256, pool_size=7, head_units=4096, max_detections=20,
+                 iou_threshold=0.5, score_threshold=0.05, name="faster_rcnn", **kwargs):
+        input_shape = tuple(input_shape)
+        common.validate("FasterRCNN", input_shape, num_classes)
+        a = len(anchor_sizes) * len(anchor_ratios)
+        # === Functional Model ===
+        inputs = keras.Input(input_shape, name="images")
+        features = common.backbone_features(inputs, backbone, tuple(filters))[-1]
+        fh, fw = features.shape[1:3]
+        stride = input_shape[0] / fh
+        r = keras.layers.Conv2D(rpn_filters, 3, padding="same", activation="relu",
+                                name="rpn_conv")(features)
+        rpn_scores = keras.layers.Reshape((fh * fw * a,), name="rpn_scores")(
+            keras.layers.Conv2D(a, 1, name="rpn_cls")(r))
+        rpn_deltas = keras.layers.Reshape((fh * fw * a, 4), name="rpn_deltas")(
+            keras.layers.Conv2D(a * 4, 1, name="rpn_bbox", kernel_initializer="zeros")(r))
+        proposals = Proposals((fh, fw), stride, anchor_sizes, anchor_ratios, input_shape[:2],
+                              num_proposals, name="proposals")(rpn_scores, rpn_deltas)
+        pooled = BatchedRoIAlign(pool_size, 1.0 / stride, name="roi_align")(features, proposals)
+        x = keras.layers.Reshape((num_proposals, -1), name="roi_flatten")(pooled)
+        x = keras.layers.Dense(head_units, activation="relu", name="fc6")(x)
+        x = keras.layers.Dense(head_units, activation="relu", name="fc7")(x)
+        class_logits = keras.layers.Dense(num_classes + 1, name="cls_score")(x)
+        box_deltas = keras.layers.Dense(num_classes * 4, name="bbox_pred",
+                                        kernel_initializer="zeros")(x)
+        outputs = {"rpn_scores": rpn_scores, "rpn_deltas": rpn_deltas, "proposals": proposals,
+                   "class_logits": class_logits, "box_deltas": box_deltas}
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        # === Config ===
+        self.num_classes, self.num_proposals, self.rpn_batch = num_classes, num_proposals, rpn_batch
+        self.anchors = grid_anchors((fh, fw), stride, anchor_sizes, anchor_ratios)
+        self._set_serving(dict(
+            input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
+            filters=list(filters), anchor_sizes=list(anchor_sizes),
+            anchor_ratios=list(anchor_ratios), rpn_filters=rpn_filters,
+            num_proposals=num_proposals, rpn_batch=rpn_batch, pool_size=pool_size,
+            head_units=head_units, max_detections=max_detections, iou_threshold=iou_threshold,
+            score_threshold=score_threshold), max_detections, iou_threshold, score_threshold)
+
+    def rpn_loss(self, y, y_pred):
+        anchors = tf.constant(self.anchors)
+        match = match_anchors(anchors, y["boxes"], y["classes"], 0.7, 0.3)
+        pos, neg = match["positive"], match["negative"]
+        half = tf.fill([tf.shape(pos)[0], 1], self.rpn_batch / 2)
+        pos = _sample(pos, half, pos)
+        neg = _sample(neg, self.rpn_batch - tf.reduce_sum(pos, 1, keepdims=True), neg)
+        logits = tf.cast(y_pred["rpn_scores"], tf.float32)
+        bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=pos, logits=logits)
+        cls = tf.reduce_sum(bce * (pos + neg)) / tf.maximum(tf.reduce_sum(pos + neg), 1.0)
+        targets = encode(anchors, match["boxes"])
+        loc = tf.reduce_sum(common.smooth_l1(y_pred["rpn_deltas"] - targets), -1)
+        return cls + tf.reduce_sum(loc * pos) / tf.maximum(tf.reduce_sum(pos), 1.0)
+
+    def head_loss(self, y, y_pred):
+        proposals = y_pred["proposals"]
+        match = match_anchors(proposals, y["boxes"], y["classes"], 0.5, 0.5)
+        # Degenerate (padding) proposals are neither.
+        real = tf.cast((proposals[..., 2] - proposals[..., 0]) > 0, tf.float32)
+        pos = match["positive"] * real
+        neg = match["negative"] * real
+        pos = _sample(pos, tf.fill([tf.shape(pos)[0], 1], self.num_proposals / 4), pos)
+        neg = _sample(neg, 3.0 * tf.maximum(tf.reduce_sum(pos, 1, keepdims=True), 1.0), neg)
+        labels = tf.where(pos > 0, match["classes"] + 1, 0)
+        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.cast(y_pred["class_logits"], tf.float32))
+        cls = tf.reduce_sum(ce * (pos + neg)) / tf.maximum(tf.reduce_sum(pos + neg), 1.0)
+        deltas = tf.reshape(y_pred["box_deltas"], [-1, self.num_proposals, self.num_classes, 4])
+        deltas = tf.gather(deltas, tf.maximum(match["classes"], 0), batch_dims=2)
+        targets = encode(proposals, match["boxes"])
+        loc = tf.reduce_sum(common.smooth_l1(deltas - targets), -1)
+        return cls + tf.reduce_sum(loc * pos) / tf.maximum(tf.reduce_sum(pos), 1.0)
+
+    def detection_loss(self, y, y_pred):
+        return self.rpn_loss(y, y_pred) + self.head_loss(y, y_pred)
+
+    def decode(self, y_pred):
+        c, p = self.num_classes, self.num_proposals
+        probs = tf.nn.softmax(tf.cast(y_pred["class_logits"], tf.float32), -1)[..., 1:]
+        deltas = tf.reshape(y_pred["box_deltas"], [-1, p, c, 4])
+        proposals = tf.tile(tf.expand_dims(y_pred["proposals"], 2), [1, 1, c, 1])
+        boxes = decode(tf.reshape(proposals, [-1, p * c, 4]), tf.reshape(deltas, [-1, p * c, 4]))
+        # Candidate (proposal, class) scores only its own class.
+        scores = tf.expand_dims(probs, 3) * tf.eye(c)
+        real = tf.cast((y_pred["proposals"][..., 2] - y_pred["proposals"][..., 0]) > 0,
+                       tf.float32)
+        scores = scores * tf.reshape(real, [-1, p, 1, 1])
+        return boxes, tf.reshape(scores, [-1, p * c, c])
+
+
+register(
+    "faster_rcnn",
+    task="detection",
+    family="rcnn",
+    tiny=dict(input_shape=(64, 64, 3), num_classes=3, backbone=None, filters=(16, 32, 64),
+              anchor_sizes=(12, 24, 40), rpn_filters=64, num_proposals=32, rpn_batch=64,
+              pool_size=4, head_units=128),
+    canonical=dict(input_shape=(600, 600, 3), num_classes=20, backbone="vgg16",
+                   anchor_sizes=(128, 256, 512)),
+    data="shapes_detection",
+    recipe="detection",
+    paper="Ren et al., Faster R-CNN: Towards Real-Time Object Detection with Region Proposal "
+          "Networks, NeurIPS 2015",
+    notes="RoIAlign instead of RoI pooling; canonical VGG-16 features are stride 32 (the "
+          "registry's include_top=False keeps pool5), the paper's conv5_3 is stride 16.",
+)(FasterRCNN)

@@ -1,0 +1,238 @@
+"""BERT (Devlin et al., BERT: Pre-training of Deep Bidirectional Transformers for Language
+Understanding, NAACL 2019): a post-norm Transformer encoder over token + learned position +
+segment embeddings, pre-trained with masked language modelling (MLM) and next-sentence
+prediction (NSP), fine-tuned with a classifier on the pooled [CLS] output.
+
+BERT-base (L = 12, H = 768, A = 12, 30,522 WordPiece tokens, 512 positions, 2 segments) has
+exactly the parameters of ``keras_hub.models.BertBackbone`` with the same sizes (pinned in
+tests/models/sequence/test_bert.py).
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_hub
+import numpy as np
+
+from keras_zoo.blocks.transformer import transformer_encoder_block
+from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
+from keras_zoo.models.registry import register
+from keras_zoo.models.sequence._common import check_int, check_rate
+
+BERT_BASE = {"vocabulary_size": 30522, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
+             "intermediate_dim": 3072, "max_sequence_length": 512, "num_segments": 2}
+_INIT = keras.initializers.TruncatedNormal(stddev=0.02)
+
+
+def bert_encoder(token_ids, segment_ids, padding_mask, vocabulary_size, num_layers, hidden_dim,
+                 num_heads, intermediate_dim, max_sequence_length, num_segments, dropout):
+    """The BERT backbone on symbolic inputs: ``(sequence_output [B,T,H], pooled [B,H],
+    token_embedding layer)``; the pooled output is ``tanh(W h_[CLS] + b)``."""
+    token_embedding = keras_hub.layers.ReversibleEmbedding(
+        vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_INIT,
+        name="token_embedding")
+    x = token_embedding(token_ids)
+    position = LearnedPositionEmbedding(max_sequence_length, name="position_embedding")(x)
+    segment = keras.layers.Embedding(num_segments, hidden_dim, embeddings_initializer=_INIT,
+                                     name="segment_embedding")(segment_ids)
+    x = keras.layers.Add(name="embeddings_add")([x, position, segment])
+    x = keras.layers.LayerNormalization(epsilon=1e-12, name="embeddings_layer_norm")(x)
+    x = keras.layers.Dropout(dropout, name="embeddings_dropout")(x)
+    # Padded keys get no attention: [B, 1, T] broadcasts over queries and heads.
+    attention_mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, "bool"), axis=1)
+    for i in range(num_layers):
+        x = transformer_encoder_block(x, num_heads, hidden_dim // num_heads, intermediate_dim,
+                                      dropout=dropout, norm_first=False, activation="gelu",
+                                      attention_mask=attention_mask, epsilon=1e-12,
+                                      name=f"transformer_layer_{i}")
+    cls = keras.ops.take(x, 0, axis=1)
+    pooled = keras.layers.Dense(hidden_dim, activation="tanh", kernel_initializer=_INIT,
+                                name="pooled_dense")(cls)
+    return x, pooled, token_embedding
+
+
+def _checks(owner, vocabulary_size, num_layers, hidden_dim, num_heads, intermediate_dim,
+            max_sequence_length, num_segments, dropout, sequence_length):
+    for arg, value in (("vocabulary_size", vocabulary_size), ("num_layers", num_layers),
+                       ("hidden_dim", hidden_dim), ("num_heads", num_heads),
+                       ("intermediate_dim", intermediate_dim),
+                       ("max_sequence_length", max_sequence_length),
+                       ("num_segments", num_segments)):
+        check_int(owner, arg, value)
+    check_int(owner, "sequence_length", sequence_length, optional=True)
+    check_rate(owner, "dropout", dropout)
+    if hidden_dim % num_heads:
+        raise ValueError(f"{owner}: hidden_dim={hidden_dim} must be divisible by "
+                         f"num_heads={num_heads}.")
+    if sequence_length is not None and sequence_length > max_sequence_length:
+        raise ValueError(f"{owner}: sequence_length={sequence_length} exceeds "
+                         f"max_sequence_length={max_sequence_length}.")
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class BertBackbone(keras.Model):
+    """The BERT encoder. Inputs ``token_ids``, ``segment_ids``, ``padding_mask`` (``[B, T]``);
+    outputs ``{"sequence_output": [B, T, H], "pooled_output": [B, H]}``.
+
+    Args:
+        vocabulary_size: WordPiece vocabulary (30,522 for BERT-base uncased).
+        num_layers: L.
+        hidden_dim: H.
+        num_heads: A.
+        intermediate_dim: the feed-forward width (4H).
+        max_sequence_length: rows of the position table (512).
+        num_segments: segment (sentence A/B) embeddings.
+        dropout: dropout of embeddings, attention weights and sub-layer outputs (0.1).
+        sequence_length: the fixed input length (``None``: any up to max_sequence_length).
+    """
+
+    def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
+                 intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
+                 sequence_length=None, name=None, **kwargs):
+        _checks("BertBackbone", vocabulary_size, num_layers, hidden_dim, num_heads,
+                intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
+        inputs = {k: keras.Input((sequence_length,), dtype="int32", name=k)
+                  for k in ("token_ids", "segment_ids", "padding_mask")}
+        seq, pooled, _ = bert_encoder(inputs["token_ids"], inputs["segment_ids"],
+                                      inputs["padding_mask"], vocabulary_size, num_layers,
+                                      hidden_dim, num_heads, intermediate_dim,
+                                      max_sequence_length, num_segments, dropout)
+        super().__init__(inputs, {"sequence_output": seq, "pooled_output": pooled},
+                         name=name or "bert_backbone", **kwargs)
+        self._config = {"vocabulary_size": vocabulary_size, "num_layers": num_layers,
+                        "hidden_dim": hidden_dim, "num_heads": num_heads,
+                        "intermediate_dim": intermediate_dim,
+                        "max_sequence_length": max_sequence_length,
+                        "num_segments": num_segments, "dropout": dropout,
+                        "sequence_length": sequence_length}
+
+    def get_config(self):
+        return {**self._config, "name": self.name}
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class BertPretrainer(keras.Model):
+    """BERT with its two pre-training heads (Devlin et al. 2019, section 3.1).
+
+    Inputs ``token_ids``, ``segment_ids``, ``padding_mask`` ``[B, T]`` and ``mask_positions``
+    ``[B, P]``; outputs ``{"mlm": [B, P, V] logits at the masked positions (keras-hub's
+    ``MaskedLMHead``: GELU dense, layer norm, the tied token embedding and an output bias),
+    "nsp": [B, 2] logits (is sentence B the next sentence)}``. Train with ``mask_tokens`` data.
+
+    Args:
+        As ``BertBackbone``, plus ``num_predictions`` P (masked positions per sequence).
+    """
+
+    def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
+                 intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
+                 sequence_length=None, num_predictions=20, name=None, **kwargs):
+        _checks("BertPretrainer", vocabulary_size, num_layers, hidden_dim, num_heads,
+                intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
+        check_int("BertPretrainer", "num_predictions", num_predictions)
+        inputs = {k: keras.Input((sequence_length,), dtype="int32", name=k)
+                  for k in ("token_ids", "segment_ids", "padding_mask")}
+        inputs["mask_positions"] = keras.Input((num_predictions,), dtype="int32",
+                                               name="mask_positions")
+        seq, pooled, token_embedding = bert_encoder(
+            inputs["token_ids"], inputs["segment_ids"], inputs["padding_mask"], vocabulary_size,
+            num_layers, hidden_dim, num_heads, intermediate_dim, max_sequence_length,
+            num_segments, dropout)
+        # keras-hub's head: GELU dense, layer norm, the tied token embedding and an output bias.
+        mlm_logits = keras_hub.layers.MaskedLMHead(
+            vocabulary_size=vocabulary_size, token_embedding=token_embedding,
+            intermediate_activation="gelu", layer_norm_epsilon=1e-12,
+            kernel_initializer=_INIT, name="mlm_head")(seq, mask_positions=inputs["mask_positions"])
+        nsp = keras.layers.Dense(2, kernel_initializer=_INIT, name="nsp")(pooled)
+        super().__init__(inputs, {"mlm": mlm_logits, "nsp": nsp},
+                         name=name or "bert_pretrainer", **kwargs)
+        self._config = {"vocabulary_size": vocabulary_size, "num_layers": num_layers,
+                        "hidden_dim": hidden_dim, "num_heads": num_heads,
+                        "intermediate_dim": intermediate_dim,
+                        "max_sequence_length": max_sequence_length,
+                        "num_segments": num_segments, "dropout": dropout,
+                        "sequence_length": sequence_length, "num_predictions": num_predictions}
+
+    def get_config(self):
+        return {**self._config, "name": self.name}
+
+
+def mask_tokens(token_ids, mask_id, vocabulary_size, num_predictions, rate=0.15, seed=0,
+                first_maskable=3):
+    """BERT's masking (section 3.1): choose ``rate`` of the real tokens (at most
+    ``num_predictions``); replace 80% of them by ``[MASK]``, 10% by a random token, keep 10%.
+
+    Returns ``(masked_ids, mask_positions [B, P], mask_ids [B, P], mask_weights [B, P])``;
+    unused prediction slots have weight 0. Ids below ``first_maskable`` (pad, [CLS], [SEP]...)
+    are never chosen.
+    """
+    rng = np.random.default_rng(seed)
+    token_ids = np.asarray(token_ids)
+    masked = token_ids.copy()
+    batch = len(token_ids)
+    positions = np.zeros((batch, num_predictions), np.int32)
+    labels = np.zeros((batch, num_predictions), np.int32)
+    weights = np.zeros((batch, num_predictions), np.float32)
+    for b in range(batch):
+        candidates = np.flatnonzero(token_ids[b] >= first_maskable)
+        k = min(num_predictions, max(1, int(round(rate * len(candidates)))), len(candidates))
+        chosen = np.sort(rng.choice(candidates, k, replace=False)) if k else []
+        for j, p in enumerate(chosen):
+            positions[b, j], labels[b, j], weights[b, j] = p, token_ids[b, p], 1.0
+            u = rng.random()
+            if u < 0.8:
+                masked[b, p] = mask_id
+            elif u < 0.9:
+                masked[b, p] = rng.integers(first_maskable, vocabulary_size)
+    return masked, positions, labels, weights
+
+
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class BertClassifier(keras.Model):
+    """BERT fine-tuned for single-sequence classification: softmax on the pooled [CLS] output.
+
+    Input ``tokens`` int32 ``[B, T]`` (0 = padding; the padding mask and the all-zero segment
+    ids are derived in the graph), output class probabilities. Put the [CLS] token first.
+
+    Args:
+        classes: number of classes.
+        sequence_length: the fixed input length (TFLite needs it fixed).
+        Others as ``BertBackbone``.
+    """
+
+    def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
+                 intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
+                 sequence_length=128, classes=2, name=None, **kwargs):
+        _checks("BertClassifier", vocabulary_size, num_layers, hidden_dim, num_heads,
+                intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
+        check_int("BertClassifier", "classes", classes, minimum=2)
+        tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
+        padding_mask = keras.ops.not_equal(tokens, 0)
+        _, pooled, _ = bert_encoder(tokens, keras.ops.zeros_like(tokens), padding_mask,
+                                    vocabulary_size, num_layers, hidden_dim, num_heads,
+                                    intermediate_dim, max_sequence_length, num_segments, dropout)
+        x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
+        probabilities = keras.layers.Dense(classes, activation="softmax",
+                                           kernel_initializer=_INIT, name="predictions")(x)
+        super().__init__(tokens, probabilities, name=name or "bert_classifier", **kwargs)
+        self.vocabulary_size = vocabulary_size
+        self._config = {"vocabulary_size": vocabulary_size, "num_layers": num_layers,
+                        "hidden_dim": hidden_dim, "num_heads": num_heads,
+                        "intermediate_dim": intermediate_dim,
+                        "max_sequence_length": max_sequence_length,
+                        "num_segments": num_segments, "dropout": dropout,
+                        "sequence_length": sequence_length, "classes": classes}
+
+    def get_config(self):
+        return {**self._config, "name": self.name}
+
+
+register("bert_classifier", task="sequence_classification", family="bert",
+         tiny={"vocabulary_size": 5, "num_layers": 1, "hidden_dim": 16, "num_heads": 2,
+               "intermediate_dim": 32, "max_sequence_length": 16, "sequence_length": 12,
+               "dropout": 0.0},
+         canonical={**BERT_BASE, "sequence_length": 128},
+         data="balanced_parentheses", recipe="sequence",
+         paper="Devlin et al., BERT: Pre-training of Deep Bidirectional Transformers for "
+               "Language Understanding, NAACL 2019",
+         notes="BERT-base backbone parameters equal keras_hub.models.BertBackbone's.")(
+             BertClassifier)

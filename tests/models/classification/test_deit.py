@@ -1,0 +1,143 @@
+"""DeiT: sizes and parameter counts, the distilled model's late fusion, hard-label distillation
+through model.fit with a keras-zoo teacher, and saving / export of the distilled subclass."""
+
+import gc
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_zoo
+from keras_zoo.models.classification.deit import DistilledVisionTransformer
+
+TINY = dict(keras_zoo.models.info("deit_ti_distilled").tiny)
+
+
+def _digits(n=64, size=28):
+    from keras_zoo.data import load_arrays
+
+    x, y = load_arrays("digits", "train", (size, size), 1)
+    return x[:n].astype(np.float32) / 255.0, y[:n]
+
+
+@pytest.mark.parametrize("name,paper_millions", [
+    ("deit_ti", 5.72), ("deit_s", 22.05), ("deit_b", 86.57),
+    ("deit_ti_distilled", 5.91), ("deit_s_distilled", 22.44), ("deit_b_distilled", 87.34)])
+def test_parameter_counts(name, paper_millions):
+    if name == "deit_b":
+        # DeiT-B is ViT-B/16: counted in test_vit; here the registry figure only.
+        count = keras_zoo.models.info(name).params
+    else:
+        model = keras_zoo.models.get(name, preset="canonical")
+        count = model.count_params()
+        assert count == keras_zoo.models.info(name).params
+        del model
+        keras.backend.clear_session()
+        gc.collect()
+    # Table 1 rounds to 0.01M: within half a unit of the last digit (< 0.1 %).
+    assert abs(count / 1e6 - paper_millions) <= 0.005 + 1e-9, count
+
+
+def test_distilled_inference_averages_the_two_heads():
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    x, _ = _digits(4)
+    heads = keras.Model(model.inputs[0], [model.get_layer("head").output,
+                                          model.get_layer("head_distillation").output])
+    class_logits, distillation_logits = (np.asarray(t) for t in heads(x))
+    fused = (class_logits + distillation_logits) / 2
+    expected = np.exp(fused - fused.max(-1, keepdims=True))
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(model(x)), expected, atol=1e-6)
+    assert model.get_layer("patch_embedding").num_tokens == 2
+
+
+
+def test_hard_label_distillation_through_fit():
+    x, y = _digits(64)
+    # A keras-zoo CNN at another input size as teacher: LeNet-5 on 32x32, briefly trained.
+    teacher = keras_zoo.models.get("lenet5", preset="tiny")
+    teacher.compile("adam", "sparse_categorical_crossentropy")
+    x32, _ = _digits(64, size=32)
+    teacher.fit(x32, y, epochs=3, verbose=0)
+    teacher_labels = np.argmax(np.asarray(teacher(tf.image.resize(x, (32, 32)))), -1)
+    # Labels that disagree with the teacher on purpose: the distillation head must follow the
+    # teacher, the class head the labels.
+    wrong = (teacher_labels + 1) % 10
+
+    student = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    student.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                    metrics=["accuracy"], teacher=teacher)
+    teacher_weights = [np.asarray(w) for w in teacher.weights]
+    history = student.fit(x, wrong, batch_size=16, epochs=25, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    heads = keras.Model(student.inputs[0], [student.get_layer("head").output,
+                                            student.get_layer("head_distillation").output])
+    class_logits, distillation_logits = (np.asarray(t) for t in heads(x))
+    assert np.mean(np.argmax(distillation_logits, -1) == teacher_labels) >= 0.9
+    assert np.mean(np.argmax(class_logits, -1) == wrong) >= 0.9
+    # The teacher is frozen and not part of the student.
+    for before, after in zip(teacher_weights, teacher.weights):
+        np.testing.assert_array_equal(before, np.asarray(after))
+    assert len(student.weights) == len(keras_zoo.models.get("deit_ti_distilled",
+                                                            preset="tiny").weights)
+
+
+def test_without_a_teacher_both_heads_learn_the_labels():
+    x, y = _digits(32)
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_teacher_must_match():
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    rgb = keras_zoo.models.get("lenet5", preset="tiny", input_shape=(32, 32, 3))
+    with pytest.raises(ValueError, match=r"teacher's input shape \(32, 32, 3\)"):
+        model.set_teacher(rgb)
+    five = keras_zoo.models.get("lenet5", preset="tiny", classes=5)
+    with pytest.raises(ValueError, match="the teacher predicts 5 classes, the student 10"):
+        model.compile("adam", teacher=five)
+
+
+def test_distilled_saves_with_safe_mode_and_exports(tmp_path):
+    from keras_zoo.export import convert_savedmodel, export_savedmodel, flex_ops, run
+    from keras_zoo.tasks import get_task
+
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  teacher=keras_zoo.models.get("lenet5", preset="tiny"))
+    x, _ = _digits(4)
+    path = os.fspath(tmp_path / "deit.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, DistilledVisionTransformer)
+    assert loaded.teacher is None  # the teacher is not saved
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    task = get_task("classification")
+    fn = task.serving_fn(model)
+    saved = export_savedmodel(model, os.fspath(tmp_path / "sm" / "1"), fn)
+    converted = convert_savedmodel(saved, "float")
+    assert flex_ops(converted) == []
+    example = task.serving_example(model, n=2)
+    np.testing.assert_allclose(run(converted, example)["probabilities"],
+                               np.asarray(fn(**example)["probabilities"]), atol=1e-4)
+
+
+def test_distilled_weights_load_at_another_resolution(tmp_path):
+    small = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    path = os.fspath(tmp_path / "deit.weights.h5")
+    small.save_weights(path)
+    large = keras_zoo.models.get("deit_ti_distilled", preset="tiny", input_shape=(42, 42, 1),
+                                 weights=path)
+    old = np.asarray(small.get_layer("patch_embedding").position_embedding_weight)
+    new = np.asarray(large.get_layer("patch_embedding").position_embedding_weight)
+    assert new.shape == (2 + 36, 32)
+    np.testing.assert_array_equal(new[:2], old[:2])  # class and distillation tokens kept
+
+
+def test_include_top_false_keeps_both_tokens():
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny", include_top=False)
+    assert model.output_shape == (None, 18, 32)
