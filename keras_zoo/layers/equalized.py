@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import int_pair
+from keras_zoo.layers._pooling import int_pair
 
 # He et al.'s gain for (leaky) ReLU layers, ProGAN's default.
 HE_GAIN = math.sqrt(2.0)

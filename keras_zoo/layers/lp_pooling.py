@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import check_pooling_input, pool_arguments, pooled_shape
+from keras_zoo.layers._pooling import check_pooling_input, pool_arguments, pooled_shape
 
 
 def window_weights(pool_size, window, sigma):

@@ -5,7 +5,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import (
+from keras_zoo.layers._pooling import (
     check_pooling_input,
     int_pair,
     pool_arguments,

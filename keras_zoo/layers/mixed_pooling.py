@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import check_pooling_input, pool_arguments, pooled_shape
+from keras_zoo.layers._pooling import check_pooling_input, pool_arguments, pooled_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")

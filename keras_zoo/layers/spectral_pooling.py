@@ -5,7 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_zoo.layers.stochastic_pooling import int_pair
+from keras_zoo.layers._pooling import int_pair
 
 
 def truncation_matrix(size, output_size):

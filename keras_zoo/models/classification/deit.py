@@ -121,8 +121,12 @@ class DistilledVisionTransformer(keras.Model):
         return super().get_compile_config()
 
     def compile_from_config(self, config):
-        # The teacher is not saved: a reloaded model compiles without one.
-        super().compile_from_config(config)
+        # Keras skips compile_from_config for an overridden compile(); ours only adds the
+        # teacher, which is not saved, so the stored compile arguments apply as they are.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def _teacher_labels(self, x, y):
         if self._teacher is None:

@@ -137,7 +137,7 @@ class AdversarialModel(TrackedModel):
             ``images`` (image-to-image).
         discriminator: a functional model returning logits or critic values.
         discriminator_steps: k, discriminator updates per generator update (>= 1).
-        seed: seed of the latent noise drawn in ``train_step``.
+        seed: seed of the noise drawn in ``train_step`` (see ``step_noise``).
         **kwargs: ``keras.Model`` arguments (``name``).
     """
 
@@ -157,7 +157,6 @@ class AdversarialModel(TrackedModel):
         self._set_networks(networks)
         self.discriminator_steps = check_positive_int(discriminator_steps, "discriminator_steps")
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self._make_trackers()
         self.d_optimizer = None
         self.g_optimizer = None
@@ -246,13 +245,24 @@ class AdversarialModel(TrackedModel):
         # Image-to-image: the real image is the target, the condition the source.
         return to_signed(tf.cast(extra, "float32")), to_signed(tf.cast(images, "float32"))
 
-    def sample_latent(self, batch):
-        return keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+    def step_noise(self, shape, salt, distribution="normal"):
+        """Training noise as a function of (seed, step, salt), the step being the
+        discriminator optimizer's ``iterations``: a run resumed from a checkpoint draws exactly
+        the noise the uninterrupted run would have (a stateful generator's state is not part of
+        the saved weights)."""
+        step = tf.cast(self.d_optimizer.iterations, tf.int64)
+        seed = tf.stack([tf.constant((self.seed or 0) * 1009 + salt, tf.int64), step])
+        if distribution == "uniform":
+            return tf.random.stateless_uniform(shape, seed)
+        return tf.random.stateless_normal(shape, seed)
 
-    def generator_inputs(self, batch, condition):
+    def sample_latent(self, batch, salt=0):
+        return self.step_noise(tf.stack([batch, self.latent_dim]), salt)
+
+    def generator_inputs(self, batch, condition, salt=0):
         if self.conditioning == "images":
             return condition
-        latent = self.sample_latent(batch)
+        latent = self.sample_latent(batch, salt)
         return latent if self.conditioning is None else [latent, condition]
 
     def discriminator_inputs(self, images, condition):
@@ -281,7 +291,7 @@ class AdversarialModel(TrackedModel):
 
     def discriminator_step(self, real, condition):
         batch = tf.shape(real)[0]
-        fake = self.generator(self.generator_inputs(batch, condition), training=True)
+        fake = self.generator(self.generator_inputs(batch, condition, salt=1), training=True)
         with tf.GradientTape() as tape:
             real_output = self.discriminator(self.discriminator_inputs(real, condition),
                                              training=True)
@@ -297,7 +307,7 @@ class AdversarialModel(TrackedModel):
     def generator_step(self, real, condition):
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(batch, condition), training=True)
+            fake = self.generator(self.generator_inputs(batch, condition, salt=2), training=True)
             fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
                                              training=True)
             loss, logs = self.generator_loss(fake_output, real, fake, condition)
@@ -324,7 +334,7 @@ class AdversarialModel(TrackedModel):
         """The losses and the statistics gap on held-out data, without updates."""
         real, condition = self.unpack(data)
         batch = tf.shape(real)[0]
-        fake = self.generator(self.generator_inputs(batch, condition), training=False)
+        fake = self.generator(self.generator_inputs(batch, condition, salt=4), training=False)
         real_output = self.discriminator(self.discriminator_inputs(real, condition),
                                          training=False)
         fake_output = self.discriminator(self.discriminator_inputs(fake, condition),

@@ -51,7 +51,7 @@ class WGANGP(WGAN):
     def gradient_penalty(self, real, fake, condition):
         """E[(||grad f(x_hat)||_2 - 1)^2] at random interpolates x_hat."""
         batch = tf.shape(real)[0]
-        eps = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+        eps = self.step_noise(tf.stack([batch, 1, 1, 1]), salt=3, distribution="uniform")
         interpolates = eps * real + (1.0 - eps) * fake
         with tf.GradientTape() as tape:
             tape.watch(interpolates)

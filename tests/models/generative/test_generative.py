@@ -144,6 +144,7 @@ def test_wgan_gp_penalty_of_a_linear_critic():
     inputs = keras.Input((8, 8, 1), name="images")
     critic = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Flatten()(inputs)))
     model = WGANGP(base.generator, critic)
+    model.compile()
     w = np.asarray(critic.layers[-1].kernel)
     real = tf.random.normal((4, 8, 8, 1))
     fake = tf.random.normal((4, 8, 8, 1))

@@ -1,0 +1,129 @@
+"""``MultiWorkerMirroredStrategy`` through plain ``fit`` with real worker processes on 127.0.0.1.
+
+Every worker runs ``training.train(..., strategy="multi-worker")`` (what ``keras-zoo train
+--strategy multi-worker`` runs) in its own process, with its own ``TF_CONFIG``. Run with
+``pytest -m distributed``.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from keras_zoo.distribute import watchdog
+from tests.distributed.cluster import Cluster, max_weight_difference
+
+pytestmark = pytest.mark.distributed
+
+TOLERANCE = 1e-5
+#: Per-model arguments of the worker: a few epochs on the embedded digits (1259 training images),
+#: at a global batch that both 1 and 2 workers can split.
+RUNS = {
+    "mlp": ["mlp", "--epochs", "3", "--batch-size", "16"],
+    "lenet5": ["lenet5", "--epochs", "2", "--batch-size", "32", "--preset", "canonical"],
+}
+
+
+def _one_and_two_workers(tmp_path, name):
+    """Runs the 1-worker baseline and the 2-worker cluster at the same time (3 processes)."""
+    args = RUNS[name]
+    one = Cluster(1, args + ["--out", str(tmp_path / "one")], tmp_path / "logs1",
+                  tmp_path / "one_")
+    two = Cluster(2, args + ["--out", str(tmp_path / "two")], tmp_path / "logs2",
+                  tmp_path / "two_")
+    with one, two:
+        return one.check(timeout=420)[0], two.check(timeout=420)
+
+
+@pytest.fixture(scope="module")
+def mlp_runs(tmp_path_factory):
+    return _one_and_two_workers(tmp_path_factory.mktemp("mlp"), "mlp")
+
+
+def _assert_same_training(one, two):
+    chief, other = two
+    assert set(chief["history"]) == set(one["history"])
+    for key, values in one["history"].items():
+        np.testing.assert_allclose(chief["history"][key], values, atol=TOLERANCE, err_msg=key)
+    assert max_weight_difference(chief, one) <= TOLERANCE
+    assert max_weight_difference(chief, other) <= TOLERANCE  # workers stay in sync
+    losses = one["history"]["loss"]
+    assert losses[-1] < losses[0]  # it trained: equality of two frozen runs proves nothing
+
+
+def test_mlp_two_workers_equal_one_worker(mlp_runs):
+    one, two = mlp_runs
+    _assert_same_training(one, two)
+
+
+def test_lenet5_two_workers_equal_one_worker(tmp_path):
+    one, two = _one_and_two_workers(tmp_path, "lenet5")
+    _assert_same_training(one, two)
+
+
+def _epoch(backup):
+    try:
+        with open(os.path.join(backup, "training_metadata.json")) as f:
+            return json.load(f)["epoch"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tmp_path,
+                                                                               mlp_runs):
+    """SIGKILL worker 1 in the middle of an epoch; worker 0 then fails by itself within the peer
+    timeout; the same command restarted on both workers resumes from BackupAndRestore and ends
+    with the weights of the uninterrupted run (``mlp_runs``, same arguments)."""
+    _, (reference, _) = mlp_runs
+    out = tmp_path / "run"
+    args = RUNS["mlp"] + ["--out", str(out)]
+    peer_timeout = 30
+    with Cluster(2, args, tmp_path / "logs", tmp_path / "first_", peer_timeout) as first:
+        backups = [str(out / "backup"), str(out / "backup-worker-1")]
+        deadline = time.monotonic() + 300
+        killed_at = None
+        while time.monotonic() < deadline and all(p.poll() is None for p in first.procs):
+            epochs = [_epoch(b) for b in backups]
+            if epochs[0] is not None and epochs[0] == epochs[1]:
+                time.sleep(0.3)  # into the next epoch (one lasts seconds here)
+                first.kill(1)
+                killed_at = time.monotonic()
+                break
+            time.sleep(0.05)
+        assert killed_at is not None, ("no epoch was backed up before the run ended or the "
+                                       "deadline:\n" + first.tail(0) + first.tail(1))
+        assert first.procs[1].returncode == -9
+        # The survivor is blocked in a collective op: its watchdog ends it.
+        codes = first.wait(timeout=peer_timeout + 60)
+        waited = time.monotonic() - killed_at
+        assert codes[0] == watchdog.EXIT_CODE, first.tail(0)
+        assert waited <= peer_timeout + 60
+        assert "a peer is unreachable or has died" in first.tail(0)
+    assert not os.path.exists(tmp_path / "first_0.npz")
+    with Cluster(2, args, tmp_path / "logs", tmp_path / "again_", peer_timeout) as again:
+        resumed, other = again.check(timeout=420)
+    epochs = int(RUNS["mlp"][RUNS["mlp"].index("--epochs") + 1])
+    assert 0 < len(resumed["history"]["loss"]) < epochs  # it resumed, it did not start over
+    assert max_weight_difference(resumed, reference) <= TOLERANCE
+    assert max_weight_difference(resumed, other) <= TOLERANCE
+    for backup in backups:
+        assert not os.path.exists(backup)  # removed once the run completed
+
+
+def test_unreachable_peer_fails_within_the_peer_timeout(tmp_path):
+    """Worker 0 of a 2-worker cluster whose worker 1 never starts ends within the timeout,
+    with the watchdog's exit code and a message, instead of hanging."""
+    peer_timeout = 10
+    with Cluster(2, RUNS["mlp"] + ["--out", str(tmp_path / "out")], tmp_path / "logs",
+                 tmp_path / "r_", peer_timeout) as cluster:
+        cluster.kill(1)  # before it could start TensorFlow: the peer never comes
+        start = time.monotonic()
+        codes = cluster.wait(timeout=240)
+        elapsed = time.monotonic() - start
+    assert codes[0] == watchdog.EXIT_CODE, cluster.tail(0)
+    assert f"peer timeout {peer_timeout} s" in cluster.tail(0)
+    # Importing TensorFlow takes up to a minute on this shared 2-core machine; the wait for the
+    # peer itself is bounded by the timeout (the message states the time waited).
+    assert elapsed < 180
