@@ -78,6 +78,30 @@ def build_pair(name, input_shape=None, classes=None):
     return ours, theirs
 
 
+def op_census(model, training=False):
+    """``collections.Counter`` of the TensorFlow op types in the traced ``model(x)`` graph.
+
+    Differences between two implementations of the same architecture show up here first: for
+    example keras.applications builds ``BatchNormalization(axis=3)``, for which Keras 3 reshapes
+    gamma, beta and the moving statistics on every call (4 ``Reshape`` + 4 ``Const`` per BN);
+    ours use ``axis=-1``, which broadcasts them without a reshape.
+    """
+    import collections
+
+    import tensorflow as tf
+
+    fn = tf.function(lambda images: model(images, training=training))
+    spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32)
+    graph = fn.get_concrete_function(spec).graph
+    return collections.Counter(op.type for op in graph.get_operations())
+
+
+def census_difference(ours, theirs, training=False):
+    """``{op type: (ours, theirs)}`` for the op types whose counts differ."""
+    a, b = op_census(ours, training), op_census(theirs, training)
+    return {k: (a[k], b[k]) for k in sorted(set(a) | set(b)) if a[k] != b[k]}
+
+
 class _Timer:
     """Images/second of one model in one mode; compiled once, timed per round."""
 
@@ -160,6 +184,9 @@ def run(args) -> int:
     print(f"{args.model}: keras-zoo {ours.name} vs {args.against} "
           f"{application_for(args.model).__name__}, input {tuple(ours.input_shape[1:])}, "
           f"{ours.count_params():,} parameters")
+    ops = [sum(op_census(m).values()) for m in (ours, theirs)]
+    print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
+          f"{census_difference(ours, theirs) or 'none'}")
     compare(ours, theirs, batch_size=args.batch_size, steps=args.steps, rounds=args.rounds,
             jit_compile=args.jit_compile, modes=modes)
     return 0

@@ -121,7 +121,7 @@ def train(
             options["drop_remainder"] = True
     shard = distribute.shard if distributed else (lambda ds: ds)
     # A multi-worker run fails after the peer timeout without progress instead of hanging.
-    with distribute.guard(strat) as progress:
+    with distribute.guard(strat) as watched:
         with strat.scope():
             model = entry.build(preset if preset is not None else recipe.preset,
                                 **{**recipe.config, **config})
@@ -132,11 +132,11 @@ def train(
             task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
                          **recipe.compile_options)
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                            callbacks=_callbacks(out, recipe, entry.name, chief,
-                                                 distribute.backup_dir(out, strat)) + progress)
+                            callbacks=watched(_callbacks(out, recipe, entry.name, chief,
+                                                         distribute.backup_dir(out, strat))))
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
                                      **({"data": data} if data else {})))
-        test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=progress)
+        test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=watched())
     model_path = os.path.join(out, "model.keras")
     if chief:
         model.save(model_path)

@@ -25,7 +25,8 @@ def match_anchors(anchors, gt_boxes, gt_classes, positive_iou=0.5, negative_iou=
 
     Returns:
         A dict of ``boxes`` ``[B, N, 4]`` (the matched box, zeros for background), ``classes``
-        ``[B, N]`` int32 (the matched class, -1 for background and ignored), ``positive`` and
+        ``[B, N]`` int32 (the matched class, -1 for background and ignored), ``indices``
+        ``[B, N]`` int32 (the best ground-truth row, meaningful for positives), ``positive`` and
         ``negative`` ``[B, N]`` float32 masks.
     """
     negative_iou = positive_iou if negative_iou is None else negative_iou
@@ -53,5 +54,6 @@ def match_anchors(anchors, gt_boxes, gt_classes, positive_iou=0.5, negative_iou=
     positive_f = ops.cast(positive, "float32")
     return {"boxes": boxes * positive_f[..., None],
             "classes": ops.where(positive, classes, -1),
+            "indices": ops.cast(best_gt, "int32"),
             "positive": positive_f,
             "negative": ops.cast(negative, "float32")}

@@ -13,7 +13,8 @@ import tensorflow as tf
 
 
 def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_threshold=0.05,
-                image_size=None, class_agnostic=False):
+                image_size=None, class_agnostic=False, return_indices=False,
+                pre_nms_top_k=None):
     """Class-aware NMS per image, as a fixed-size, zero-padded result.
 
     Args:
@@ -25,6 +26,10 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
         score_threshold: candidates below it are never detections.
         image_size: ``(height, width)``; boxes are clipped to it (none if ``None``).
         class_agnostic: one NMS over all classes of an image (each box keeps its best class).
+        pre_nms_top_k: keep only this many best-scoring boxes per image before NMS (Faster
+            R-CNN's proposals: NMS over all anchors of a batch would be slow).
+        return_indices: also return ``indices`` ``[B, D]`` int32, each detection's row in
+            ``boxes`` (0 in padding), e.g. to gather a mask.
 
     Returns:
         A dict: ``boxes`` ``[B, D, 4]`` float32 pixels, ``scores`` ``[B, D]`` float32,
@@ -42,6 +47,12 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
     # Each box keeps its best class (one detection per box, as YOLO and SSD serve).
     best = tf.reduce_max(scores, axis=-1)  # [B, N]
     cls = tf.argmax(scores, axis=-1, output_type=tf.int32)  # [B, N]
+    origin = None
+    if pre_nms_top_k is not None and pre_nms_top_k < boxes.shape[1]:
+        best, origin = tf.math.top_k(best, pre_nms_top_k)  # TOPK_V2, a builtin
+        boxes = tf.gather(boxes, origin, batch_dims=1)
+        cls = tf.gather(cls, origin, batch_dims=1)
+        n = pre_nms_top_k
     flat_boxes = tf.reshape(boxes, [-1, 4])
     flat_scores = tf.reshape(best, [-1])
     flat_cls = tf.reshape(cls, [-1])
@@ -57,11 +68,17 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
         iou_threshold=tf.constant(iou_threshold, tf.float32),
         score_threshold=tf.constant(score_threshold, tf.float32),
         pad_to_max_output_size=True)
-    return regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch,
-                   max_detections)
+    out = regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch,
+                  max_detections, n)
+    if not return_indices:
+        out.pop("indices")
+    elif origin is not None:
+        out["indices"] = tf.gather(origin, out["indices"], batch_dims=1)
+    return out
 
 
-def regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch, max_detections):
+def regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch, max_detections,
+            n):
     """Scatters NMS survivors (sorted by score, over all images) into ``[B, D]`` slots.
 
     The bookkeeping is in int32 (never quantised by an int8 conversion, where float one-hot
@@ -86,7 +103,8 @@ def regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch, ma
     boxes = tf.gather(flat_boxes, index) * tf.expand_dims(mask, 1)
     scores = tf.gather(flat_scores, index) * mask
     classes = tf.gather(flat_cls, index) * found
-    return {"boxes": tf.reshape(boxes, [batch, max_detections, 4]),
+    within = tf.reshape((index - tf.gather(image, index) * n) * found, [batch, max_detections])
+    return {"indices": within,"boxes": tf.reshape(boxes, [batch, max_detections, 4]),
             "scores": tf.reshape(scores, [batch, max_detections]),
             "classes": tf.reshape(classes, [batch, max_detections]),
             "num_detections": tf.reduce_sum(tf.reshape(found, [batch, max_detections]), axis=1)}

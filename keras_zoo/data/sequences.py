@@ -160,11 +160,40 @@ def seq2seq_arrays(source, target):
     return source, np.concatenate([start, target], 1), np.concatenate([target, end], 1)
 
 
+def key_value_retrieval(n, num_pairs=5, num_keys=10, num_values=10, seed=0):
+    """A reading-comprehension probe: a document of ``num_pairs`` (key, value) pairs with
+    distinct keys, ``k1 v1 k2 v2 ...``, and a one-token query ``k_i``; the answer is ``v_i``.
+
+    Key ids are ``FIRST_SYMBOL .. FIRST_SYMBOL + num_keys - 1``, value ids follow them.
+    Returns int32 ``(documents [n, 2 num_pairs], queries [n, 1], answers [n])`` where the
+    answer is the value's index in ``0 .. num_values - 1``.
+    """
+    for name, value in (("n", n), ("num_pairs", num_pairs), ("num_keys", num_keys),
+                        ("num_values", num_values)):
+        _check_positive(name, value)
+    if num_pairs > num_keys:
+        raise ValueError(f"num_pairs={num_pairs} needs at least as many keys, got {num_keys}.")
+    rng = np.random.default_rng(seed)
+    documents = np.zeros((n, 2 * num_pairs), np.int32)
+    queries = np.zeros((n, 1), np.int32)
+    answers = np.zeros((n,), np.int32)
+    for i in range(n):
+        keys = rng.choice(num_keys, num_pairs, replace=False)
+        values = rng.integers(0, num_values, num_pairs)
+        documents[i, 0::2] = FIRST_SYMBOL + keys
+        documents[i, 1::2] = FIRST_SYMBOL + num_keys + values
+        j = int(rng.integers(num_pairs))
+        queries[i, 0] = FIRST_SYMBOL + keys[j]
+        answers[i] = values[j]
+    return documents, queries, answers
+
+
 TASKS = {
     "reversal": reversal,
     "addition": addition,
     "copy_with_delay": copy_with_delay,
     "balanced_parentheses": balanced_parentheses,
+    "key_value_retrieval": key_value_retrieval,
 }
 
 

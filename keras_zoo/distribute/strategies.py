@@ -150,11 +150,16 @@ def backup_dir(out, strategy=None) -> str:
 
 @contextlib.contextmanager
 def guard(strategy, timeout=None):
-    """Bounds a multi-worker run: yields callbacks for ``fit``/``evaluate`` that show progress
-    to a watchdog, which ends the process after ``peer_timeout(timeout)`` seconds without any
-    (a dead or unreachable peer). Yields ``[]`` (no watchdog) for any other strategy."""
+    """Bounds a multi-worker run: yields ``wrap(callbacks) -> callbacks`` for ``fit`` and
+    ``evaluate``, adding callbacks that show progress to a watchdog, which ends the process
+    after ``peer_timeout(timeout)`` seconds without any (a dead or unreachable peer). For any
+    other strategy ``wrap`` returns the callbacks unchanged and no watchdog runs.
+
+    The timeout must exceed the longest gap between two batches that a worker can spend
+    waiting for its peers, which includes the chief's checkpoint saving and plotting at the
+    end of an epoch: the default (``DEFAULT_PEER_TIMEOUT``) leaves ample room for that."""
     if not compat.is_multi_worker(strategy):
-        yield []
+        yield list
         return
     with watchdog.watching(peer_timeout(timeout)) as dog:
-        yield [watchdog.ProgressCallback(dog)]
+        yield lambda callbacks=(): watchdog.callbacks(dog, list(callbacks))

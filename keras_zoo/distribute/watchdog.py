@@ -34,6 +34,7 @@ class Watchdog:
     def __init__(self, timeout, what="the other workers"):
         self.timeout, self.what = float(timeout), what
         self._last = time.monotonic()
+        self._paused = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True, name="keras-zoo-watchdog")
 
@@ -45,6 +46,15 @@ class Watchdog:
     def kick(self):
         self._last = time.monotonic()
 
+    def pause(self):
+        """Stops counting while this process does its own work (the chief's checkpoints and
+        plots at the end of an epoch): that is no wait for a peer."""
+        self._paused += 1
+
+    def resume(self):
+        self._paused = max(0, self._paused - 1)
+        self.kick()
+
     def stop(self):
         self._stop.set()
         if self._thread.is_alive():
@@ -53,7 +63,9 @@ class Watchdog:
     def _watch(self):
         while not self._stop.wait(min(1.0, self.timeout / 4)):
             waited = time.monotonic() - self._last
-            if waited > self.timeout:
+            if self._paused:
+                self.kick()
+            elif waited > self.timeout:
                 sys.stderr.write(
                     f"keras-zoo: no progress for {waited:.0f} s (peer timeout {self.timeout:.0f} "
                     f"s) waiting for {self.what}: a peer is unreachable or has died. Check "
@@ -66,19 +78,37 @@ class Watchdog:
 
 
 class ProgressCallback(keras.callbacks.Callback):
-    """Kicks a ``Watchdog`` at every batch and epoch of ``fit``, ``evaluate`` and ``predict``."""
+    """Kicks a ``Watchdog`` at every batch and epoch of ``fit``, ``evaluate`` and ``predict``.
 
-    def __init__(self, watchdog):
+    ``callbacks(dog, others)`` puts a pausing copy before the other callbacks and a resuming
+    one after them, so that the time they take at the start and end of training and epochs
+    (saving, plotting) is not counted as waiting for a peer.
+    """
+
+    def __init__(self, watchdog, role="kick"):
         super().__init__()
-        self.watchdog = watchdog
+        self.watchdog, self.role = watchdog, role
 
     def _kick(self, *args, **kwargs):
         self.watchdog.kick()
 
-    on_train_begin = on_train_end = on_epoch_begin = on_epoch_end = _kick
+    def _around(self, *args, **kwargs):
+        if self.role == "pause":
+            self.watchdog.pause()
+        elif self.role == "resume":
+            self.watchdog.resume()
+        else:
+            self.watchdog.kick()
+
+    on_train_begin = on_train_end = on_epoch_begin = on_epoch_end = _around
     on_train_batch_begin = on_train_batch_end = _kick
     on_test_begin = on_test_end = on_test_batch_begin = on_test_batch_end = _kick
     on_predict_begin = on_predict_end = on_predict_batch_begin = on_predict_batch_end = _kick
+
+
+def callbacks(dog, others):
+    """``others`` wrapped between a pausing and a resuming ``ProgressCallback`` of ``dog``."""
+    return [ProgressCallback(dog, "pause"), *others, ProgressCallback(dog, "resume")]
 
 
 @contextlib.contextmanager

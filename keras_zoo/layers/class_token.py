@@ -29,9 +29,10 @@ class ClassToken(keras.layers.Layer):
         initializer: the token's initializer (truncated normal, stddev 0.02).
     """
 
-    def __init__(self, initializer=keras.initializers.TruncatedNormal(stddev=0.02), **kwargs):
+    def __init__(self, initializer=None, **kwargs):
         super().__init__(**kwargs)
-        self.initializer = keras.initializers.get(initializer)
+        self.initializer = keras.initializers.get(
+            initializer or keras.initializers.TruncatedNormal(stddev=0.02))
 
     def build(self, input_shape):
         if input_shape[-1] is None:

@@ -122,7 +122,7 @@ class PatchEmbedding(keras.layers.Layer):
 
     def __init__(self, patch_size, hidden_dim, class_token=True, distillation_token=False,
                  position_embedding=True,
-                 initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                 initializer=None,
                  kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         if isinstance(patch_size, (int, np.integer)):
@@ -140,7 +140,8 @@ class PatchEmbedding(keras.layers.Layer):
         self.class_token = bool(class_token)
         self.distillation_token = bool(distillation_token)
         self.position_embedding = bool(position_embedding)
-        self.initializer = keras.initializers.get(initializer)
+        self.initializer = keras.initializers.get(
+            initializer or keras.initializers.TruncatedNormal(stddev=0.02))
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.num_tokens = int(self.class_token) + int(self.distillation_token)
         self.projection = keras.layers.Conv2D(

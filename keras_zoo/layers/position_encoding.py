@@ -9,8 +9,8 @@ serves models that scale or drop the embeddings first.
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 
 __all__ = ["sinusoidal_encoding"]
 
@@ -116,11 +116,12 @@ class LearnedPositionEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, sequence_length,
-                 initializer=keras.initializers.TruncatedNormal(stddev=0.02), **kwargs):
+                 initializer=None, **kwargs):
         super().__init__(**kwargs)
         _check_positive_int("LearnedPositionEmbedding", "sequence_length", sequence_length)
         self.sequence_length = int(sequence_length)
-        self.initializer = keras.initializers.get(initializer)
+        self.initializer = keras.initializers.get(
+            initializer or keras.initializers.TruncatedNormal(stddev=0.02))
 
     def build(self, input_shape):
         if len(input_shape) != 3 or input_shape[-1] is None:

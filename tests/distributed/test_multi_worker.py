@@ -79,7 +79,7 @@ def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tm
     _, (reference, _) = mlp_runs
     out = tmp_path / "run"
     args = RUNS["mlp"] + ["--out", str(out)]
-    peer_timeout = 30
+    peer_timeout = 60
     with Cluster(2, args, tmp_path / "logs", tmp_path / "first_", peer_timeout) as first:
         backups = [str(out / "backup"), str(out / "backup-worker-1")]
         deadline = time.monotonic() + 300

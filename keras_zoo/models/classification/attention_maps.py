@@ -131,8 +131,8 @@ def rollout_for_image(model, image, head_fusion="mean"):
 def save_rollout_overlay(model, image, path, head_fusion="mean", alpha=0.5):
     """Writes the attention rollout of ``image`` over it as a PNG (``path``); returns the
     ``[rows, cols]`` rollout. Refuses to overwrite an existing file."""
-    from PIL import Image
     from matplotlib import colormaps
+    from PIL import Image
 
     path = os.fspath(path)
     if os.path.exists(path):

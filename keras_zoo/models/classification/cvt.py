@@ -96,7 +96,7 @@ def CvT(
         raise ValueError(f"{name}: depths, embed_dims, num_heads, embed_kernels, embed_strides and "
                          "embed_paddings "
                          f"need one entry per stage, got lengths {[len(s) for s in stages]}.")
-    for dim, heads in zip(embed_dims, num_heads):
+    for dim, heads in zip(embed_dims, num_heads, strict=True):
         if dim % heads:
             raise ValueError(f"{name}: width {dim} is not divisible by its {heads} heads.")
     shape = common.validate_args(
@@ -110,7 +110,7 @@ def CvT(
     rates = np.linspace(0.0, drop_path_rate, sum(depths))
     x, cls, block = inputs, None, 0
     last = len(depths) - 1
-    for stage, (depth, dim, heads, kernel, stride, pad) in enumerate(zip(*stages)):
+    for stage, (depth, dim, heads, kernel, stride, pad) in enumerate(zip(*stages, strict=True)):
         prefix = f"stage{stage + 1}"
         x = keras.layers.ZeroPadding2D(pad, name=f"{prefix}_embedding_pad")(x)
         x = keras.layers.Conv2D(dim, kernel, strides=stride, name=f"{prefix}_embedding")(x)

@@ -255,8 +255,8 @@ def _variant(size, distilled):
     return model_name, builder
 
 
-#: Tiny configs: 2 layers of width 32 on 28x28 digits with 7x7 patches (16 patches).
-TINY = dict(input_shape=(28, 28, 1), patch_size=7, hidden_dim=32, num_layers=2, num_heads=2,
+#: Tiny configs: 2 layers of width 32 on 32x32 digits with 4x4 patches (64 patches).
+TINY = dict(input_shape=(32, 32, 1), patch_size=4, hidden_dim=32, num_layers=2, num_heads=2,
             mlp_dim=64, classes=10)
 
 PARAMS = {("ti", False): 5_717_416, ("s", False): 22_050_664, ("b", False): 86_567_656,

@@ -134,7 +134,7 @@ def SwinTransformer(
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="patch_norm")(x)
     rates = np.linspace(0.0, drop_path_rate, sum(depths))
     block = 0
-    for stage, (depth, heads, (window, shift)) in enumerate(zip(depths, num_heads, plan)):
+    for stage, (depth, heads, (window, shift)) in enumerate(zip(depths, num_heads, plan, strict=True)):
         if stage:
             x = PatchMerging(name=f"stage{stage}_merging")(x)
         for i in range(depth):

@@ -15,7 +15,8 @@ from keras_zoo.models.registry import register
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class Proposals(keras.layers.Layer):
     """The RPN's proposals: anchors moved by the predicted deltas, clipped to the image, and
-    ``num_proposals`` of them per image kept by NMS (IoU 0.7) on the objectness (section 3.3).
+    ``num_proposals`` of them per image kept by NMS (IoU 0.7) on the objectness among the
+    ``4 * num_proposals`` best (the paper: 6000 before NMS, 300 or 2000 after; section 3.3).
 
     No gradient flows through the proposals: the paper's "approximate joint training".
 
@@ -41,7 +42,8 @@ class Proposals(keras.layers.Layer):
         boxes = decode(tf.constant(self.anchors), tf.cast(deltas, tf.float32))
         kept = batched_nms(boxes, tf.expand_dims(tf.sigmoid(tf.cast(scores, tf.float32)), -1),
                            self.num_proposals, self.iou_threshold, score_threshold=0.0,
-                           image_size=self.image_size, class_agnostic=True)
+                           image_size=self.image_size, class_agnostic=True,
+                           pre_nms_top_k=4 * self.num_proposals)
         return tf.stop_gradient(kept["boxes"])
 
     def compute_output_shape(self, scores_shape, deltas_shape=None):
@@ -130,42 +132,60 @@ class FasterRCNN(common.Detector):
                  anchor_ratios=(0.5, 1.0, 2.0), rpn_filters=512, num_proposals=300,
                  rpn_batch=256, pool_size=7, head_units=4096, max_detections=20,
                  iou_threshold=0.5, score_threshold=0.05, name="faster_rcnn", **kwargs):
-        input_shape = tuple(input_shape)
-        common.validate("FasterRCNN", input_shape, num_classes)
-        a = len(anchor_sizes) * len(anchor_ratios)
-        # === Functional Model ===
-        inputs = keras.Input(input_shape, name="images")
-        features = common.backbone_features(inputs, backbone, tuple(filters))[-1]
-        fh, fw = features.shape[1:3]
-        stride = input_shape[0] / fh
-        r = keras.layers.Conv2D(rpn_filters, 3, padding="same", activation="relu",
-                                name="rpn_conv")(features)
-        rpn_scores = keras.layers.Reshape((fh * fw * a,), name="rpn_scores")(
-            keras.layers.Conv2D(a, 1, name="rpn_cls")(r))
-        rpn_deltas = keras.layers.Reshape((fh * fw * a, 4), name="rpn_deltas")(
-            keras.layers.Conv2D(a * 4, 1, name="rpn_bbox", kernel_initializer="zeros")(r))
-        proposals = Proposals((fh, fw), stride, anchor_sizes, anchor_ratios, input_shape[:2],
-                              num_proposals, name="proposals")(rpn_scores, rpn_deltas)
-        pooled = BatchedRoIAlign(pool_size, 1.0 / stride, name="roi_align")(features, proposals)
-        x = keras.layers.Reshape((num_proposals, -1), name="roi_flatten")(pooled)
-        x = keras.layers.Dense(head_units, activation="relu", name="fc6")(x)
-        x = keras.layers.Dense(head_units, activation="relu", name="fc7")(x)
-        class_logits = keras.layers.Dense(num_classes + 1, name="cls_score")(x)
-        box_deltas = keras.layers.Dense(num_classes * 4, name="bbox_pred",
-                                        kernel_initializer="zeros")(x)
-        outputs = {"rpn_scores": rpn_scores, "rpn_deltas": rpn_deltas, "proposals": proposals,
-                   "class_logits": class_logits, "box_deltas": box_deltas}
-        super().__init__(inputs, outputs, name=name, **kwargs)
-        # === Config ===
-        self.num_classes, self.num_proposals, self.rpn_batch = num_classes, num_proposals, rpn_batch
-        self.anchors = grid_anchors((fh, fw), stride, anchor_sizes, anchor_ratios)
-        self._set_serving(dict(
+        config = dict(
             input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), anchor_sizes=list(anchor_sizes),
             anchor_ratios=list(anchor_ratios), rpn_filters=rpn_filters,
             num_proposals=num_proposals, rpn_batch=rpn_batch, pool_size=pool_size,
             head_units=head_units, max_detections=max_detections, iou_threshold=iou_threshold,
-            score_threshold=score_threshold), max_detections, iou_threshold, score_threshold)
+            score_threshold=score_threshold)
+        inputs, _, outputs = self._graph(config)
+        super().__init__(inputs, outputs, name=name, **kwargs)
+        self._setup(config)
+
+    def _graph(self, config):
+        """``(inputs, features, outputs)`` of the RPN and the box head, from the config."""
+        input_shape = tuple(config["input_shape"])
+        num_classes, num_proposals = config["num_classes"], config["num_proposals"]
+        common.validate(type(self).__name__, input_shape, num_classes)
+        a = len(config["anchor_sizes"]) * len(config["anchor_ratios"])
+        # === Functional Model ===
+        inputs = keras.Input(input_shape, name="images")
+        features = common.backbone_features(inputs, config["backbone"],
+                                            tuple(config["filters"]))[-1]
+        fh, fw = features.shape[1:3]
+        stride = input_shape[0] / fh
+        r = keras.layers.Conv2D(config["rpn_filters"], 3, padding="same", activation="relu",
+                                name="rpn_conv")(features)
+        rpn_scores = keras.layers.Reshape((fh * fw * a,), name="rpn_scores")(
+            keras.layers.Conv2D(a, 1, name="rpn_cls")(r))
+        rpn_deltas = keras.layers.Reshape((fh * fw * a, 4), name="rpn_deltas")(
+            keras.layers.Conv2D(a * 4, 1, name="rpn_bbox", kernel_initializer="zeros")(r))
+        proposals = Proposals((fh, fw), stride, config["anchor_sizes"],
+                              config["anchor_ratios"], input_shape[:2], num_proposals,
+                              name="proposals")(rpn_scores, rpn_deltas)
+        pooled = BatchedRoIAlign(config["pool_size"], 1.0 / stride, name="roi_align")(
+            features, proposals)
+        x = keras.layers.Reshape((num_proposals, -1), name="roi_flatten")(pooled)
+        x = keras.layers.Dense(config["head_units"], activation="relu", name="fc6")(x)
+        x = keras.layers.Dense(config["head_units"], activation="relu", name="fc7")(x)
+        class_logits = keras.layers.Dense(num_classes + 1, name="cls_score")(x)
+        box_deltas = keras.layers.Dense(num_classes * 4, name="bbox_pred",
+                                        kernel_initializer="zeros")(x)
+        outputs = {"rpn_scores": rpn_scores, "rpn_deltas": rpn_deltas, "proposals": proposals,
+                   "class_logits": class_logits, "box_deltas": box_deltas}
+        return inputs, features, outputs
+
+    def _setup(self, config):
+        # === Config ===
+        self.num_classes = config["num_classes"]
+        self.num_proposals, self.rpn_batch = config["num_proposals"], config["rpn_batch"]
+        features = self.get_layer("rpn_conv").input
+        fh, fw = features.shape[1:3]
+        self.anchors = grid_anchors((fh, fw), config["input_shape"][0] / fh,
+                                    config["anchor_sizes"], config["anchor_ratios"])
+        self._set_serving(config, config["max_detections"], config["iou_threshold"],
+                          config["score_threshold"])
 
     def rpn_loss(self, y, y_pred):
         anchors = tf.constant(self.anchors)

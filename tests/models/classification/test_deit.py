@@ -15,7 +15,7 @@ from keras_zoo.models.classification.deit import DistilledVisionTransformer
 TINY = dict(keras_zoo.models.info("deit_ti_distilled").tiny)
 
 
-def _digits(n=64, size=28):
+def _digits(n=64, size=32):
     from keras_zoo.data import load_arrays
 
     x, y = load_arrays("digits", "train", (size, size), 1)
@@ -56,12 +56,12 @@ def test_distilled_inference_averages_the_two_heads():
 
 def test_hard_label_distillation_through_fit():
     x, y = _digits(64)
-    # A keras-zoo CNN at another input size as teacher: LeNet-5 on 32x32, briefly trained.
-    teacher = keras_zoo.models.get("lenet5", preset="tiny")
+    # A keras-zoo CNN at another input size as teacher: LeNet-5 on 40x40, briefly trained.
+    x_teacher, _ = _digits(64, size=40)
+    teacher = keras_zoo.models.get("lenet5", preset="tiny", input_shape=(40, 40, 1))
     teacher.compile("adam", "sparse_categorical_crossentropy")
-    x32, _ = _digits(64, size=32)
-    teacher.fit(x32, y, epochs=3, verbose=0)
-    teacher_labels = np.argmax(np.asarray(teacher(tf.image.resize(x, (32, 32)))), -1)
+    teacher.fit(x_teacher, y, epochs=3, verbose=0)
+    teacher_labels = np.argmax(np.asarray(teacher(tf.image.resize(x, (40, 40)))), -1)
     # Labels that disagree with the teacher on purpose: the distillation head must follow the
     # teacher, the class head the labels.
     wrong = (teacher_labels + 1) % 10
@@ -78,7 +78,7 @@ def test_hard_label_distillation_through_fit():
     assert np.mean(np.argmax(distillation_logits, -1) == teacher_labels) >= 0.9
     assert np.mean(np.argmax(class_logits, -1) == wrong) >= 0.9
     # The teacher is frozen and not part of the student.
-    for before, after in zip(teacher_weights, teacher.weights):
+    for before, after in zip(teacher_weights, teacher.weights, strict=True):
         np.testing.assert_array_equal(before, np.asarray(after))
     assert len(student.weights) == len(keras_zoo.models.get("deit_ti_distilled",
                                                             preset="tiny").weights)
@@ -130,14 +130,14 @@ def test_distilled_weights_load_at_another_resolution(tmp_path):
     small = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
     path = os.fspath(tmp_path / "deit.weights.h5")
     small.save_weights(path)
-    large = keras_zoo.models.get("deit_ti_distilled", preset="tiny", input_shape=(42, 42, 1),
+    large = keras_zoo.models.get("deit_ti_distilled", preset="tiny", input_shape=(48, 48, 1),
                                  weights=path)
     old = np.asarray(small.get_layer("patch_embedding").position_embedding_weight)
     new = np.asarray(large.get_layer("patch_embedding").position_embedding_weight)
-    assert new.shape == (2 + 36, 32)
+    assert new.shape == (2 + 144, 32)
     np.testing.assert_array_equal(new[:2], old[:2])  # class and distillation tokens kept
 
 
 def test_include_top_false_keeps_both_tokens():
     model = keras_zoo.models.get("deit_ti_distilled", preset="tiny", include_top=False)
-    assert model.output_shape == (None, 18, 32)
+    assert model.output_shape == (None, 66, 32)

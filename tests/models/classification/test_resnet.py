@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
+from keras_zoo.benchmark import census_difference
 from keras_zoo.models.classification import resnet, resnet_cifar, resnet_v2, resnext, se_resnet
 
 APPS = keras.applications
@@ -62,6 +63,11 @@ def test_resnet50_loads_a_keras_applications_weights_file(tmp_path):
     ours = resnet.ResNet50(weights=path, input_shape=(32, 32, 3), include_top=False)
     x = _images((32, 32, 3))
     np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5, rtol=0)
+    # Same layers, no extra ops: ours only lack the BN reshapes of keras.applications' axis=3
+    # (4 per BatchNormalization), which is why ours are not slower.
+    difference = census_difference(ours, theirs)
+    assert set(difference) <= {"Reshape", "Const"}, difference
+    assert all(mine < reference for mine, reference in difference.values()), difference
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ import time
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_zoo
 from keras_zoo.layers import PatchEmbedding, resample_position_embedding
@@ -79,7 +78,7 @@ def test_paper_sizes_of_the_variants():
         embedding = model.get_layer("patch_embedding")
         assert embedding.patch_size == (patch, patch)
         assert embedding.hidden_dim == width
-        blocks = [l for l in model.layers if isinstance(l, keras.layers.MultiHeadAttention)]
+        blocks = [layer for layer in model.layers if isinstance(layer, keras.layers.MultiHeadAttention)]
         assert len(blocks) == layers
         del model
         keras.backend.clear_session()
@@ -169,7 +168,7 @@ def test_trained_weights_load_at_another_resolution(tmp_path):
                                atol=1e-6)
     np.testing.assert_array_equal(new[0], old[0])  # the class token's embedding is kept
     # Everything else transfers unchanged.
-    for a, b in zip(small.weights, large.weights):
+    for a, b in zip(small.weights, large.weights, strict=True):
         if "position_embedding" not in a.path:
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)
     y = np.asarray(large(np.zeros((2, 48, 48, 1), np.float32)))
@@ -241,10 +240,10 @@ def test_rollout_overlay_png_through_the_cli_entry(tmp_path):
 
 def test_attention_maps_of_a_distilled_deit_have_two_tokens():
     model = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
-    image = np.zeros((28, 28, 1), np.float32)
+    image = np.zeros((32, 32, 1), np.float32)
     maps = am.attention_maps(model, image)
-    assert maps[0].shape == (2, 18, 18)
-    assert am.rollout_for_image(model, image).shape == (4, 4)
+    assert maps[0].shape == (2, 66, 66)
+    assert am.rollout_for_image(model, image).shape == (8, 8)
 
 
 # --- slow: it learns ------------------------------------------------------------------------
@@ -268,3 +267,61 @@ def test_tiny_vit_learns_the_digits():
     print(f"tiny ViT on digits: test accuracy {accuracy:.4f} after {epochs} epochs, "
           f"{seconds:.1f} s of training")
     assert accuracy >= 0.95, accuracy
+
+
+# --- the shared encoder block (also used for BERT and the Transformer encoder) -----------------
+def _gelu(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+def _block_reference(model, name, x, norm_first, mask=None, eps=1e-6):
+    """Vaswani et al. 2017 / ViT eq. 2-3 in NumPy from the block's weights."""
+    def ln(v, layer):
+        return _layer_norm(v, np.asarray(layer.gamma), np.asarray(layer.beta), eps)
+
+    mha = model.get_layer(f"{name}_attention")
+    w = {n: (np.asarray(getattr(mha, f"{n}_dense").kernel), np.asarray(getattr(mha, f"{n}_dense").bias))
+         for n in ("query", "key", "value", "output")}
+
+    def attention(h):
+        q = np.einsum("btd,dhk->bhtk", h, w["query"][0]) + w["query"][1].transpose(0, 1)[None, :, None]
+        k = np.einsum("btd,dhk->bhtk", h, w["key"][0]) + w["key"][1][None, :, None]
+        v = np.einsum("btd,dhk->bhtk", h, w["value"][0]) + w["value"][1][None, :, None]
+        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1])
+        if mask is not None:
+            scores = np.where(mask[:, None], scores, -1e9)
+        a = np.exp(scores - scores.max(-1, keepdims=True))
+        a /= a.sum(-1, keepdims=True)
+        return np.einsum("bhtk,hkd->btd", a @ v, w["output"][0]) + w["output"][1]
+
+    def mlp(h):
+        d1, d2 = model.get_layer(f"{name}_mlp_dense_1"), model.get_layer(f"{name}_mlp_dense_2")
+        hidden = _gelu(h @ np.asarray(d1.kernel) + np.asarray(d1.bias))
+        return hidden @ np.asarray(d2.kernel) + np.asarray(d2.bias)
+
+    n1, n2 = model.get_layer(f"{name}_attention_norm"), model.get_layer(f"{name}_mlp_norm")
+    if norm_first:
+        z = x + attention(ln(x, n1))
+        return z + mlp(ln(z, n2))
+    z = ln(x + attention(x), n1)
+    return ln(z + mlp(z), n2)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_transformer_encoder_block_formula(norm_first):
+    from keras_zoo.blocks.transformer import transformer_encoder_block
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 5, 8)).astype(np.float32)
+    mask = rng.uniform(size=(2, 5, 5)) > 0.3
+    mask[:, :, 0] = True  # every query sees at least one key
+    inputs = keras.Input((5, 8))
+    mask_input = keras.Input((5, 5), dtype="bool")
+    out = transformer_encoder_block(inputs, num_heads=2, key_dim=4, mlp_dim=16,
+                                    norm_first=norm_first, attention_mask=mask_input,
+                                    epsilon=1e-6, name="block")
+    model = keras.Model([inputs, mask_input], out)
+    np.testing.assert_allclose(np.asarray(model([x, mask])),
+                               _block_reference(model, "block", x, norm_first, mask), atol=2e-5)

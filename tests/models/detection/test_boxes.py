@@ -137,3 +137,20 @@ def test_map_on_hand_made_cases():
     assert mean_average_precision(wrong, gt, 2)["mAP@0.5"] == pytest.approx(0.5)
     nothing = dict(perfect, num_detections=np.array([0]))
     assert mean_average_precision(nothing, gt, 2)["mAP"] == 0.0
+
+
+def test_batched_nms_top_k_and_indices_point_back_to_the_inputs():
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 40, (2, 50, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(4, 24, xy.shape)], -1).astype(np.float32)
+    scores = rng.uniform(0, 1, (2, 50, 1)).astype(np.float32)
+    got = batched_nms(boxes, scores, max_detections=6, iou_threshold=0.5, score_threshold=0.0,
+                      pre_nms_top_k=10, return_indices=True)
+    expected = _numpy_nms(boxes, np.where(scores >= np.sort(scores, 1)[:, -10:-9], scores, 0),
+                          0.5, 0.0, 6)
+    for i in range(2):
+        n = int(got["num_detections"][i])
+        assert n == len(expected[i])
+        idx = np.asarray(got["indices"][i, :n])
+        np.testing.assert_allclose(boxes[i, idx], got["boxes"][i, :n])
+        np.testing.assert_allclose(got["boxes"][i, :n], [d[0] for d in expected[i]])

@@ -14,7 +14,7 @@ from keras_zoo.data.detection import detection_dataset, tfds_detection
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.detection import shapes_arrays
 
-DETECTORS = ["yolo_v1", "ssd", "faster_rcnn", "localizer"]
+DETECTORS = ["yolo_v1", "ssd", "faster_rcnn", "mask_rcnn", "localizer"]
 
 
 @pytest.mark.parametrize("name", DETECTORS)
@@ -22,8 +22,8 @@ def test_images_without_objects_train_without_nan(name):
     model = keras_zoo.models.get(name, "tiny")
     task = get_task(keras_zoo.models.info(name).task)
     task.compile(model, None)
-    x, y = task.battery_data(model, None, n=8)
-    y = {"boxes": np.zeros_like(y["boxes"]), "classes": np.full_like(y["classes"], -1)}
+    x, y = task.battery_data(model, None, n=4)
+    y = {k: np.full_like(v, -1) if k == "classes" else np.zeros_like(v) for k, v in y.items()}
     history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
@@ -92,6 +92,25 @@ def test_tfds_voc_loader_with_mock_data():
     assert boxes[..., [0, 2]].max() <= 40 and boxes[..., [1, 3]].max() <= 32
 
 
+def test_paste_masks_puts_a_mask_back_into_its_box():
+    from keras_zoo.models.detection.mask_rcnn import paste_masks
+
+    masks = np.zeros((2, 4, 4), np.float32)
+    masks[0] = 1.0
+    masks[1, :, 2:] = 1.0  # right half
+    boxes = np.array([[8, 16, 24, 48], [0, 0, 32, 16]], np.float32)
+    pasted = paste_masks(tf.constant(masks), tf.constant(boxes), (64, 40)).numpy()
+    assert pasted.shape == (2, 64, 40)
+    expected = np.zeros((64, 40))
+    expected[16:48, 8:24] = 1.0
+    np.testing.assert_allclose(pasted[0], expected, atol=1e-6)
+    # Right half of the box [0, 32), mask cells 8 px wide: 1 from the centre of cell 2 (x = 20)
+    # on, 0 up to the centre of cell 1 (x = 12), bilinear in between.
+    assert np.all(pasted[1, :16, 20:32] > 0.99) and np.all(pasted[1, :16, :12] < 0.01)
+    np.testing.assert_allclose(pasted[1, 0, 16], (16.5 - 12) / 8, atol=1e-5)
+    assert np.all(pasted[1, 16:] == 0) and np.all(pasted[1, :, 32:] == 0)
+
+
 def test_custom_layers_round_trip_in_a_keras_file(tmp_path):
     model = keras_zoo.models.get("faster_rcnn", "tiny")
     x = np.random.default_rng(0).uniform(size=(2, 64, 64, 3)).astype(np.float32)
@@ -104,27 +123,27 @@ def test_custom_layers_round_trip_in_a_keras_file(tmp_path):
 
 # --- slow tier: training on held-out synthetic shapes ------------------------------------------
 
-SLOW_RUNS = {  # name: (epochs, training images, learning rate, mAP@0.5 to reach)
-    "ssd": (30, 1024, 2e-3, 0.8),
-    "yolo_v1": (30, 1024, 1e-3, 0.8),
-    "faster_rcnn": (20, 1024, 1e-3, 0.8),
+SLOW_RUNS = {  # name: (epochs, training images, learning rate, config, augment, metric, target)
+    "ssd": (30, 1024, 2e-3, {}, (), "val_mAP@0.5", 0.8),
+    "yolo_v1": (20, 4096, 1e-3, {"dropout": 0.3, "grid_size": 6}, ("flip",), "val_mAP@0.5",
+                0.8),
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SLOW_RUNS))
 def test_training_reaches_map(name):
-    epochs, n, lr, target = SLOW_RUNS[name]
+    epochs, n, lr, config, augment, metric, target = SLOW_RUNS[name]
     entry = keras_zoo.models.info(name)
-    model = entry.build("tiny")
+    model = entry.build("tiny", **config)
     task = get_task(entry.task)
     task.compile(model, entry, learning_rate=lr)
     images, gt = shapes_arrays(model, "test", 128)
     callback = MeanAveragePrecision(images.astype(np.float32) / 255.0, gt, model.num_classes,
-                                    every=epochs)
+                                    every=epochs, masks="mask" in metric)
     start = time.time()
-    model.fit(task.dataset(model, entry, "train", batch_size=32, n=n), epochs=epochs, verbose=0,
-              callbacks=[callback])
+    model.fit(task.dataset(model, entry, "train", batch_size=32, n=n, augment=augment),
+              epochs=epochs, verbose=0, callbacks=[callback])
     result = callback.history[-1][1]
     print(f"{name}: {time.time() - start:.0f} s, {result}")
-    assert result["val_mAP@0.5"] >= target, result
+    assert result[metric] >= target, result

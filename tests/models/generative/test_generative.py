@@ -311,3 +311,44 @@ def test_sample_grid_and_loss_curve_pngs(tmp_path):
         with open(path, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert set(curves.history) == {"d_loss", "g_loss", "stat_gap"}
+
+
+# --- InfoGAN, SGAN, DiscoGAN ----------------------------------------------------------------
+def test_infogan_information_loss_matches_numpy():
+    model = _tiny("infogan")
+    model.compile()
+    z = model.sample_latent(4, salt=5)  # sets the codes used by the loss
+    codes = np.asarray(model._codes)
+    assert z.shape == (4, 6 + 10 + 2) and codes.shape == (4, 12)
+    np.testing.assert_array_equal(codes[:, :10].sum(-1), 1.0)  # one-hot categorical
+    assert np.abs(codes[:, 10:]).max() <= 1.0
+    out = np.random.default_rng(0).normal(size=(4, 13)).astype(np.float32)
+    logits = out[:, 1:11]
+    log_q = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -np.mean(np.sum(codes[:, :10] * log_q, -1))
+    gauss = np.mean(0.5 * np.sum((codes[:, 10:] - out[:, 11:]) ** 2, -1))
+    assert float(model.information_loss(tf.constant(out))) == pytest.approx(
+        1.0 * ce + 0.1 * gauss, rel=1e-5)
+
+
+def test_sgan_learns_from_partly_labelled_digits():
+    model = _tiny("sgan")
+    entry = keras_zoo.models.info("sgan")
+    TASK.compile(model, entry, learning_rate=1e-3)
+    images, labels = keras_zoo.data.load_arrays("digits", "train", (8, 8), 1)
+    labels = labels[:256].copy()
+    labels[128:] = -1  # half unlabelled
+    history = model.fit({"images": images[:256] / 255.0, "labels": labels}, batch_size=32,
+                        epochs=4, verbose=0)
+    assert history.history["supervised"][-1] < history.history["supervised"][0]
+    probabilities = model.classify(images[:8] / 255.0)
+    assert probabilities.shape == (8, 10)
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_discogan_is_cyclegan_with_its_own_losses():
+    model = _tiny("discogan")
+    assert (model.adversarial_loss, model.cycle_distance, model.identity_weight) == (
+        "cross_entropy", "l2", 0.0)
+    history = _fit(model, "discogan", epochs=1, n=16, batch_size=8)
+    assert history.history["identity"] == [0.0]
