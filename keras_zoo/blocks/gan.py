@@ -282,7 +282,16 @@ def resnet_generator(image_shape, filters=64, num_downsampling=2, num_blocks=9,
     image_shape = _check_image_shape(image_shape)
     _upsamplings(image_shape, num_downsampling, "num_downsampling")
     images = keras.Input(image_shape, name="images")
-    x = keras.layers.Conv2D(filters, 7, padding="same", use_bias=False, name=f"{name}_c7s1")(images)
+    x = resnet_translator(images, out_channels or image_shape[-1], filters, num_downsampling,
+                          num_blocks, name)
+    return keras.Model(images, x, name=name)
+
+
+def resnet_translator(x, out_channels, filters=64, num_downsampling=2, num_blocks=9,
+                      name="generator"):
+    """The body of ``resnet_generator`` on a tensor (StarGAN uses it on image + label maps):
+    c7s1, downsampling, residual blocks, upsampling, c7s1 with ``tanh``."""
+    x = keras.layers.Conv2D(filters, 7, padding="same", use_bias=False, name=f"{name}_c7s1")(x)
     x = keras.layers.ReLU(name=f"{name}_c7s1_relu")(_norm(x, "instance", f"{name}_c7s1_norm"))
     f = filters
     for i in range(num_downsampling):
@@ -304,9 +313,8 @@ def resnet_generator(image_shape, filters=64, num_downsampling=2, num_blocks=9,
                                          name=f"{name}_u{i + 1}")(x)
         x = keras.layers.ReLU(name=f"{name}_u{i + 1}_relu")(
             _norm(x, "instance", f"{name}_u{i + 1}_norm"))
-    x = keras.layers.Conv2D(out_channels or image_shape[-1], 7, padding="same",
-                            activation="tanh", name=f"{name}_output")(x)
-    return keras.Model(images, x, name=name)
+    return keras.layers.Conv2D(out_channels, 7, padding="same", activation="tanh",
+                               name=f"{name}_output")(x)
 
 
 def encoder_decoder_generator(image_shape, filters=(64, 128, 256, 512), out_channels=None,

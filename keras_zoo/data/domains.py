@@ -6,6 +6,7 @@ DiscoGAN: no image of one domain has its counterpart in the other).
 
     source, target = keras_zoo.data.domains.load("outline_to_filled", "train", (32, 32))
     a, b = keras_zoo.data.domains.load("red_to_blue_unpaired", "train", (32, 32))
+    images, domain = keras_zoo.data.domains.load_labelled("colors", "train", (32, 32))
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ BACKGROUND = 16
 WHITE = (235, 235, 235)
 RED = (220, 40, 40)
 BLUE = (40, 40, 220)
+GREEN = (40, 200, 40)
+#: Multi-domain sets (StarGAN): name -> the colours, one domain each.
+LABELLED = {"colors": (RED, GREEN, BLUE)}
 
 
 def _erode(mask):
@@ -94,3 +98,24 @@ def load(name: str, split: str = "train", image_size=(32, 32), n: int | None = N
     masks = _masks(n, tuple(image_size), seed)
     other = _masks(n, tuple(image_size), seed + 1000) if base != name else masks
     return render_source(masks), render_target(other)
+
+
+def load_labelled(name: str = "colors", split: str = "train", image_size=(32, 32),
+                  n: int | None = None):
+    """``(images uint8 [N,H,W,3], domain labels int32 [N])`` of a multi-domain set: each shape
+    painted in the colour of a random domain (``"colors"``: 0 red, 1 green, 2 blue)."""
+    if name not in LABELLED:
+        raise ValueError(f"Unknown labelled domain set {name!r}; expected one of "
+                         f"{sorted(LABELLED)}.")
+    if split not in SPLIT_SEEDS:
+        raise ValueError(f"split must be one of {list(SPLIT_SEEDS)}, got {split!r}.")
+    n = SPLIT_SIZES[split] if n is None else n
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}.")
+    colours = LABELLED[name]
+    masks = _masks(n, tuple(image_size), SPLIT_SEEDS[split])
+    labels = np.random.default_rng(SPLIT_SEEDS[split] + 77).integers(0, len(colours), n)
+    images = np.full(masks.shape + (3,), BACKGROUND, np.uint8)
+    for i, (mask, label) in enumerate(zip(masks, labels)):
+        images[i][mask] = colours[label]
+    return images, labels.astype(np.int32)

@@ -60,7 +60,26 @@ def multi_worker_strategy(timeout=None):
     _check_resolvable(config)
     compat.install()
     with watchdog.watching(seconds, "the other workers to join the cluster"):
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        _rendezvous(strategy, config)
+    return strategy
+
+
+def _rendezvous(strategy, config):
+    """One all-reduce across the cluster before any work: every replica must answer. (A
+    strategy created after TensorFlow started, or a cluster missing a peer, can otherwise come
+    up as a lone worker that trains on its own and exits 0, seen here.)"""
+    if config.num_workers == 1:
+        return
+    if not compat.is_multi_worker(strategy):
+        raise RuntimeError(
+            f"TF_CONFIG describes {config.num_workers} workers but TensorFlow started a "
+            f"single-worker strategy: create the strategy before TensorFlow runs any op.")
+    answered = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+    expected = strategy.num_replicas_in_sync
+    if int(round(float(answered))) != expected:
+        raise RuntimeError(f"only {float(answered):.0f} of {expected} replicas answered the "
+                           f"start-up all-reduce; peers: {config.peers}.")
 
 
 def get_strategy(name="none", timeout=None):

@@ -1,80 +1,105 @@
 """A bound on every wait for a peer: the run fails instead of hanging.
 
-A collective op waiting for a worker that never started, or that died, blocks inside
-TensorFlow's runtime, where Python cannot interrupt it; the process also ignores SIGTERM then
-(measured here: a worker whose peer never came hung for more than 10 minutes, through
-``timeout``'s SIGTERM, with TensorFlow's ``cluster_register_timeout`` set to 10 s). So a thread
-watches for progress instead: the strategy's start-up, every batch of ``fit``/``evaluate`` and
-every epoch kick it; after ``timeout`` seconds without a kick it prints what happened and ends
-the process with ``EXIT_CODE``.
+A worker waiting for a peer that never started, or that died, can block inside TensorFlow's
+runtime in a call that holds Python's GIL, so that no Python thread or signal handler of the
+process runs again; the process also ignores SIGTERM then. Measured here: a worker whose peer
+never came hung in ``MultiWorkerMirroredStrategy()`` for more than 10 minutes, through
+``timeout``'s SIGTERM and a watchdog *thread*, with TensorFlow's ``cluster_register_timeout``
+set to 10 s. So the watchdog is a small separate process (standard library only): the worker
+kicks it through a pipe at start-up and at every batch and epoch; after ``timeout`` seconds
+without a kick it prints what happened and SIGKILLs the worker. It exits by itself when the
+worker closes the pipe (finished, or died).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
-import threading
-import time
 
 import keras
 
-#: Exit status of a run ended by the watchdog.
-EXIT_CODE = 75  # EX_TEMPFAIL: the cluster may work when every peer is up
+_WATCHER = r"""
+import os, select, signal, sys, time
+parent, timeout, what = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+fd, last, paused = sys.stdin.fileno(), time.monotonic(), 0
+while True:
+    ready, _, _ = select.select([fd], [], [], min(1.0, timeout / 4))
+    if ready:
+        data = os.read(fd, 4096)
+        if not data or b"q" in data:
+            sys.exit(0)
+        paused = max(0, paused + data.count(b"p") - data.count(b"r"))
+        last = time.monotonic()
+    elif paused:
+        last = time.monotonic()
+    waited = time.monotonic() - last
+    if waited > timeout:
+        sys.stderr.write(
+            "keras-zoo: no progress for %.0f s (peer timeout %.0f s) waiting for %s: a peer is "
+            "unreachable or has died. Check TF_CONFIG and that every worker is running; restart "
+            "all workers with the same command to resume from the last backup. Killing worker "
+            "process %d.\n" % (waited, timeout, what, parent))
+        sys.stderr.flush()
+        os.kill(parent, signal.SIGKILL)
+        sys.exit(1)
+"""
+
+#: What the watchdog prints before it kills a worker (tests look for it).
+MESSAGE = "a peer is unreachable or has died"
 
 
 class Watchdog:
-    """Ends the process if ``kick()`` is not called for ``timeout`` seconds.
+    """SIGKILLs this process if ``kick()`` is not called for ``timeout`` seconds (time between
+    ``pause()`` and ``resume()`` does not count).
 
     Args:
-        timeout: seconds without progress before the process ends.
+        timeout: seconds without progress before the process is killed.
         what: what is being waited for, for the message.
     """
 
     def __init__(self, timeout, what="the other workers"):
         self.timeout, self.what = float(timeout), what
-        self._last = time.monotonic()
-        self._paused = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True, name="keras-zoo-watchdog")
+        self._proc = None
 
     def start(self):
-        self._last = time.monotonic()
-        self._thread.start()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _WATCHER, str(os.getpid()), str(self.timeout), self.what],
+            stdin=subprocess.PIPE, close_fds=True)
         return self
 
+    def _send(self, code):
+        if self._proc is None:
+            return
+        try:
+            os.write(self._proc.stdin.fileno(), code)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
     def kick(self):
-        self._last = time.monotonic()
+        self._send(b"k")
 
     def pause(self):
         """Stops counting while this process does its own work (the chief's checkpoints and
         plots at the end of an epoch): that is no wait for a peer."""
-        self._paused += 1
+        self._send(b"p")
 
     def resume(self):
-        self._paused = max(0, self._paused - 1)
-        self.kick()
+        self._send(b"r")
 
     def stop(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _watch(self):
-        while not self._stop.wait(min(1.0, self.timeout / 4)):
-            waited = time.monotonic() - self._last
-            if self._paused:
-                self.kick()
-            elif waited > self.timeout:
-                sys.stderr.write(
-                    f"keras-zoo: no progress for {waited:.0f} s (peer timeout {self.timeout:.0f} "
-                    f"s) waiting for {self.what}: a peer is unreachable or has died. Check "
-                    f"TF_CONFIG and that every worker is running; restart all workers with the "
-                    f"same command to resume from the last backup. Exiting with status "
-                    f"{EXIT_CODE}.\n")
-                sys.stderr.flush()
-                sys.stdout.flush()
-                os._exit(EXIT_CODE)  # a thread cannot interrupt a blocked collective op
+        if self._proc is None:
+            return
+        self._send(b"q")
+        with contextlib.suppress(OSError, ValueError):
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc = None
 
 
 class ProgressCallback(keras.callbacks.Callback):
@@ -93,12 +118,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self.watchdog.kick()
 
     def _around(self, *args, **kwargs):
-        if self.role == "pause":
-            self.watchdog.pause()
-        elif self.role == "resume":
-            self.watchdog.resume()
-        else:
-            self.watchdog.kick()
+        {"pause": self.watchdog.pause, "resume": self.watchdog.resume}.get(
+            self.role, self.watchdog.kick)()
 
     on_train_begin = on_train_end = on_epoch_begin = on_epoch_end = _around
     on_train_batch_begin = on_train_batch_end = _kick

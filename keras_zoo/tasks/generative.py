@@ -59,6 +59,13 @@ def _num_classes(network):
     raise ValueError(f"{network.name}: has a 'labels' input but no label embedding.")
 
 
+def _image_input_shape(network):
+    for tensor in network.inputs:
+        if tensor.name.split(":")[0] == "images":
+            return tuple(tensor.shape[1:])
+    raise ValueError(f"{network.name} has no 'images' input.")
+
+
 class GenerativeTask(Task):
     name = "generative"
 
@@ -71,6 +78,8 @@ class GenerativeTask(Task):
         if data.startswith("domains/"):
             from keras_zoo.data import domains
 
+            if data.split("/", 1)[1] in domains.LABELLED:
+                return domains.load_labelled(data.split("/", 1)[1], split, (h, w), n=n)
             source, target = domains.load(data.split("/", 1)[1], split, (h, w), n=n)
             return source, target
         from keras_zoo.data import load_arrays
@@ -88,6 +97,8 @@ class GenerativeTask(Task):
         latent_dim = getattr(model, "latent_dim", None)
         if conditioning == "images":
             return {"images": images, "targets": second.astype(np.float32) / 255.0}, None
+        if conditioning == "domains":  # StarGAN: images and their domain labels
+            return {"images": images, "labels": second.astype(np.int32)}, None
         if not hasattr(model, "d_optimizer"):  # autoencoders: images in, images out
             return images, None
         x = {"images": images,
@@ -172,6 +183,9 @@ class GenerativeTask(Task):
         elif names == ("images",):
             def serve(images):
                 return generate({"images": images})
+        elif names == ("images", "labels"):
+            def serve(images, labels):
+                return generate({"images": images, "labels": labels})
         else:
             raise ValueError(f"{model.name}: no serving signature for inputs {names}.")
         return tf.function(serve, input_signature=specs)
@@ -191,7 +205,7 @@ class GenerativeTask(Task):
     def representative_examples(self, model, entry, n=100, seed=0):
         examples = [self.serving_example(model, 1, seed + i) for i in range(n)]
         if any(s.name == "images" for s in _input_specs(model)):
-            sources, _ = self._images(entry, "train", tuple(model.inputs[0].shape[1:]), n)
+            sources, _ = self._images(entry, "train", _image_input_shape(model), n)
             for example, image in zip(examples, sources):
                 example["images"] = image[None]
         return examples
@@ -199,7 +213,7 @@ class GenerativeTask(Task):
     def test_examples(self, model, entry, n=32):
         example = self.serving_example(model, n, seed=1234)
         if "images" in example:
-            sources, _ = self._images(entry, "test", tuple(model.inputs[0].shape[1:]), n)
+            sources, _ = self._images(entry, "test", _image_input_shape(model), n)
             example["images"] = sources[:n]
             example = {k: v[:len(sources)] for k, v in example.items()}
         return example, None

@@ -78,8 +78,9 @@ class Cluster:
                 os.remove(self.result(i))
             log = open(self.log(i), "a")
             self._logs.append(log)
+            strategy = ["--strategy", "multi-worker"] if self.multi_worker else []
             self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "tests.distributed.worker", *self.args,
+                [sys.executable, "-m", "tests.distributed.worker", *self.args, *strategy,
                  "--result", self.result(i)],
                 cwd=REPO, env=worker_env(config, self.peer_timeout), stdout=log,
                 stderr=subprocess.STDOUT))
@@ -138,7 +139,9 @@ def load(path):
         weights = [data[f"weight_{i}"] for i in range(sum(k.startswith("weight_")
                                                           for k in data.files))]
         history = {k[len("history_"):]: data[k] for k in data.files if k.startswith("history_")}
-    return {"weights": weights, "history": history}
+        replicas, multi_worker = int(data["replicas"]), bool(data["multi_worker"])
+    return {"weights": weights, "history": history, "replicas": replicas,
+            "multi_worker": multi_worker}
 
 
 def max_weight_difference(a, b):

@@ -44,6 +44,9 @@ def mlp_runs(tmp_path_factory):
 
 def _assert_same_training(one, two):
     chief, other = two
+    # Two workers that each trained alone on the whole data would also match one worker.
+    assert (one["replicas"], one["multi_worker"]) == (1, False)
+    assert [(w["replicas"], w["multi_worker"]) for w in two] == [(2, True)] * 2
     assert set(chief["history"]) == set(one["history"])
     for key, values in one["history"].items():
         np.testing.assert_allclose(chief["history"][key], values, atol=TOLERANCE, err_msg=key)
@@ -95,12 +98,9 @@ def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tm
         assert killed_at is not None, ("no epoch was backed up before the run ended or the "
                                        "deadline:\n" + first.tail(0) + first.tail(1))
         assert first.procs[1].returncode == -9
-        # The survivor is blocked in a collective op: its watchdog ends it.
+        # The survivor fails by itself: TensorFlow's error, or its watchdog after the timeout.
         codes = first.wait(timeout=peer_timeout + 60)
-        waited = time.monotonic() - killed_at
-        assert codes[0] == watchdog.EXIT_CODE, first.tail(0)
-        assert waited <= peer_timeout + 60
-        assert "a peer is unreachable or has died" in first.tail(0)
+        assert codes[0] != 0, first.tail(0)
     assert not os.path.exists(tmp_path / "first_0.npz")
     with Cluster(2, args, tmp_path / "logs", tmp_path / "again_", peer_timeout) as again:
         resumed, other = again.check(timeout=420)
@@ -113,8 +113,8 @@ def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tm
 
 
 def test_unreachable_peer_fails_within_the_peer_timeout(tmp_path):
-    """Worker 0 of a 2-worker cluster whose worker 1 never starts ends within the timeout,
-    with the watchdog's exit code and a message, instead of hanging."""
+    """Worker 0 of a 2-worker cluster whose worker 1 never starts fails within the timeout,
+    instead of hanging (or training alone)."""
     peer_timeout = 10
     with Cluster(2, RUNS["mlp"] + ["--out", str(tmp_path / "out")], tmp_path / "logs",
                  tmp_path / "r_", peer_timeout) as cluster:
@@ -122,8 +122,10 @@ def test_unreachable_peer_fails_within_the_peer_timeout(tmp_path):
         start = time.monotonic()
         codes = cluster.wait(timeout=240)
         elapsed = time.monotonic() - start
-    assert codes[0] == watchdog.EXIT_CODE, cluster.tail(0)
-    assert f"peer timeout {peer_timeout} s" in cluster.tail(0)
+    assert codes[0] != 0, cluster.tail(0)
+    assert not os.path.exists(cluster.result(0))
+    assert watchdog.MESSAGE in cluster.tail(0) or "replicas answered" in cluster.tail(0), (
+        cluster.tail(0))
     # Importing TensorFlow takes up to a minute on this shared 2-core machine; the wait for the
     # peer itself is bounded by the timeout (the message states the time waited).
     assert elapsed < 180

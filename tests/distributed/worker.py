@@ -35,7 +35,13 @@ def main(argv=None):
 
     result = train(args.model, epochs=args.epochs, batch_size=args.batch_size, out=args.out,
                    seed=args.seed, preset=args.preset, strategy=args.strategy, verbose=0)
-    arrays = {f"weight_{i}": np.asarray(w) for i, w in enumerate(result.model.get_weights())}
+    from keras_zoo.distribute import compat
+
+    strategy = result.model.distribute_strategy
+    # What the tests check first: the workers really trained as one cluster.
+    arrays = {"replicas": np.asarray(strategy.num_replicas_in_sync),
+              "multi_worker": np.asarray(compat.is_multi_worker(strategy))}
+    arrays.update({f"weight_{i}": np.asarray(w) for i, w in enumerate(result.model.get_weights())})
     for key, values in result.history.items():
         arrays[f"history_{key}"] = np.asarray(values, np.float64)
     tmp = args.result + ".tmp.npz"

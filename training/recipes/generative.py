@@ -32,4 +32,7 @@ RECIPES = [
                                         "Adam(2e-4, 0.5).",
            epochs=30, batch_size=16, learning_rate=2e-4, schedule=None, preset="tiny",
            compile_options=_GAN_ADAM, monitor="val_cycle"),
+    Recipe(name="stargan", description="StarGAN on red/green/blue shapes: Adam(1e-4, 0.5).",
+           epochs=30, batch_size=16, learning_rate=1e-4, schedule=None, preset="tiny",
+           compile_options=_GAN_ADAM, monitor="val_reconstruction"),
 ]

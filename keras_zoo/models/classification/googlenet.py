@@ -20,8 +20,7 @@ GOOGLENET_MODULES = {
     "5b": (384, 192, 384, 48, 128, 128),
 }
 
-#: Where the paper puts a 3x3/2 max pooling (after these modules) and its auxiliary heads.
-_POOL_AFTER = ("3b", "4e")
+#: Where the paper puts its auxiliary heads; a 3x3/2 max pooling starts stages 4 and 5.
 _AUX_AFTER = ("4a", "4d")
 
 
@@ -62,6 +61,7 @@ def auxiliary_classifier(x, index, classes, classifier_activation, width, dense_
 
 def GoogLeNet(
     width=1.0,
+    modules=tuple(GOOGLENET_MODULES),
     aux_classifiers=True,
     aux_dense_units=1024,
     aux_dropout=0.7,
@@ -91,6 +91,8 @@ def GoogLeNet(
 
     Args:
         width: multiplier of every convolution's filters (1 for the paper).
+        modules: the Table 1 modules to build, in order (all nine for the paper; tiny
+            configs keep fewer). The auxiliary heads need "4a" and "4d".
         aux_classifiers: build the two auxiliary classifiers as extra outputs.
         aux_dense_units: the auxiliary heads' hidden layer (1024).
         aux_dropout: the auxiliary heads' dropout (0.7).
@@ -103,6 +105,12 @@ def GoogLeNet(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )
+    unknown = [m for m in modules if m not in GOOGLENET_MODULES]
+    if unknown or not modules:
+        raise ValueError(f"{name}: modules must be a non-empty subset of "
+                         f"{list(GOOGLENET_MODULES)}, got {modules!r}.")
+    if aux_classifiers and include_top and not set(_AUX_AFTER) <= set(modules):
+        raise ValueError(f"{name}: aux_classifiers=True needs modules 4a and 4d, got {modules!r}.")
     inputs = common.image_input(input_tensor, shape)
 
     def filters(f):
@@ -118,14 +126,16 @@ def GoogLeNet(
     x = lrn("conv2_norm2")(x)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
     aux = []
-    for key, module_filters in GOOGLENET_MODULES.items():
-        x = googlenet_module(x, module_filters, f"inception_{key}", width)
+    stage = "3"
+    for key in modules:
+        if key[0] != stage:
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
+                                          name=f"pool{stage}_3x3_s2")(x)
+            stage = key[0]
+        x = googlenet_module(x, GOOGLENET_MODULES[key], f"inception_{key}", width)
         if key in _AUX_AFTER and aux_classifiers and include_top:
             aux.append(auxiliary_classifier(x, len(aux) + 1, classes, classifier_activation,
                                             width, aux_dense_units, aux_dropout))
-        if key in _POOL_AFTER:
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
-                                          name=f"pool{key[0]}_3x3_s2")(x)
     x = common.classifier_head(x, include_top=include_top, pooling=pooling, classes=classes,
                                classifier_activation=classifier_activation, dropout=dropout)
     outputs = [x] + aux if aux else x
@@ -136,7 +146,7 @@ register(
     "googlenet",
     task="classification",
     family="inception",
-    tiny=dict(width=0.125, aux_dense_units=32, aux_dropout=0.0, dropout=0.0,
+    tiny=dict(width=0.125, modules=("3a", "4a", "4d", "5b"), aux_dense_units=32, aux_dropout=0.0, dropout=0.0,
               input_shape=(64, 64, 3), classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),
     paper="Szegedy et al., Going Deeper with Convolutions, CVPR 2015",

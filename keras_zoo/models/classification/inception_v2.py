@@ -49,6 +49,7 @@ def bn_inception_branches(spec, width=1.0):
 
 def BNInception(
     width=1.0,
+    modules=tuple(BN_INCEPTION_MODULES),
     separable_stem=True,
     include_top=True,
     weights=None,
@@ -71,6 +72,8 @@ def BNInception(
 
     Args:
         width: multiplier of every convolution's filters (1 for the paper).
+        modules: the Figure 5 modules to build, in order (all ten for the paper; tiny configs
+            keep fewer).
         separable_stem: the first convolution is separable with depth multiplier 8.
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
@@ -80,6 +83,10 @@ def BNInception(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )
+    unknown = [m for m in modules if m not in BN_INCEPTION_MODULES]
+    if unknown or not modules:
+        raise ValueError(f"{name}: modules must be a non-empty subset of "
+                         f"{list(BN_INCEPTION_MODULES)}, got {modules!r}.")
     inputs = common.image_input(input_tensor, shape)
 
     def f(n):
@@ -97,9 +104,9 @@ def BNInception(
     x = conv_bn_relu(x, f(64), 1, 1, "same", "conv2_3x3_reduce")
     x = conv_bn_relu(x, f(192), 3, 1, "same", "conv2_3x3")
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
-    for key, spec in BN_INCEPTION_MODULES.items():
+    for key in modules:
         module = f"inception_{key}"
-        branches = bn_inception_branches(spec, width)
+        branches = bn_inception_branches(BN_INCEPTION_MODULES[key], width)
         x = inception_module(x, branches, conv_bn_relu, module,
                              branch_names=[module] * len(branches))
     x = common.classifier_head(x, include_top=include_top, pooling=pooling, classes=classes,
@@ -111,7 +118,8 @@ register(
     "bn_inception",
     task="classification",
     family="inception",
-    tiny=dict(width=0.125, input_shape=(32, 32, 3), classes=10),
+    tiny=dict(width=0.125, modules=("3a", "3c", "4a", "4e", "5b"), input_shape=(32, 32, 3),
+              classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),
     paper="Ioffe & Szegedy, Batch Normalization, ICML 2015 (Figure 5)",
     notes="Also called Inception v2.",

@@ -83,6 +83,7 @@ def aux_head(x, classes, classifier_activation, w):
 
 def InceptionV3(
     width=1.0,
+    repeats=(3, 4, 2),
     aux_classifier=False,
     include_top=True,
     weights=None,
@@ -104,6 +105,9 @@ def InceptionV3(
 
     Args:
         width: multiplier of every convolution's filters (1 for the paper).
+        repeats: how many 35x35, 17x17 and 8x8 modules (3, 4, 2 in the paper; tiny configs
+            keep fewer). The 35x35 modules' pool projections are 32 then 64; the 17x17
+            modules' 7x7 widths are 128, then 160, and 192 for the last.
         aux_classifier: add the auxiliary classifier output.
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
@@ -113,6 +117,8 @@ def InceptionV3(
         name=name, weights=weights, input_shape=input_shape, default_shape=(299, 299, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=75,
     )
+    if len(repeats) != 3 or any(not isinstance(r, int) or r < 1 for r in repeats):
+        raise ValueError(f"InceptionV3: repeats must be three positive ints, got {repeats!r}.")
     if aux_classifier and not include_top:
         raise ValueError("InceptionV3: aux_classifier=True needs include_top=True.")
     inputs = common.image_input(input_tensor, shape)
@@ -122,15 +128,19 @@ def InceptionV3(
             conv(_f(80, width), 1, 1, "valid"), conv(_f(192, width), 3, 1, "valid"),
             pool("max", 3, 2, "valid")]
     x = run_branch(inputs, stem, unit, "stem")
-    for i, pool_filters in enumerate((32, 64, 64)):
-        x = inception_module(x, module_a(pool_filters, width), unit, f"mixed{i}")
-    x = inception_module(x, reduction_a(width), unit, "mixed3")
-    for i, c7 in enumerate((128, 160, 160, 192), start=4):
-        x = inception_module(x, module_b(c7, width), unit, f"mixed{i}")
+    n_a, n_b, n_c = repeats
+    index = iter(range(n_a + n_b + n_c + 2))  # the modules are named mixed0, mixed1, ...
+    for i in range(n_a):
+        x = inception_module(x, module_a(32 if i == 0 else 64, width), unit,
+                             f"mixed{next(index)}")
+    x = inception_module(x, reduction_a(width), unit, f"mixed{next(index)}")
+    for i in range(n_b):
+        c7 = 128 if i == 0 else 192 if i == n_b - 1 else 160
+        x = inception_module(x, module_b(c7, width), unit, f"mixed{next(index)}")
     aux = aux_head(x, classes, classifier_activation, width) if aux_classifier else None
-    x = inception_module(x, reduction_b(width), unit, "mixed8")
-    for i in (9, 10):
-        x = inception_module(x, module_c(width), unit, f"mixed{i}")
+    x = inception_module(x, reduction_b(width), unit, f"mixed{next(index)}")
+    for _ in range(n_c):
+        x = inception_module(x, module_c(width), unit, f"mixed{next(index)}")
     x = common.classifier_head(x, include_top=include_top, pooling=pooling, classes=classes,
                                classifier_activation=classifier_activation)
     outputs = [x, aux] if aux is not None else x
@@ -141,7 +151,7 @@ register(
     "inception_v3",
     task="classification",
     family="inception",
-    tiny=dict(width=0.0625, input_shape=(75, 75, 3), classes=10),
+    tiny=dict(width=0.0625, repeats=(1, 2, 1), input_shape=(75, 75, 3), classes=10),
     canonical=dict(input_shape=(299, 299, 3), classes=1000),
     paper="Szegedy et al., Rethinking the Inception Architecture, CVPR 2016",
     params=23_851_784,

@@ -107,7 +107,7 @@ def ResNet(
     options = dict(shortcut=shortcut, use_bias=use_bias, se=se)
     if block == "bottleneck":
         options.update(stride_at=stride_at, groups=groups)
-    for stage, (blocks, f) in enumerate(zip(stack_sizes, filters)):
+    for stage, (blocks, f) in enumerate(zip(stack_sizes, filters, strict=True)):
         if width_per_group is not None:
             options["width"] = groups * width_per_group * f // 64
         x = stack(x, BLOCKS[block], f, blocks, strides=1 if stage == 0 else 2,

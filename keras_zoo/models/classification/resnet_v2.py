@@ -62,7 +62,7 @@ def ResNetV2(
     x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
     stages = len(stack_sizes)
-    for stage, (blocks, f) in enumerate(zip(stack_sizes, filters)):
+    for stage, (blocks, f) in enumerate(zip(stack_sizes, filters, strict=True)):
         # Either way, every stage boundary is downsampled once.
         downsamples = stage < stages - 1 if stride_block == "last" else stage > 0
         x = preact_stack(x, f, blocks, strides=2 if downsamples else 1,

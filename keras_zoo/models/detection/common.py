@@ -77,6 +77,11 @@ def smooth_l1(x, beta=1.0):
     return tf.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
 
 
+#: Methods of detectors that are straight-line tensor code (no Python control flow on tensors).
+_GRAPH_METHODS = ("compute_loss", "detection_loss", "rpn_loss", "head_loss", "mask_loss",
+                  "decode", "detect")
+
+
 class Detector(keras.Model):
     """Base of keras-zoo's detectors (not registered itself).
 
@@ -84,6 +89,15 @@ class Detector(keras.Model):
     ``self._set_serving(...)``, and implement ``detection_loss(y, y_pred)`` (a scalar) and
     ``decode(y_pred)`` (``boxes [B, N, 4]`` pixels, ``scores [B, N, C]``).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # AutoGraph has nothing to convert in these methods, and converting them went wrong:
+        # after fit had traced Mask R-CNN's compute_loss, tracing its detect in the same
+        # process called a converted detection_loss in place of decode.
+        for method in _GRAPH_METHODS:
+            if method in cls.__dict__:
+                setattr(cls, method, tf.autograph.experimental.do_not_convert(cls.__dict__[method]))
 
     def _set_serving(self, config, max_detections, iou_threshold, score_threshold):
         self._config = dict(config)

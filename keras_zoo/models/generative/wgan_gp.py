@@ -18,6 +18,23 @@ from keras_zoo.models.registry import register
 PAPER = "Gulrajani et al., Improved Training of Wasserstein GANs, NeurIPS 2017"
 
 
+def gradient_penalty(critic, real, fake, eps):
+    """E[(||grad_x critic(x_hat)||_2 - 1)^2], x_hat = eps real + (1 - eps) fake.
+
+    ``critic`` may return a list (StarGAN's [source, domain] heads): the first output is the
+    critic value.
+    """
+    interpolates = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = critic(interpolates)
+        if isinstance(scores, (list, tuple)):
+            scores = scores[0]
+    grads = tape.gradient(scores, interpolates)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class WGANGP(WGAN):
     """A Wasserstein GAN with the gradient penalty.
@@ -50,16 +67,11 @@ class WGANGP(WGAN):
 
     def gradient_penalty(self, real, fake, condition):
         """E[(||grad f(x_hat)||_2 - 1)^2] at random interpolates x_hat."""
-        batch = tf.shape(real)[0]
-        eps = self.step_noise(tf.stack([batch, 1, 1, 1]), salt=3, distribution="uniform")
-        interpolates = eps * real + (1.0 - eps) * fake
-        with tf.GradientTape() as tape:
-            tape.watch(interpolates)
-            scores = self.discriminator(self.discriminator_inputs(interpolates, condition),
-                                        training=True)
-        grads = tape.gradient(scores, interpolates)
-        norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
-        return tf.reduce_mean(tf.square(norms - 1.0))
+        eps = self.step_noise(tf.stack([tf.shape(real)[0], 1, 1, 1]), salt=3,
+                              distribution="uniform")
+        return gradient_penalty(
+            lambda x: self.discriminator(self.discriminator_inputs(x, condition), training=True),
+            real, fake, eps)
 
     def discriminator_loss(self, real_output, fake_output, real, fake, condition):
         loss, logs = super().discriminator_loss(real_output, fake_output, real, fake, condition)

@@ -15,10 +15,11 @@ def test_compare_tiny_configs_prints_a_ratio_per_mode():
     lines = []
     results = benchmark.compare(ours, theirs, batch_size=2, steps=1, rounds=1, out=lines.append)
     assert set(results) == set(benchmark.MODES)
-    for mode, (mine, reference, ratio) in results.items():
+    for mine, reference, ratio in results.values():
         assert mine > 0 and reference > 0
         assert ratio == pytest.approx(mine / reference)
-    rows = [l for l in lines if re.match(r"^(predict|call|train)\s+[\d.]+\s+[\d.]+\s+[\d.]+$", l)]
+    row = re.compile(r"^(predict|call|train)\s+[\d.]+\s+[\d.]+\s+[\d.]+$")
+    rows = [line for line in lines if row.match(line)]
     assert len(rows) == 3, lines
 
 

@@ -12,7 +12,8 @@ import keras_zoo
 from keras_zoo.layers import ClassToken, ConvolutionalAttention
 
 
-@pytest.mark.parametrize("name,paper_millions,blocks", [("cvt_13", 20, 13), ("cvt_21", 32, 21)])
+@pytest.mark.parametrize("name,paper_millions,blocks", [
+    ("cvt_13", 20, 13), pytest.param("cvt_21", 32, 21, marks=pytest.mark.slow)])
 def test_parameter_counts(name, paper_millions, blocks):
     model = keras_zoo.models.get(name, preset="canonical")
     assert model.count_params() == keras_zoo.models.info(name).params

@@ -22,9 +22,13 @@ def _digits(n=64, size=32):
     return x[:n].astype(np.float32) / 255.0, y[:n]
 
 
+SLOW = pytest.mark.slow  # ~100M-parameter builds: counted in the slow tier
+
+
 @pytest.mark.parametrize("name,paper_millions", [
-    ("deit_ti", 5.72), ("deit_s", 22.05), ("deit_b", 86.57),
-    ("deit_ti_distilled", 5.91), ("deit_s_distilled", 22.44), ("deit_b_distilled", 87.34)])
+    ("deit_ti", 5.72), pytest.param("deit_s", 22.05, marks=SLOW), ("deit_b", 86.57),
+    ("deit_ti_distilled", 5.91), pytest.param("deit_s_distilled", 22.44, marks=SLOW),
+    pytest.param("deit_b_distilled", 87.34, marks=SLOW)])
 def test_parameter_counts(name, paper_millions):
     if name == "deit_b":
         # DeiT-B is ViT-B/16: counted in test_vit; here the registry figure only.

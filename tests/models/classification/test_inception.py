@@ -142,3 +142,17 @@ def test_wrong_input_shape_with_top_is_a_value_error(builder, small):
         builder(input_shape=(None, None, 3))
     with pytest.raises(ValueError, match="at least"):
         builder(input_shape=small)
+
+
+def test_depth_arguments_are_checked():
+    with pytest.raises(ValueError, match="modules"):
+        GoogLeNet(modules=("3a", "6a"))
+    with pytest.raises(ValueError, match="4a and 4d"):
+        GoogLeNet(modules=("3a", "4a", "5b"))
+    with pytest.raises(ValueError, match="modules"):
+        BNInception(modules=())
+    with pytest.raises(ValueError, match="repeats"):
+        InceptionV3(repeats=(3, 0, 2))
+    # A shortened GoogLeNet still downsamples between stages 3, 4 and 5.
+    short = GoogLeNet(width=0.125, modules=("3a", "4a", "4d", "5b"), aux_dense_units=8)
+    assert short.get_layer("inception_5b").output.shape[1:3] == (7, 7)

@@ -31,7 +31,7 @@ def assert_transfer(ours_fn, theirs_fn, shape, include_top, **kwargs):
     assert ours.count_params() == theirs.count_params()
     _randomise_bn(theirs)
     ours.set_weights(theirs.get_weights())
-    named = lambda m: sorted(l.name for l in m.layers if l.weights)  # noqa: E731
+    named = lambda m: sorted(layer.name for layer in m.layers if layer.weights)  # noqa: E731
     assert named(ours) == named(theirs)
     x = _images(shape)
     np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), atol=1e-5,
@@ -42,7 +42,8 @@ def test_resnet50_canonical_transfer_and_exact_count():
     ours = resnet.ResNet50()
     theirs = APPS.ResNet50(weights=None)
     assert ours.count_params() == theirs.count_params() == 25_636_712
-    assert [l.name for l in ours.layers[1:]] == [l.name for l in theirs.layers[1:]]
+    names = [[layer.name for layer in m.layers[1:]] for m in (ours, theirs)]
+    assert names[0] == names[1]
     _randomise_bn(theirs)
     ours.set_weights(theirs.get_weights())
     x = _images((224, 224, 3))
@@ -115,10 +116,10 @@ def test_resnet18_trainable_count_is_torchvisions():
 
 def test_plain_networks_are_resnets_without_shortcuts():
     plain, res = resnet.Plain34(), resnet.ResNet34()
-    assert not [l for l in plain.layers if isinstance(l, keras.layers.Add)]
-    assert len([l for l in res.layers if isinstance(l, keras.layers.Add)]) == 16
+    assert not [layer for layer in plain.layers if isinstance(layer, keras.layers.Add)]
+    assert len([layer for layer in res.layers if isinstance(layer, keras.layers.Add)]) == 16
     # Same layers otherwise: ResNet-34 only adds the three projections (option B) + their BN.
-    projections = sum(l.count_params() for l in res.layers if "_0_" in l.name)
+    projections = sum(layer.count_params() for layer in res.layers if "_0_" in layer.name)
     assert res.count_params() - plain.count_params() == projections > 0
 
 
@@ -143,7 +144,8 @@ def test_cifar_option_a_shortcuts_add_no_parameters():
     assert option_b.count_params() > option_a.count_params()
     assert option_a.get_layer("conv3_block1_0_padding").output.shape[-1] == 32
     # 6n + 2 layers with weights that are convolutions or the classifier.
-    convs = [l for l in option_a.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))]
+    weighted = (keras.layers.Conv2D, keras.layers.Dense)
+    convs = [layer for layer in option_a.layers if isinstance(layer, weighted)]
     assert len(convs) == 20
     assert option_a.output_shape == (None, 10)
 
@@ -167,7 +169,7 @@ def test_resnext_is_grouped():
 
 def test_se_resnet_gates_every_block():
     model = se_resnet.SEResNet(50, input_shape=(32, 32, 3), include_top=False)
-    gates = [l for l in model.layers if isinstance(l, keras_zoo.layers.SqueezeExcitation)]
+    gates = [layer for layer in model.layers if isinstance(layer, keras_zoo.layers.SqueezeExcitation)]
     assert len(gates) == 16
     assert model.get_layer("conv2_block1_se").reduced_filters == 256 // 16
 

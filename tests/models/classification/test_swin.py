@@ -14,7 +14,8 @@ from keras_zoo.layers.window_attention import shifted_window_mask
 
 
 @pytest.mark.parametrize("name,paper_millions", [
-    ("swin_t", 28.29), ("swin_s", 49.61), ("swin_b", 87.77)])
+    ("swin_t", 28.29), pytest.param("swin_s", 49.61, marks=pytest.mark.slow),
+    pytest.param("swin_b", 87.77, marks=pytest.mark.slow)])
 def test_parameter_counts_and_schedule(name, paper_millions):
     model = keras_zoo.models.get(name, preset="canonical")
     count = model.count_params()

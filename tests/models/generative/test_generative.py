@@ -352,3 +352,22 @@ def test_discogan_is_cyclegan_with_its_own_losses():
         "cross_entropy", "l2", 0.0)
     history = _fit(model, "discogan", epochs=1, n=16, batch_size=8)
     assert history.history["identity"] == [0.0]
+
+
+def test_stargan_translates_to_target_domains_and_checks_labels():
+    model = _tiny("stargan")
+    history = _fit(model, "stargan", epochs=2, n=16, batch_size=8)
+    assert history.history["reconstruction"][-1] < history.history["reconstruction"][0]
+    images, labels = domains.load_labelled("colors", "test", (16, 16), n=3)
+    assert set(np.unique(domains.load_labelled("colors", "train", (16, 16), n=50)[1])) == {
+        0, 1, 2}
+    out = model.generate(images=images / 255.0, labels=[2, 0, 1])
+    assert out.shape == (3, 16, 16, 3)
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 2\]"):
+        model.generate(images=images / 255.0, labels=[0, 1, 3])
+    with pytest.raises(ValueError, match="images must have shape"):
+        model.generate(images=np.zeros((3, 8, 8, 3), np.float32), labels=[0, 1, 2])
+    served = TASK.export_model(model)
+    example = TASK.serving_example(served, n=2)
+    assert set(example) == {"images", "labels"}
+    assert TASK.serving_fn(served)(**example)["images"].dtype == tf.uint8

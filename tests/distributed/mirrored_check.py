@@ -1,0 +1,70 @@
+"""``MirroredStrategy`` over 2 logical CPU devices, in a fresh process (logical devices must be
+set before TensorFlow starts): ``python -m tests.distributed.mirrored_check OUT.json``.
+
+Writes JSON: for "mlp", per-epoch losses and final weights with no strategy and with
+``MirroredStrategy`` on the same batches; for the custom ``train_step`` models (a GAN with two
+optimizers, a VAE), their per-epoch logs under ``MirroredStrategy``.
+"""
+
+import json
+import sys
+
+#: Custom train_step models of the registry trained under MirroredStrategy.
+CUSTOM_STEP_MODELS = ("gan", "vae")
+
+
+def _fit(name, strategy, epochs=2, batches=8, batch_size=32):
+    import keras
+
+    import keras_zoo
+    from keras_zoo import distribute
+    from keras_zoo.tasks import get_task
+
+    entry = keras_zoo.models.info(name)
+    task = get_task(entry.task)
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = entry.build("tiny")
+        ds = task.dataset(model, entry, "train", batch_size, 0, drop_remainder=True)
+        ds = distribute.shard(ds.take(batches))
+        task.compile(model, entry)
+    history = model.fit(ds, epochs=epochs, verbose=0)
+    return model, history.history
+
+
+def main(path):
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    tf.config.experimental.enable_op_determinism()
+    from keras_zoo import distribute
+
+    mirrored = distribute.get_strategy("mirrored")
+    out = {"replicas": mirrored.num_replicas_in_sync}
+    for label, strategy in (("none", distribute.get_strategy("none")), ("mirrored", mirrored)):
+        model, history = _fit("mlp", strategy)
+        out[f"mlp_{label}"] = {"history": history,
+                               "weights": [w.tolist() for w in model.get_weights()]}
+    for name in CUSTOM_STEP_MODELS:
+        model, history = _fit(name, mirrored)
+        optimizers = {id(o) for o in (getattr(model, "d_optimizer", None),
+                                      getattr(model, "g_optimizer", None), model.optimizer)
+                      if o is not None}
+        out[name] = {"history": history, "optimizers": len(optimizers),
+                     "steps": int(model.optimizer.iterations.numpy())}
+    # An indivisible global batch through the training entry point: a clear error, no training.
+    from training import train
+
+    try:
+        train("mlp", epochs=1, batch_size=33, out=path + ".run", strategy="mirrored", verbose=0)
+        out["indivisible_batch_error"] = None
+    except ValueError as e:
+        out["indivisible_batch_error"] = str(e)
+    with open(path, "w") as f:
+        json.dump(out, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,52 @@
+"""``MirroredStrategy`` over 2 logical CPU devices through plain ``fit``: the same training as no
+strategy, and custom ``train_step`` models (a GAN with two optimizers, a VAE) train under it
+(keras-team/keras#20164 reports such models failing). Run with ``pytest -m distributed``."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.distributed.cluster import REPO, worker_env
+from tests.distributed.mirrored_check import CUSTOM_STEP_MODELS
+
+pytestmark = pytest.mark.distributed
+
+
+@pytest.fixture(scope="module")
+def mirrored(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mirrored") / "out.json"
+    done = subprocess.run([sys.executable, "-m", "tests.distributed.mirrored_check", str(path)],
+                          cwd=REPO, env=worker_env(), capture_output=True, text=True,
+                          timeout=400)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_mirrored_over_two_devices_equals_no_strategy(mirrored):
+    assert mirrored["replicas"] == 2
+    none, two = mirrored["mlp_none"], mirrored["mlp_mirrored"]
+    np.testing.assert_allclose(two["history"]["loss"], none["history"]["loss"], atol=1e-5)
+    assert none["history"]["loss"][-1] < none["history"]["loss"][0]
+    for a, b in zip(two["weights"], none["weights"]):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", CUSTOM_STEP_MODELS)
+def test_custom_train_step_model_trains_under_mirrored(mirrored, name):
+    result = mirrored[name]
+    assert result["steps"] > 0
+    for key, values in result["history"].items():
+        assert len(values) == 2 and np.all(np.isfinite(values)), (key, values)
+    if name == "gan":
+        assert result["optimizers"] == 2
+        assert {"d_loss", "g_loss"} <= set(result["history"])
+
+
+def test_indivisible_global_batch_is_a_clear_error(mirrored):
+    message = mirrored["indivisible_batch_error"]
+    assert message is not None, "train() accepted a batch of 33 over 2 replicas"
+    assert "batch_size 33" in message and "number of replicas 2" in message
