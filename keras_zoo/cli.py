@@ -222,9 +222,26 @@ def _unavailable(name, error):
     return 2
 
 
+def _distributed_benchmark_parser():
+    """``keras-zoo benchmark --strategy multi-worker``: scaling of N workers against one."""
+    from keras_zoo.distribute import benchmark
+
+    parser = argparse.ArgumentParser(prog="keras-zoo benchmark",
+                                     description=_distributed_benchmark_parser.__doc__)
+    parser.add_argument("--strategy", required=True, choices=["multi-worker"])
+    benchmark.add_arguments(parser)
+    parser.set_defaults(func=benchmark.run)
+    return parser
+
+
 def main(argv=None):
     _quiet_tensorflow()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["benchmark"] and any(a.split("=")[0] == "--strategy" for a in argv[1:]):
+        parser = _distributed_benchmark_parser()
+        argv = argv[1:]
+    else:
+        parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -131,9 +131,11 @@ def train(
             steps = int(train_ds.cardinality().numpy())
             task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
                          **recipe.compile_options)
+        backup = distribute.backup_dir(out, strat)
+        if distributed:  # a resumed run must see the batches the uninterrupted run saw
+            train_ds = distribute.distribute_for_resume(strat, train_ds, backup)
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                            callbacks=watched(_callbacks(out, recipe, entry.name, chief,
-                                                         distribute.backup_dir(out, strat))))
+                            callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup)))
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
                                      **({"data": data} if data else {})))
         test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=watched())

@@ -53,8 +53,8 @@ def addition(n, digits=3, seed=0):
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 10 ** digits, n)
     b = rng.integers(0, 10 ** digits, n)
-    src = [f"{x:0{digits}d}+{y:0{digits}d}" for x, y in zip(a, b)]
-    tgt = [f"{x + y:0{digits + 1}d}" for x, y in zip(a, b)]
+    src = [f"{x:0{digits}d}+{y:0{digits}d}" for x, y in zip(a, b, strict=True)]
+    tgt = [f"{x + y:0{digits + 1}d}" for x, y in zip(a, b, strict=True)]
     return encode_chars(src, ADDITION_CHARS), encode_chars(tgt, ADDITION_CHARS)
 
 

@@ -96,7 +96,7 @@ def corpus(split="train", min_chars=0):
     keep = [i % VALIDATION_EVERY == VALIDATION_EVERY - 1 for i in range(len(docs))]
     if split == "train":
         keep = [not k for k in keep]
-    return [d for d, k in zip(docs, keep) if k and len(d) >= min_chars]
+    return [d for d, k in zip(docs, keep, strict=True) if k and len(d) >= min_chars]
 
 
 def corpus_fingerprint():

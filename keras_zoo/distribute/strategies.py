@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 
@@ -154,6 +155,31 @@ def shard(dataset):
     options.experimental_distribute.auto_shard_policy = (
         tf.data.experimental.AutoShardPolicy.DATA)
     return dataset.with_options(options)
+
+
+def resumed_epoch(backup) -> int:
+    """The epoch ``BackupAndRestore`` will resume at from ``backup`` (0 without a backup)."""
+    try:
+        with open(os.path.join(backup, "training_metadata.json")) as f:
+            return int(json.load(f).get("epoch", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
+def distribute_for_resume(strategy, dataset, backup):
+    """``dataset`` distributed by ``strategy``, with its random order advanced to the epoch
+    that ``BackupAndRestore`` resumes at, so that a resumed run sees the batches the
+    uninterrupted run saw.
+
+    A shuffled ``tf.data`` pipeline draws a new order each time an iterator is created (one per
+    epoch, plus one that Keras takes to build the model under a strategy). A restarted process
+    starts that sequence again from the first order; creating (and dropping) one iterator per
+    completed epoch puts it back in step.
+    """
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    for _ in range(resumed_epoch(backup)):
+        iter(distributed)
+    return distributed
 
 
 def backup_dir(out, strategy=None) -> str:

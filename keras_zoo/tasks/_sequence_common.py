@@ -29,10 +29,3 @@ def tokenize(model, text):
 def string_array(texts):
     """Raw strings as a NumPy unicode array (np.savez stores it without pickle)."""
     return np.array([str(t) for t in texts], dtype=str)
-
-
-#: Why a model that serves raw strings cannot pass the battery's TFLite checks.
-STRING_TFLITE_DEBT = (
-    "serving_default takes raw strings and tokenises in-graph with tf.strings ops and a hash "
-    "table, which have no TFLite builtins (ai-edge-litert has no Flex delegate); the integer-"
-    "token endpoint converts with builtin ops (tests/models/sequence/test_text_models.py)")

@@ -35,3 +35,11 @@ def resolve_vocabulary(owner, vocabulary, vocabulary_size):
         return vocabulary, len(vocabulary)
     check_int(owner, "vocabulary_size", vocabulary_size, minimum=2)
     return None, vocabulary_size
+
+
+#: Why a model that serves raw strings cannot pass the battery's TFLite checks.
+STRING_TFLITE_DEBT = (
+    "serving_default takes raw strings and tokenises in-graph with tf.strings ops and a hash "
+    "table, which have no TFLite builtins (ai-edge-litert has no Flex delegate); the integer-"
+    "token endpoint converts with builtin ops (tests/models/sequence/test_text_models.py, "
+    "test_transformers.py)")

@@ -17,9 +17,13 @@ import numpy as np
 from keras_zoo.blocks.transformer_decoder import transformer_decoder_block
 from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
 from keras_zoo.models.registry import register
-from keras_zoo.models.sequence._common import check_choice, check_int, check_rate
+from keras_zoo.models.sequence._common import (
+    STRING_TFLITE_DEBT,
+    check_choice,
+    check_int,
+    check_rate,
+)
 from keras_zoo.models.sequence.rnn import text_tokenizer
-from keras_zoo.tasks._sequence_common import STRING_TFLITE_DEBT
 
 GPT1 = {"vocabulary_size": 40478, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
         "intermediate_dim": 3072, "sequence_length": 512}

@@ -19,8 +19,8 @@ from __future__ import annotations
 import keras
 
 from keras_zoo.models.registry import register
-from keras_zoo.tasks._sequence_common import STRING_TFLITE_DEBT
 from keras_zoo.models.sequence._common import (
+    STRING_TFLITE_DEBT,
     check_choice,
     check_int,
     check_rate,

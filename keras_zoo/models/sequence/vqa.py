@@ -14,6 +14,9 @@ from keras_zoo.data import vqa as vqa_data
 from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_int, check_rate
 
+_VOCABULARY_SIZE = len(vqa_data.QUESTION_VOCABULARY)
+_NUM_ANSWERS = len(vqa_data.ANSWERS)
+
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class VQAModel(keras.Model):
@@ -33,8 +36,7 @@ class VQAModel(keras.Model):
 
     def __init__(self, input_shape=(32, 32, 3), filters=(16, 32), units=64, embedding_dim=16,
                  question_length=vqa_data.QUESTION_LENGTH,
-                 vocabulary_size=len(vqa_data.QUESTION_VOCABULARY),
-                 answers=len(vqa_data.ANSWERS), dropout=0.0, name=None, **kwargs):
+                 vocabulary_size=_VOCABULARY_SIZE, answers=_NUM_ANSWERS, dropout=0.0, name=None, **kwargs):
         owner = "VQAModel"
         input_shape = tuple(input_shape)
         if len(input_shape) != 3 or input_shape[-1] != 3:

@@ -153,3 +153,11 @@ def test_training_reaches_map(name):
     result = callback.history[-1][1]
     print(f"{name}: {time.time() - start:.0f} s, {result}")
     assert result[metric] >= target, result
+
+
+@pytest.mark.parametrize("name", ["ssd", "faster_rcnn"])
+def test_backbone_from_the_registry(name):
+    model = keras_zoo.models.get(name, "tiny", backbone="example_cnn")
+    assert any(isinstance(layer, keras.Model) for layer in model.layers)
+    out = model.detect(np.zeros((2, 64, 64, 3), np.float32))
+    assert out["boxes"].shape == (2, 20, 4)

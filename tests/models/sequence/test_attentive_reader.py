@@ -15,7 +15,7 @@ from keras_zoo.tasks import get_task
 def test_key_value_retrieval_answers():
     docs, queries, answers = sequences.key_value_retrieval(50, num_pairs=4, num_keys=8,
                                                            num_values=8, seed=1)
-    for doc, q, a in zip(docs, queries, answers):
+    for doc, q, a in zip(docs, queries, answers, strict=True):
         keys = list(doc[0::2])
         assert len(set(keys)) == 4
         value = doc[2 * keys.index(q[0]) + 1]
@@ -30,9 +30,9 @@ def test_attentive_reader_learns_to_read():
     entry = keras_zoo.models.info("attentive_reader")
     model = entry.build("canonical")
     task = get_task("reading_comprehension")
-    task.compile(model, entry, learning_rate=3e-3)
+    task.compile(model, entry, learning_rate=5e-3)
     start = time.time()
-    model.fit(task.dataset(model, entry, "train", batch_size=64, n=6000), epochs=15, verbose=0)
+    model.fit(task.dataset(model, entry, "train", batch_size=64, n=8000), epochs=30, verbose=0)
     x, y = task._arrays(model, entry, "test")
     accuracy = float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
     print(f"attentive reader: test accuracy {accuracy:.3f} (chance 0.125), "

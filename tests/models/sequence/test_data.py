@@ -21,7 +21,7 @@ def test_reversal_and_seq2seq_arrays():
 def test_addition_is_arithmetic():
     src, tgt = sequences.addition(100, digits=3, seed=1)
     for a_plus_b, total in zip(sequences.decode_chars(src, sequences.ADDITION_CHARS),
-                               sequences.decode_chars(tgt, sequences.ADDITION_CHARS)):
+                               sequences.decode_chars(tgt, sequences.ADDITION_CHARS), strict=True):
         a, b = a_plus_b.split("+")
         assert int(a) + int(b) == int(total) and len(total) == 4
 
@@ -37,7 +37,7 @@ def test_copy_with_delay():
 def test_balanced_parentheses_labels_and_balance():
     x, y = sequences.balanced_parentheses(400, length=12)
     assert y.mean() == 0.5
-    for row, label in zip(x, y):
+    for row, label in zip(x, y, strict=True):
         depth, ok = 0, True
         for t in row:
             depth += 1 if t == sequences.OPEN else -1
@@ -67,7 +67,7 @@ def test_vectorizer_matches_python_encoding_and_handles_bad_input():
     ids = layer(tf.constant(samples)).numpy()
     assert ids.shape == (4, 8)
     expected = text.encode(samples, vocabulary, "char")
-    for row, exp in zip(ids, expected):
+    for row, exp in zip(ids, expected, strict=True):
         exp = (exp + [0] * 8)[:8]  # documented: truncated to sequence_length, padded with 0
         np.testing.assert_array_equal(row, exp)
     assert (ids[1] == 0).all()  # empty string: all padding, no crash

@@ -25,7 +25,7 @@ def test_scalar_mix_formula():
     mix(hs)
     mix.set_weights([np.array([0.5, -1.0, 2.0], np.float32), np.array(1.7, np.float32)])
     s = np.exp([0.5, -1.0, 2.0]) / np.exp([0.5, -1.0, 2.0]).sum()
-    np.testing.assert_allclose(np.asarray(mix(hs)), 1.7 * sum(w * h for w, h in zip(s, hs)),
+    np.testing.assert_allclose(np.asarray(mix(hs)), 1.7 * sum(w * h for w, h in zip(s, hs, strict=True)),
                                atol=1e-5)
 
 

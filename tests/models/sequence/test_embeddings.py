@@ -30,7 +30,7 @@ def _topic_purity(vectors, vocabulary):
 def test_skipgram_examples_follow_the_window():
     docs = [[2, 3, 4, 5]]
     inputs, labels = word2vec.training_examples(docs, 6, "skipgram", window=1, num_negative=2)
-    pairs = set(zip(inputs["target"].tolist(), inputs["candidates"][:, 0].tolist()))
+    pairs = set(zip(inputs["target"].tolist(), inputs["candidates"][:, 0].tolist(), strict=True))
     assert pairs == {(2, 3), (3, 2), (3, 4), (4, 3), (4, 5), (5, 4)}
     assert labels.shape == (6, 3) and (labels[:, 0] == 1).all() and (labels[:, 1:] == 0).all()
     noise = word2vec.noise_distribution(docs, 6)
@@ -53,7 +53,7 @@ def test_word2vec_learns_topics(mode):
 
 def test_glove_cooccurrence_and_weighting():
     rows, cols, counts = glove.cooccurrence([[2, 3, 4]], 5, window=2)
-    table = {(r, c): x for r, c, x in zip(rows, cols, counts)}
+    table = {(r, c): x for r, c, x in zip(rows, cols, counts, strict=True)}
     assert table == {(2, 3): 1.0, (3, 2): 1.0, (3, 4): 1.0, (4, 3): 1.0, (2, 4): 0.5,
                      (4, 2): 0.5}
     np.testing.assert_allclose(glove.weighting([50.0, 100.0, 500.0]), [0.5 ** 0.75, 1, 1],

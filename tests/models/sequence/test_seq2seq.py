@@ -38,7 +38,7 @@ def test_greedy_and_beam_search_agree_with_one_beam():
     source, _ = sequences.reversal(3, 6, 10, seed=5)
     greedy = np.asarray(greedy_decode(model, source)[0])
     beam1 = beam_search(model, source, num_beams=1)
-    for g, b in zip(greedy, beam1):
+    for g, b in zip(greedy, beam1, strict=True):
         stop = np.flatnonzero(g == sequences.END)
         n = stop[0] + 1 if stop.size else len(g)
         np.testing.assert_array_equal(b[:n], g[:n])

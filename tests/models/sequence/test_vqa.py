@@ -16,7 +16,7 @@ def test_answers_are_computed_from_the_pixels():
     raw = shapes.generate(60, image_size=(32, 32), min_objects=1, max_objects=3,
                           max_overlap=0.0, seed=3)
     np.testing.assert_array_equal(d["images"], raw["images"])
-    for text, answer, classes in zip(d["question_text"], d["answers"], raw["classes"]):
+    for text, answer, classes in zip(d["question_text"], d["answers"], raw["classes"], strict=True):
         words = text.split()
         if words[0] == "how":
             kind = shapes.CLASSES.index(words[2][:-1])
@@ -42,7 +42,7 @@ def test_vqa_beats_the_answer_prior():
     task = get_task("vqa")
     task.compile(model, entry, learning_rate=2e-3)
     start = time.time()
-    model.fit(task.dataset(model, entry, "train", batch_size=32, n=3000), epochs=15, verbose=0)
+    model.fit(task.dataset(model, entry, "train", batch_size=32, n=4000), epochs=30, verbose=0)
     x, y = task._arrays(model, entry, "test")
     accuracy = float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
     prior = np.bincount(y).max() / len(y)
