@@ -35,6 +35,9 @@ def add_arguments(parser):
     parser.add_argument("--input-shape", type=_positive, nargs=3, metavar=("H", "W", "C"),
                         help="build both models for this input (default: the canonical size)")
     parser.add_argument("--classes", type=_positive, help="classes of both heads")
+    parser.add_argument("--control", action="store_true",
+                        help="also time keras.applications against a second copy of itself: "
+                             "the ratio two identical models get is the noise floor")
 
 
 def _positive(text):
@@ -187,6 +190,12 @@ def run(args) -> int:
     ops = [sum(op_census(m).values()) for m in (ours, theirs)]
     print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
           f"{census_difference(ours, theirs) or 'none'}")
-    compare(ours, theirs, batch_size=args.batch_size, steps=args.steps, rounds=args.rounds,
-            jit_compile=args.jit_compile, modes=modes)
+    options = dict(batch_size=args.batch_size, steps=args.steps, rounds=args.rounds,
+                   jit_compile=args.jit_compile, modes=modes)
+    compare(ours, theirs, **options)
+    if args.control:
+        print("control: keras.applications against an identical copy of itself")
+        twin = application_for(args.model)(weights=None, input_shape=theirs.input_shape[1:],
+                                           classes=theirs.output_shape[-1])
+        compare(theirs, twin, **options)
     return 0

@@ -223,7 +223,7 @@ def unet_generator(image_shape, filters=(64, 128, 256, 512, 512, 512, 512, 512),
             x = _norm(x, "batch", f"{name}_down{i + 1}_norm")
         x = keras.layers.LeakyReLU(0.2, name=f"{name}_down{i + 1}_lrelu")(x)
         skips.append(x)
-    for j, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
+    for j, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]), strict=True)):
         x = keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False,
                                          name=f"{name}_up{j + 1}_deconv")(x)
         x = _norm(x, "batch", f"{name}_up{j + 1}_norm")

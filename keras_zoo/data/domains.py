@@ -116,6 +116,6 @@ def load_labelled(name: str = "colors", split: str = "train", image_size=(32, 32
     masks = _masks(n, tuple(image_size), SPLIT_SEEDS[split])
     labels = np.random.default_rng(SPLIT_SEEDS[split] + 77).integers(0, len(colours), n)
     images = np.full(masks.shape + (3,), BACKGROUND, np.uint8)
-    for i, (mask, label) in enumerate(zip(masks, labels)):
+    for i, (mask, label) in enumerate(zip(masks, labels, strict=True)):
         images[i][mask] = colours[label]
     return images, labels.astype(np.int32)

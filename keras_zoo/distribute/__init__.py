@@ -22,8 +22,8 @@ from keras_zoo.distribute.strategies import (
     backup_dir,
     check_global_batch,
     distribute_for_resume,
-    guard,
     get_strategy,
+    guard,
     is_chief,
     num_replicas,
     peer_timeout,
@@ -32,5 +32,5 @@ from keras_zoo.distribute.strategies import (
 )
 
 __all__ = ["DEFAULT_PEER_TIMEOUT", "STRATEGIES", "TIMEOUT_ENV", "backup_dir",
-           "check_global_batch", "distribute_for_resume", "get_strategy", "guard", "is_chief", "num_replicas", "peer_timeout",
-           "shard", "task_of"]
+           "check_global_batch", "distribute_for_resume", "get_strategy", "guard", "is_chief",
+           "num_replicas", "peer_timeout", "shard", "task_of"]

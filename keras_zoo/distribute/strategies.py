@@ -42,7 +42,8 @@ def _check_resolvable(config):
         try:
             socket.getaddrinfo(host, None)
         except OSError as e:
-            raise ValueError(f"TF_CONFIG: cannot resolve host {host!r} of {address!r} ({e}).")
+            raise ValueError(
+                f"TF_CONFIG: cannot resolve host {host!r} of {address!r} ({e}).") from None
 
 
 def multi_worker_strategy(timeout=None):
@@ -171,13 +172,18 @@ def distribute_for_resume(strategy, dataset, backup):
     that ``BackupAndRestore`` resumes at, so that a resumed run sees the batches the
     uninterrupted run saw.
 
-    A shuffled ``tf.data`` pipeline draws a new order each time an iterator is created (one per
-    epoch, plus one that Keras takes to build the model under a strategy). A restarted process
-    starts that sequence again from the first order; creating (and dropping) one iterator per
-    completed epoch puts it back in step.
+    A shuffled ``tf.data`` pipeline draws a new order each time an iterator is created, and a
+    restarted process starts that sequence again from the first order. Keras 3.15's
+    ``EpochIterator`` creates, for a dataset of known length, one iterator at the start of each
+    epoch and one when the epoch's data runs out (for the next epoch), after the one the
+    strategy's symbolic build takes; so an uninterrupted run starts epoch ``e`` on iterator
+    ``2e + 1``. Creating (and dropping) ``2e`` iterators before ``fit`` puts the resumed run
+    back in step (1 per epoch for a dataset of unknown length). The killed-worker test in
+    ``tests/distributed`` fails if a Keras release changes this.
     """
     distributed = strategy.experimental_distribute_dataset(dataset)
-    for _ in range(resumed_epoch(backup)):
+    known = int(dataset.cardinality().numpy()) >= 0
+    for _ in range(resumed_epoch(backup) * (2 if known else 1)):
         iter(distributed)
     return distributed
 

@@ -14,14 +14,15 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks.base import Task
-from keras_zoo.tasks.generative import GenerativeTask
+from keras_zoo.tasks.generative import load_images
 
 
 class AutoregressiveTask(Task):
     name = "autoregressive"
 
     def _arrays(self, model, entry, split, n=None):
-        return GenerativeTask()._images(entry, split, model.image_shape, n)[0]
+        data = entry.data if entry is not None else "digits"
+        return load_images(data, split, model.image_shape, n)[0]
 
     def battery_data(self, model, entry, n=32, seed=0):
         return self._arrays(model, entry, "train", n).astype(np.float32) / 255.0, None
@@ -68,13 +69,8 @@ class AutoregressiveTask(Task):
         rng = np.random.default_rng(seed)
         return {"images": rng.integers(0, 256, (n, h, w, c)).astype(np.uint8)}
 
-    def _entry_images(self, model, entry, split, n):
-        return self._arrays(model, entry, split, n)
-
     def representative_examples(self, model, entry, n=100, seed=0):
-        from keras_zoo.models.registry import info
-
-        images = self._arrays(_Shaped(model), entry or info("pixelcnn"), "train", n)
+        images = self._arrays(_Shaped(model), entry, "train", n)
         return [{"images": images[i:i + 1]} for i in range(len(images))]
 
     def test_examples(self, model, entry, n=32):

@@ -59,6 +59,26 @@ def _num_classes(network):
     raise ValueError(f"{network.name}: has a 'labels' input but no label embedding.")
 
 
+def load_images(data, split, image_shape, n=None):
+    """``(uint8 images, int labels)`` of ``data`` ("digits", "shapes", ...), or for a domain
+    pair ``"domains/<name>"`` ``(uint8 sources, uint8 targets)``, or for a labelled domain set
+    ``(uint8 images, domain labels)`` (``keras_zoo.data.domains``)."""
+    h, w, c = image_shape
+    if data.startswith("domains/"):
+        from keras_zoo.data import domains
+
+        name = data.split("/", 1)[1]
+        if name in domains.LABELLED:
+            return domains.load_labelled(name, split, (h, w), n=n)
+        return domains.load(name, split, (h, w), n=n)
+    from keras_zoo.data import load_arrays
+
+    images, labels = load_arrays(data, split, (h, w), c)
+    if n is not None:
+        images, labels = images[:n], labels[:n]
+    return images, labels
+
+
 def _image_input_shape(network):
     for tensor in network.inputs:
         if tensor.name.split(":")[0] == "images":
@@ -71,23 +91,7 @@ class GenerativeTask(Task):
 
     # --- data ----------------------------------------------------------------------------------
     def _images(self, entry, split, image_shape, n=None, seed=0):
-        """``(uint8 images, int labels)`` from the entry's dataset, or for an image-to-image
-        entry ``(uint8 sources, uint8 targets)``."""
-        h, w, c = image_shape
-        data = entry.data if entry is not None else "digits"
-        if data.startswith("domains/"):
-            from keras_zoo.data import domains
-
-            if data.split("/", 1)[1] in domains.LABELLED:
-                return domains.load_labelled(data.split("/", 1)[1], split, (h, w), n=n)
-            source, target = domains.load(data.split("/", 1)[1], split, (h, w), n=n)
-            return source, target
-        from keras_zoo.data import load_arrays
-
-        images, labels = load_arrays(data, split, (h, w), c)
-        if n is not None:
-            images, labels = images[:n], labels[:n]
-        return images, labels
+        return load_images(entry.data if entry is not None else "digits", split, image_shape, n)
 
     def battery_data(self, model, entry, n=32, seed=0):
         conditioning = getattr(model, "conditioning", None)
@@ -104,13 +108,17 @@ class GenerativeTask(Task):
         x = {"images": images,
              "latent": np.random.default_rng(seed).standard_normal(
                  (len(images), latent_dim)).astype(np.float32)}
-        if conditioning == "labels":
-            x["labels"] = (second % model.num_classes).astype(np.int32)
+        if conditioning == "labels" or getattr(model, "semi_supervised", False):
+            x["labels"] = (second % (model.num_classes or model.num_classes_out)).astype(np.int32)
         return x, None
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None,
-                shuffle=True, drop_remainder=True, **options):
-        """Batches in the form ``fit`` takes (see ``battery_data``) from a whole split."""
+                shuffle=True, drop_remainder=True, labelled_fraction=None, **options):
+        """Batches in the form ``fit`` takes (see ``battery_data``) from a whole split.
+
+        ``labelled_fraction``: for a semi-supervised GAN, the fraction of training images that
+        keep their label (the others get -1); validation and test keep all labels.
+        """
         import dataclasses
 
         if data is not None:
@@ -118,6 +126,10 @@ class GenerativeTask(Task):
         x, _ = self.battery_data(model, entry, n=None, seed=seed)
         if isinstance(x, dict):
             x = {k: v for k, v in x.items() if k != "latent"}
+            if labelled_fraction is not None and split == "train" and "labels" in x:
+                keep = np.random.default_rng(seed).uniform(size=len(x["labels"]))
+                x["labels"] = np.where(keep < labelled_fraction, x["labels"], -1).astype(
+                    np.int32)
         ds = tf.data.Dataset.from_tensor_slices(x)
         if shuffle and split == "train":
             ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
@@ -206,7 +218,7 @@ class GenerativeTask(Task):
         examples = [self.serving_example(model, 1, seed + i) for i in range(n)]
         if any(s.name == "images" for s in _input_specs(model)):
             sources, _ = self._images(entry, "train", _image_input_shape(model), n)
-            for example, image in zip(examples, sources):
+            for example, image in zip(examples, sources, strict=False):
                 example["images"] = image[None]
         return examples
 

@@ -146,4 +146,4 @@ def load(path):
 
 def max_weight_difference(a, b):
     assert len(a["weights"]) == len(b["weights"])
-    return max(float(np.max(np.abs(x - y))) for x, y in zip(a["weights"], b["weights"]))
+    return max(float(np.max(np.abs(x - y))) for x, y in zip(a["weights"], b["weights"], strict=True))

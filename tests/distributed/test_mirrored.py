@@ -31,7 +31,7 @@ def test_mirrored_over_two_devices_equals_no_strategy(mirrored):
     none, two = mirrored["mlp_none"], mirrored["mlp_mirrored"]
     np.testing.assert_allclose(two["history"]["loss"], none["history"]["loss"], atol=1e-5)
     assert none["history"]["loss"][-1] < none["history"]["loss"][0]
-    for a, b in zip(two["weights"], none["weights"]):
+    for a, b in zip(two["weights"], none["weights"], strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
 
 

@@ -22,7 +22,7 @@ TOLERANCE = 1e-5
 #: at a global batch that both 1 and 2 workers can split.
 RUNS = {
     "mlp": ["mlp", "--epochs", "3", "--batch-size", "16"],
-    "lenet5": ["lenet5", "--epochs", "2", "--batch-size", "32", "--preset", "canonical"],
+    "lenet5": ["lenet5", "--epochs", "2", "--batch-size", "64", "--preset", "canonical"],
 }
 
 

@@ -22,6 +22,11 @@ RECIPES = [
            config={"image_shape": (16, 16, 1), "latent_dim": 32,
                    "generator_filters": (64, 32), "discriminator_filters": (32, 64)},
            compile_options=_GAN_ADAM, monitor="val_loss"),
+    Recipe(name="sgan", description="Semi-supervised GAN on digits, 10 % of the training "
+                                    "labels kept: Adam(2e-4, 0.5), feature matching.",
+           epochs=50, batch_size=32, learning_rate=2e-4, schedule=None, preset="tiny",
+           data_options={"labelled_fraction": 0.1}, compile_options=_GAN_ADAM,
+           monitor="val_loss"),
     Recipe(name="wgan", description="WGAN / WGAN-GP on digits: RMSProp 5e-5 (WGAN).",
            epochs=50, batch_size=32, learning_rate=5e-5, optimizer="rmsprop", schedule=None,
            preset="tiny", monitor="val_loss"),

@@ -13,11 +13,15 @@ from keras_zoo.models.registry import register
 H2_CONNECTIONS = ((0, 1), (1, 2), (2, 0))
 
 
+def _conv(x, filters, name):
+    return keras.layers.Conv2D(filters, 5, strides=2, padding="same", use_bias=False,
+                               name=name)(x)
+
+
 def _feature_maps(x, filters, activation, name):
     """A 5x5 stride-2 convolution with shared weights and one bias per unit (section 5.1)."""
-    x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", use_bias=False,
-                            name=f"{name}_conv")(x)
-    return UntiedBias(activation=activation, name=f"{name}_bias")(x)
+    return UntiedBias(activation=activation, name=f"{name}_bias")(_conv(x, filters,
+                                                                        f"{name}_conv"))
 
 
 def LeCun1989(
@@ -61,8 +65,12 @@ def LeCun1989(
     h1 = [_feature_maps(inputs, 4, activation, f"h1_{g}") for g in "abc"]
     h2 = []
     for group, (i, j) in zip("abc", H2_CONNECTIONS):
-        pair = keras.layers.Concatenate(name=f"h2_{group}_inputs")([h1[i], h1[j]])
-        h2.append(_feature_maps(pair, 4, activation, f"h2_{group}"))
+        # A convolution over two input groups is the sum of one convolution per group. The sum
+        # (not a Concatenate of the shared H1 groups) keeps int8 TFLite conversion possible:
+        # its quantizer cannot give one tensor the scales of two concatenations.
+        parts = [_conv(h1[k], 4, f"h2_{group}_from_{'abc'[k]}") for k in (i, j)]
+        x = keras.layers.Add(name=f"h2_{group}_sum")(parts)
+        h2.append(UntiedBias(activation=activation, name=f"h2_{group}_bias")(x))
     x = keras.layers.Concatenate(name="h2")(h2)
     if include_top:
         x = keras.layers.Flatten(name="flatten")(x)

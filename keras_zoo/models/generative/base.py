@@ -374,7 +374,7 @@ class AdversarialModel(TrackedModel):
         if self.conditioning == "images":
             return {"images": inputs}
         if isinstance(inputs, (list, tuple)):
-            return dict(zip(("latent", "labels"), inputs))
+            return dict(zip(("latent", "labels"), inputs, strict=False))
         return {"latent": inputs}
 
     def call(self, inputs, training=False):

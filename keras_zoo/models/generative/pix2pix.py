@@ -10,8 +10,8 @@ import keras
 import tensorflow as tf
 
 from keras_zoo.blocks.gan import patchgan_discriminator, unet_generator
-from keras_zoo.models.generative.gan import _bce
 from keras_zoo.models.generative.base import AdversarialModel
+from keras_zoo.models.generative.gan import _bce
 from keras_zoo.models.registry import register
 
 PAPER = "Isola et al., Image-to-Image Translation with Conditional Adversarial Networks, CVPR 2017"

@@ -45,6 +45,8 @@ class SemiSupervisedGANModel(GAN):
     """
 
     metric_names = ("d_loss", "g_loss", "stat_gap", "supervised", "accuracy")
+    #: The task feeds it labels as targets of D (not as an input of G).
+    semi_supervised = True
 
     def __init__(self, generator=None, discriminator=None, supervised_weight=1.0,
                  feature_matching=True, discriminator_steps=1, seed=None, **kwargs):
@@ -136,4 +138,4 @@ register("sgan", task="generative", family="gan",
          tiny=dict(latent_dim=8, num_classes=10, image_shape=(8, 8, 1),
                    generator_filters=(32, 16), discriminator_filters=(16, 32)),
          canonical=dict(image_shape=(28, 28, 1)),
-         data="digits", recipe="gan", paper=PAPER)(SemiSupervisedGAN)
+         data="digits", recipe="sgan", paper=PAPER)(SemiSupervisedGAN)

@@ -31,9 +31,10 @@ def test_lecun1989_has_the_papers_free_parameters():
 
 def test_lecun1989_h2_sees_8_of_12_h1_maps_and_units_have_own_biases():
     model = LeCun1989()
-    for group in "abc":
-        assert model.get_layer(f"h2_{group}_conv").kernel.shape == (5, 5, 8, 4)
-    # Each pair of H1 groups feeds one H2 group and every H1 group is used twice.
+    # Each H2 group is fed by two H1 groups of 4 maps (8 of 12), every H1 group used twice.
+    for group, (i, j) in zip("abc", H2_CONNECTIONS):
+        for k in (i, j):
+            assert model.get_layer(f"h2_{group}_from_{'abc'[k]}").kernel.shape == (5, 5, 4, 4)
     assert sorted(i for pair in H2_CONNECTIONS for i in pair) == [0, 0, 1, 1, 2, 2]
     assert all(not l.use_bias for l in model.layers if isinstance(l, keras.layers.Conv2D))
     biases = [l for l in model.layers if isinstance(l, UntiedBias)]

@@ -182,7 +182,7 @@ def test_attention_maps_are_the_models_softmax_weights():
     assert len(maps) == 2 and maps[0].shape == (2, 65, 65)
     np.testing.assert_allclose(maps[1].sum(-1), 1.0, atol=1e-5)
     # Layer 0 from its weights: softmax((LN(z0) W_q + b_q)(LN(z0) W_k + b_k)^T / sqrt(d)).
-    z0 = np.asarray(keras.Model(model.inputs, model.get_layer("embedding_dropout").output)(
+    z0 = np.asarray(keras.Model(model.inputs[0], model.get_layer("embedding_dropout").output)(
         image[None]))[0]
     norm = model.get_layer("encoder_layer_0_attention_norm")
     h = _layer_norm(z0, np.asarray(norm.gamma), np.asarray(norm.beta))
@@ -241,7 +241,7 @@ def test_tiny_vit_learns_the_digits():
     x_test, y_test = load_arrays("digits", "test", (32, 32), 1)
     x_train, x_test = x_train.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
     model = keras_zoo.models.get("vit_b16", preset="tiny")
-    epochs, batch = 30, 32
+    epochs, batch = 40, 32
     steps = epochs * int(np.ceil(len(x_train) / batch))
     model.compile(keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(1e-3, steps),
                                          weight_decay=0.05),
