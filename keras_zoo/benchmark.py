@@ -29,7 +29,7 @@ def add_arguments(parser):
     parser.add_argument("--rounds", type=_positive, default=3,
                         help="alternating rounds; each model keeps its best (default: 3)")
     parser.add_argument("--jit-compile", action="store_true",
-                        help="compile the call and the train step with XLA")
+                        help="XLA (jit_compile=True) for every mode")
     parser.add_argument("--modes", default=",".join(MODES),
                         help=f"comma-separated subset of {','.join(MODES)}")
     parser.add_argument("--input-shape", type=_positive, nargs=3, metavar=("H", "W", "C"),

@@ -12,7 +12,7 @@ import keras
 
 from keras_zoo.data import vqa as vqa_data
 from keras_zoo.models.registry import register
-from keras_zoo.models.sequence._common import check_int, check_rate
+from keras_zoo.models.sequence._common import check_choice, check_int, check_rate
 
 _VOCABULARY_SIZE = len(vqa_data.QUESTION_VOCABULARY)
 _NUM_ANSWERS = len(vqa_data.ANSWERS)
@@ -32,11 +32,13 @@ class VQAModel(keras.Model):
         vocabulary_size: question words (``len(keras_zoo.data.vqa.QUESTION_VOCABULARY)``).
         answers: number of answers (``len(keras_zoo.data.vqa.ANSWERS)``).
         dropout: dropout on the fused vector.
+        fusion: ``"multiply"`` (Antol et al.'s element-wise product) or ``"concatenate"``.
     """
 
     def __init__(self, input_shape=(32, 32, 3), filters=(16, 32), units=64, embedding_dim=16,
                  question_length=vqa_data.QUESTION_LENGTH,
-                 vocabulary_size=_VOCABULARY_SIZE, answers=_NUM_ANSWERS, dropout=0.0, name=None, **kwargs):
+                 vocabulary_size=_VOCABULARY_SIZE, answers=_NUM_ANSWERS, dropout=0.0,
+                 fusion="multiply", name=None, **kwargs):
         owner = "VQAModel"
         input_shape = tuple(input_shape)
         if len(input_shape) != 3 or input_shape[-1] != 3:
@@ -50,6 +52,7 @@ class VQAModel(keras.Model):
         check_int(owner, "vocabulary_size", vocabulary_size, minimum=2)
         check_int(owner, "answers", answers, minimum=2)
         check_rate(owner, "dropout", dropout)
+        check_choice(owner, "fusion", fusion, ("multiply", "concatenate"))
         image = keras.Input(input_shape, name="image")
         question = keras.Input((question_length,), dtype="int32", name="question")
         x = image
@@ -64,7 +67,9 @@ class VQAModel(keras.Model):
         # Unrolled: the question is short and fixed, and TFLite needs no TensorList ops.
         q = keras.layers.LSTM(units, unroll=True, name="question_lstm")(q)
         question_vector = keras.layers.Dense(units, activation="tanh", name="question_vector")(q)
-        fused = keras.layers.Multiply(name="fusion")([image_vector, question_vector])
+        fusion_layer = (keras.layers.Multiply if fusion == "multiply"
+                        else keras.layers.Concatenate)(name="fusion")
+        fused = fusion_layer([image_vector, question_vector])
         fused = keras.layers.Dropout(dropout, name="fusion_dropout")(fused)
         h = keras.layers.Dense(units, activation="relu", name="answer_hidden")(fused)
         probabilities = keras.layers.Dense(answers, activation="softmax", name="predictions")(h)
@@ -73,7 +78,7 @@ class VQAModel(keras.Model):
         self._config = {"input_shape": input_shape, "filters": filters, "units": units,
                         "embedding_dim": embedding_dim, "question_length": question_length,
                         "vocabulary_size": vocabulary_size, "answers": answers,
-                        "dropout": dropout}
+                        "dropout": dropout, "fusion": fusion}
 
     def get_config(self):
         return {**self._config, "name": self.name}

@@ -241,7 +241,7 @@ def test_tiny_vit_learns_the_digits():
     x_test, y_test = load_arrays("digits", "test", (32, 32), 1)
     x_train, x_test = x_train.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
     model = keras_zoo.models.get("vit_b16", preset="tiny")
-    epochs, batch = 40, 32
+    epochs, batch = 30, 32
     steps = epochs * int(np.ceil(len(x_train) / batch))
     model.compile(keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(1e-3, steps),
                                          weight_decay=0.05),

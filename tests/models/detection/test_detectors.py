@@ -124,13 +124,15 @@ def test_custom_layers_round_trip_in_a_keras_file(tmp_path):
 # --- slow tier: training on held-out synthetic shapes ------------------------------------------
 
 # name: (epochs, training images, peak learning rate (cosine decay), config overrides,
-# augmentation, metric, target). Measured times are in the module's report (2 busy cores).
+# augmentation, metric, target). Measured on 2 cores shared with other jobs (load ~16), mAP on
+# 128 held-out images: SSD 0.874 in 202 s (constant lr); YOLO v1 0.850 in 696 s; Faster R-CNN
+# 0.979 in 721 s (constant lr); Mask R-CNN mask 0.846 (box 0.873) after 6 epochs, ~25 min.
 SLOW_RUNS = {
     "ssd": (30, 1024, 2e-3, {}, (), "val_mAP@0.5", 0.8),
-    "yolo_v1": (16, 4096, 1e-3, {"dropout": 0.3, "grid_size": 6}, ("flip",), "val_mAP@0.5",
-                0.8),
+    "yolo_v1": (20, 4096, 1e-3, {"dropout": 0.3, "grid_size": 7, "head_units": 256},
+                ("flip",), "val_mAP@0.5", 0.8),
     "faster_rcnn": (12, 2048, 1e-3, {}, ("flip",), "val_mAP@0.5", 0.8),
-    "mask_rcnn": (12, 2048, 1e-3, {}, (), "val_mask_mAP@0.5", 0.7),
+    "mask_rcnn": (6, 2048, 1e-3, {}, (), "val_mask_mAP@0.5", 0.7),
 }
 
 
