@@ -66,7 +66,9 @@ def _cmd_train(args):
     if expected is not None and accuracy is not None and accuracy < expected:
         print(f"FAIL test accuracy {accuracy:.4f} is below the recipe's {expected}")
         return 1
-    if args.export is not None:
+    from keras_zoo import distribute
+
+    if args.export is not None and distribute.is_chief():
         from keras_zoo.export import export
 
         entry = keras_zoo.models.info(args.model)

@@ -74,9 +74,10 @@ def test_a_killed_run_resumes_from_backup_and_ends_like_an_uninterrupted_one(tmp
     backup = os.path.join(out, "backup")
     deadline = time.time() + 240
     try:
-        # kill as soon as a backup of a finished epoch exists, before the run ends
+        # kill as soon as a complete backup of a finished epoch exists (BackupAndRestore writes
+        # its metadata after the weights), before the run ends
         while time.time() < deadline and proc.poll() is None:
-            if os.path.isdir(backup) and any(os.scandir(backup)):
+            if os.path.isfile(os.path.join(backup, "training_metadata.json")):
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.05)

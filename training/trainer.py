@@ -52,12 +52,14 @@ def _callbacks(out, recipe, name, chief, backup):
            keras.callbacks.BackupAndRestore(backup)]
     if recipe.early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(
-            monitor=recipe.monitor, patience=recipe.early_stopping_patience,
+            monitor=recipe.monitor, mode=recipe.resolved_monitor_mode,
+            patience=recipe.early_stopping_patience,
             restore_best_weights=True))
     if chief:
         cbs += [
             keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "best.keras"),
-                                            monitor=recipe.monitor, save_best_only=True),
+                                            monitor=recipe.monitor, save_best_only=True,
+                                            mode=recipe.resolved_monitor_mode),
             keras.callbacks.CSVLogger(os.path.join(out, "history.csv")),
             keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False),
             CurvesPNG(os.path.join(out, "curves.png"), title=name),
@@ -132,8 +134,8 @@ def train(
             task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
                          **recipe.compile_options)
         backup = distribute.backup_dir(out, strat)
-        if distributed:  # a resumed run must see the batches the uninterrupted run saw
-            train_ds = distribute.distribute_for_resume(strat, train_ds, backup)
+        # A resumed run must see the batches the uninterrupted run saw (any strategy).
+        train_ds = distribute.distribute_for_resume(strat, train_ds, backup)
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
                             callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup)))
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,

@@ -83,5 +83,6 @@ def inception_module(x, branches, unit, name, branch_names=None):
     """
     if branch_names is None:
         branch_names = [f"{name}_branch{i}" for i in range(1, len(branches) + 1)]
-    outs = [run_branch(x, steps, unit, prefix) for steps, prefix in zip(branches, branch_names)]
+    outs = [run_branch(x, steps, unit, prefix)
+            for steps, prefix in zip(branches, branch_names, strict=True)]
     return keras.layers.Concatenate(axis=-1, name=name)(outs)

@@ -9,7 +9,6 @@ Elements are ``(images float32 [H, W, 3] in [0, 1], {"boxes": [M, 4] xyxy pixels
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 #: Keras preprocessing layers that move boxes with the pixels, by name.

@@ -176,10 +176,12 @@ def distribute_for_resume(strategy, dataset, backup):
     restarted process starts that sequence again from the first order. Keras 3.15's
     ``EpochIterator`` creates, for a dataset of known length, one iterator at the start of each
     epoch and one when the epoch's data runs out (for the next epoch), after the one the
-    strategy's symbolic build takes; so an uninterrupted run starts epoch ``e`` on iterator
-    ``2e + 1``. Creating (and dropping) ``2e`` iterators before ``fit`` puts the resumed run
-    back in step (1 per epoch for a dataset of unknown length). The killed-worker test in
-    ``tests/distributed`` fails if a Keras release changes this.
+    strategy's symbolic build takes (none without a strategy); so an uninterrupted run starts
+    epoch ``e`` on iterator ``2e + 1`` (``2e`` without a strategy). Creating (and dropping)
+    ``2e`` iterators before ``fit`` puts the resumed run back in step (1 per epoch for a
+    dataset of unknown length). The killed-run tests (``tests/test_training.py``,
+    ``tests/distributed``) fail if a Keras release changes this. Under TensorFlow's default
+    strategy the dataset is returned as it is, with the iterators taken.
     """
     distributed = strategy.experimental_distribute_dataset(dataset)
     known = int(dataset.cardinality().numpy()) >= 0

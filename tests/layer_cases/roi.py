@@ -38,7 +38,7 @@ def roi_align_reference(features, boxes, indices, output_size, scale, ratio, ali
     ph, pw = output_size
     out = np.zeros((len(boxes), ph, pw, features.shape[-1]))
     offset = 0.5 if aligned else 0.0
-    for k, (box, b) in enumerate(zip(boxes.astype(np.float64), indices)):
+    for k, (box, b) in enumerate(zip(boxes.astype(np.float64), indices, strict=True)):
         x1, y1, x2, y2 = box * scale - offset
         rw, rh = x2 - x1, y2 - y1
         if not aligned:
@@ -64,7 +64,7 @@ def roi_pool_reference(features, boxes, indices, output_size, scale):
     def c_round(v):  # C's round(): halves away from zero
         return math.floor(abs(v) + 0.5) * (1 if v >= 0 else -1)
 
-    for k, (box, b) in enumerate(zip(boxes.astype(np.float64), indices)):
+    for k, (box, b) in enumerate(zip(boxes.astype(np.float64), indices, strict=True)):
         x1, y1, x2, y2 = (c_round(v * scale) for v in box)
         rw, rh = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
         for i in range(ph):

@@ -37,6 +37,9 @@ class Recipe:
         early_stopping_patience: epochs without improvement of ``monitor`` before stopping
             (``None``: no early stopping).
         monitor: the quantity checkpoints and early stopping watch.
+        monitor_mode: "min" or "max"; ``None`` infers it from the name (accuracies, AUC,
+            PSNR, mAP go up; losses and gaps go down): Keras refuses to guess for a custom
+            metric such as a GAN's ``val_stat_gap``.
         preset: the model preset ``keras-zoo train`` builds ("tiny", "canonical" or None).
         config: builder overrides for this recipe.
         min_test_accuracy: what a run of this recipe is expected to reach (documented, and
@@ -57,6 +60,7 @@ class Recipe:
     compile_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     early_stopping_patience: int | None = None
     monitor: str = "val_loss"
+    monitor_mode: str | None = None
     preset: str | None = None
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     min_test_accuracy: float | None = None
@@ -65,9 +69,19 @@ class Recipe:
         if self.optimizer not in _OPTIMIZERS:
             raise ValueError(f"Recipe {self.name}: optimizer must be one of {_OPTIMIZERS}, "
                              f"got {self.optimizer!r}.")
+        if self.monitor_mode not in (None, "min", "max"):
+            raise ValueError(f"Recipe {self.name}: monitor_mode must be 'min', 'max' or None, "
+                             f"got {self.monitor_mode!r}.")
         if self.schedule not in _SCHEDULES:
             raise ValueError(f"Recipe {self.name}: schedule must be one of {_SCHEDULES}, "
                              f"got {self.schedule!r}.")
+
+    @property
+    def resolved_monitor_mode(self) -> str:
+        if self.monitor_mode is not None:
+            return self.monitor_mode
+        rising = ("acc", "auc", "precision", "recall", "psnr", "map", "f1", "exact_match")
+        return "max" if any(k in self.monitor.lower() for k in rising) else "min"
 
     def learning_rate_schedule(self, steps_per_epoch: int, epochs: int | None = None):
         import keras

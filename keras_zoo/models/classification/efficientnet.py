@@ -6,7 +6,11 @@ import math
 import keras
 
 from keras_zoo.blocks.mobile import (
-    conv_kernel_initializer, make_divisible, mbconv_block, same_padding_for_stride2)
+    conv_kernel_initializer,
+    make_divisible,
+    mbconv_block,
+    same_padding_for_stride2,
+)
 from keras_zoo.models.classification import _args, common
 from keras_zoo.models.registry import register
 
@@ -173,7 +177,7 @@ _TINY = dict(width_coefficient=0.25, depth_coefficient=0.5, top_filters=128,
 
 for _key, _builder in zip(EFFICIENTNET_VARIANTS, (
         EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
-        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7)):
+        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7), strict=True):
     _size = EFFICIENTNET_VARIANTS[_key][2]
     register(
         f"efficientnet{_key}",

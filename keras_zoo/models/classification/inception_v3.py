@@ -3,7 +3,14 @@ Architecture for Computer Vision, CVPR 2016)."""
 
 import keras
 
-from keras_zoo.blocks.inception import conv, conv_bn_relu_v3, inception_module, pool, run_branch, split
+from keras_zoo.blocks.inception import (
+    conv,
+    conv_bn_relu_v3,
+    inception_module,
+    pool,
+    run_branch,
+    split,
+)
 from keras_zoo.models.classification import _args, common
 from keras_zoo.models.registry import register
 

@@ -64,7 +64,7 @@ def LeCun1989(
     inputs = common.image_input(input_tensor, shape)
     h1 = [_feature_maps(inputs, 4, activation, f"h1_{g}") for g in "abc"]
     h2 = []
-    for group, (i, j) in zip("abc", H2_CONNECTIONS):
+    for group, (i, j) in zip("abc", H2_CONNECTIONS, strict=True):
         # A convolution over two input groups is the sum of one convolution per group. The sum
         # (not a Concatenate of the shared H1 groups) keeps int8 TFLite conversion possible:
         # its quantizer cannot give one tensor the scales of two concatenations.

@@ -11,7 +11,7 @@ def perturbed_weights(model, seed=0, gamma_scale=1.0):
     differences alone are chaotic."""
     rng = np.random.default_rng(seed)
     weights = []
-    for variable, value in zip(model.weights, model.get_weights()):
+    for variable, value in zip(model.weights, model.get_weights(), strict=True):
         if value.ndim == 0:  # Normalization's sample count
             weights.append(value)
         elif variable.path.endswith("gamma"):

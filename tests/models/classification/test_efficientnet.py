@@ -6,7 +6,11 @@ import pytest
 
 import keras_zoo
 from keras_zoo.models.classification import efficientnet as E
-from tests.models.classification.apps_transfer import assert_transfer, random_images, weighted_layers
+from tests.models.classification.apps_transfer import (
+    assert_transfer,
+    random_images,
+    weighted_layers,
+)
 
 VARIANTS = list(E.EFFICIENTNET_VARIANTS)
 # B0 runs by default; building a pair of B1-B7 takes 4-15 s each unloaded (20-30 s on the
@@ -36,7 +40,7 @@ def test_released_variants_are_not_the_formula():
     assert E.EFFICIENTNET_VARIANTS["b0"][:3] == (1.0, 1.0, 224)
     formula = [E.compound_coefficients(phi) for phi in range(1, 8)]
     table = [E.EFFICIENTNET_VARIANTS[f"b{i}"][:3] for i in range(1, 8)]
-    assert all(f != t for f, t in zip(formula, table))
+    assert all(f != t for f, t in zip(formula, table, strict=True))
     # Both grow monotonically in every dimension.
     for column in range(3):
         assert [t[column] for t in table] == sorted(t[column] for t in table)
@@ -82,12 +86,13 @@ def test_small_input_transfer(key):
     theirs = getattr(keras.applications, f"EfficientNet{key.upper()}")(
         weights=None, include_top=False, pooling="avg", input_shape=(64, 64, 3))
     images = random_images((64, 64, 3))
-    assert_transfer(ours, theirs, images, their_images=255.0 * images)
+    # Halved BN scales: untrained B7 activations otherwise reach ~1e8 (see perturbed_weights).
+    assert_transfer(ours, theirs, images, their_images=255.0 * images, gamma_scale=0.5)
 
 
 def test_drop_connect_rate_grows_linearly_with_block_index():
     model = E.EfficientNetB0(include_top=False, input_shape=(64, 64, 3), drop_connect_rate=0.2)
-    rates = [l.rate for l in model.layers if l.name.endswith("_drop")]
+    rates = [layer.rate for layer in model.layers if layer.name.endswith("_drop")]
     assert rates == sorted(rates) and 0 < rates[0] < rates[-1] < 0.2
     assert len(rates) == 9  # blocks with a residual: repeats after the first of each stage
 
@@ -96,7 +101,7 @@ def test_drop_connect_drops_whole_examples_in_training():
     model = E.EfficientNet(width_coefficient=0.25, depth_coefficient=1.0, top_filters=32,
                            stages=E.EFFICIENTNET_B0_STAGES[:2], include_top=False,
                            input_shape=(32, 32, 3), drop_connect_rate=0.9)
-    layer = next(l for l in model.layers if l.name.endswith("_drop"))
+    layer = next(layer for layer in model.layers if layer.name.endswith("_drop"))
     x = np.ones((8, 4, 4, 3), "float32")
     y = np.asarray(layer(x, training=True))
     per_example = y.reshape(8, -1)

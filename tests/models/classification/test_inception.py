@@ -80,15 +80,15 @@ def test_googlenet_trains_auxiliary_heads_with_weight_0_3_and_exports_main_only(
                                              + h["aux2_predictions_loss"])
     assert h["loss"] == pytest.approx(expected, rel=1e-3)
     served = main_output_model(model)
-    assert len(served.outputs) == 1 and not any(l.name.startswith("aux") for l in served.layers)
+    assert len(served.outputs) == 1 and not any(layer.name.startswith("aux") for layer in served.layers)
     np.testing.assert_allclose(np.asarray(served(x[:2])), np.asarray(model(x[:2])[0]),
                                atol=1e-6)
 
 
 def test_bn_inception_follows_figure_5():
     model = BNInception()
-    widths = {l.name: l.output.shape[-1] for l in model.layers
-              if isinstance(l, keras.layers.Concatenate)}
+    widths = {layer.name: layer.output.shape[-1] for layer in model.layers
+              if isinstance(layer, keras.layers.Concatenate)}
     # The branch columns of Figure 5 (its "output size" column says 576 for 4c/4d, 1024 for 4e).
     assert widths == {"inception_3a": 256, "inception_3b": 320, "inception_3c": 576,
                       "inception_4a": 576, "inception_4b": 576, "inception_4c": 608,
@@ -96,12 +96,12 @@ def test_bn_inception_follows_figure_5():
                       "inception_5b": 1024}
     stem = model.get_layer("conv1_7x7_s2")
     assert isinstance(stem, keras.layers.SeparableConv2D) and stem.depth_multiplier == 8
-    assert not any(isinstance(l, keras.layers.Conv2D) and l.kernel_size == (5, 5)
-                   for l in model.layers)
+    assert not any(isinstance(layer, keras.layers.Conv2D) and layer.kernel_size == (5, 5)
+                   for layer in model.layers)
     assert model.count_params() == 11_298_560
-    assert sum(isinstance(l, keras.layers.BatchNormalization) for l in model.layers) == \
-        sum(isinstance(l, (keras.layers.Conv2D, keras.layers.SeparableConv2D))
-            for l in model.layers)
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers) == \
+        sum(isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D))
+            for layer in model.layers)
 
 
 def test_inception_v3_count_equals_keras_applications():

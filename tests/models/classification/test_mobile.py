@@ -8,7 +8,11 @@ import keras_zoo
 from keras_zoo.blocks.mobile import make_divisible
 from keras_zoo.models.classification.mobilenet import MobileNet
 from keras_zoo.models.classification.mobilenet_v2 import MobileNetV2
-from tests.models.classification.apps_transfer import assert_transfer, random_images, weighted_layers
+from tests.models.classification.apps_transfer import (
+    assert_transfer,
+    random_images,
+    weighted_layers,
+)
 
 
 def test_mobilenet_canonical_count_and_transfer_at_224():
@@ -70,8 +74,8 @@ def test_make_divisible_never_loses_more_than_ten_percent():
 
 def test_mobilenetv2_residuals_only_where_shapes_match():
     model = MobileNetV2(input_shape=(96, 96, 3), include_top=False)
-    adds = sorted(int(l.name.split("_")[1]) for l in model.layers
-                  if isinstance(l, keras.layers.Add))
+    adds = sorted(int(layer.name.split("_")[1]) for layer in model.layers
+                  if isinstance(layer, keras.layers.Add))
     # Table 2: a residual in every repeat after the first of a stage.
     assert adds == [2, 4, 5, 7, 8, 9, 11, 12, 14, 15]
 

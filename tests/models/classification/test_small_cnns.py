@@ -12,7 +12,7 @@ from keras_zoo.models.classification.nin import NiN
 
 
 def _layer_params(model, prefix):
-    return sum(l.count_params() for l in model.layers if l.name.startswith(prefix))
+    return sum(layer.count_params() for layer in model.layers if layer.name.startswith(prefix))
 
 
 def test_lecun1989_has_the_papers_free_parameters():
@@ -24,7 +24,7 @@ def test_lecun1989_has_the_papers_free_parameters():
     assert model.get_layer("h3").count_params() == 5790
     assert model.get_layer("predictions").count_params() == 310
     assert model.count_params() == 9760
-    shapes = {l.name: tuple(l.output.shape[1:]) for l in model.layers}
+    shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers}
     assert shapes["h2"] == (4, 4, 12)
     assert [shapes[f"h1_{g}_bias"] for g in "abc"] == [(8, 8, 4)] * 3
 
@@ -32,13 +32,13 @@ def test_lecun1989_has_the_papers_free_parameters():
 def test_lecun1989_h2_sees_8_of_12_h1_maps_and_units_have_own_biases():
     model = LeCun1989()
     # Each H2 group is fed by two H1 groups of 4 maps (8 of 12), every H1 group used twice.
-    for group, (i, j) in zip("abc", H2_CONNECTIONS):
+    for group, (i, j) in zip("abc", H2_CONNECTIONS, strict=True):
         for k in (i, j):
             assert model.get_layer(f"h2_{group}_from_{'abc'[k]}").kernel.shape == (5, 5, 4, 4)
     assert sorted(i for pair in H2_CONNECTIONS for i in pair) == [0, 0, 1, 1, 2, 2]
-    assert all(not l.use_bias for l in model.layers if isinstance(l, keras.layers.Conv2D))
-    biases = [l for l in model.layers if isinstance(l, UntiedBias)]
-    assert len(biases) == 6 and all(l.bias.shape[:2] in ((8, 8), (4, 4)) for l in biases)
+    assert all(not layer.use_bias for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    biases = [layer for layer in model.layers if isinstance(layer, UntiedBias)]
+    assert len(biases) == 6 and all(layer.bias.shape[:2] in ((8, 8), (4, 4)) for layer in biases)
 
 
 def test_lecun1989_h2_partial_connection_is_real():
@@ -63,11 +63,11 @@ def test_madry_mnist_network():
 def test_nin_uses_mlpconv_and_global_average_pooling():
     model = keras_zoo.models.get("nin", preset="canonical")
     assert model.count_params() == 966_986
-    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
-    assert [l.kernel_size for l in convs] == [(5, 5), (1, 1), (1, 1)] * 2 + [(3, 3), (1, 1),
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [layer.kernel_size for layer in convs] == [(5, 5), (1, 1), (1, 1)] * 2 + [(3, 3), (1, 1),
                                                                              (1, 1)]
     # Section 3.2: no fully connected layer; the last 1x1 conv has one map per class.
-    assert not any(isinstance(l, keras.layers.Dense) for l in model.layers)
+    assert not any(isinstance(layer, keras.layers.Dense) for layer in model.layers)
     assert convs[-1].filters == 10
     assert isinstance(model.get_layer("avg_pool"), keras.layers.GlobalAveragePooling2D)
 

@@ -8,7 +8,11 @@ import keras_zoo
 from keras_zoo.layers import LocalResponseNormalization
 from keras_zoo.models.classification.vgg import VGG, VGG_PAPER_PARAMS_M
 from tests.models.classification.apps_transfer import (
-    assert_transfer, perturbed_weights, random_images, weighted_layers)
+    assert_transfer,
+    perturbed_weights,
+    random_images,
+    weighted_layers,
+)
 
 #: Table 1 written out again, independently of vgg.VGG_CONFIGS: (kernel, filters) per conv.
 TABLE_1 = {
@@ -93,7 +97,7 @@ def test_vgg16_loads_a_keras_applications_weights_file_by_name(tmp_path):
 
 def test_dropout_is_the_papers_and_owns_no_weights():
     model = VGG("D", input_shape=(32, 32, 3), dense_units=(8, 8), classes=3)
-    assert [l.rate for l in model.layers if isinstance(l, keras.layers.Dropout)] == [0.5, 0.5]
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.5, 0.5]
 
 
 def test_bad_arguments_are_value_errors():

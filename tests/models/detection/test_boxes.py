@@ -2,10 +2,17 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from keras_zoo.boxes import (batched_nms, decode, encode, grid_anchors, iou, match_anchors,
-                             mean_average_precision, ssd_default_boxes)
+from keras_zoo.boxes import (
+    batched_nms,
+    decode,
+    encode,
+    grid_anchors,
+    iou,
+    match_anchors,
+    mean_average_precision,
+    ssd_default_boxes,
+)
 
 
 def test_grid_anchors_have_the_papers_areas_ratios_and_centres():
@@ -85,7 +92,7 @@ def test_matching_forces_each_box_best_anchor_and_ignores_padding():
 def _numpy_nms(boxes, scores, iou_threshold, score_threshold, max_detections):
     """Greedy NMS per image and class (each box with its best class), as in the papers."""
     out = []
-    for b, s in zip(boxes, scores):
+    for b, s in zip(boxes, scores, strict=True):
         best, cls = s.max(-1), s.argmax(-1)
         order = [i for i in np.argsort(-best, kind="stable") if best[i] > score_threshold]
         kept = []
