@@ -55,8 +55,8 @@ def _cmd_train(args):
 
     result = train(args.model, epochs=args.epochs, batch_size=args.batch_size, data=args.data,
                    out=args.out, seed=args.seed, preset=args.preset, strategy=args.strategy)
-    from training import get_recipe
     import keras_zoo
+    from training import get_recipe
 
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test_metrics.items())
     print(f"test: {metrics}")

@@ -23,7 +23,7 @@ def training_curves(history: dict, path: str, title: str = "") -> str:
     if not names:
         raise ValueError("history: no metric to plot.")
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         epochs = np.arange(1, len(history[name]) + 1)
         ax.plot(epochs, history[name], marker="o", label="train")
         if f"val_{name}" in history:

@@ -51,7 +51,7 @@ def _close(a, b, atol):
         for k in a:
             np.testing.assert_allclose(a[k], b[k], atol=atol, rtol=0, err_msg=k)
     elif isinstance(a, list):
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             np.testing.assert_allclose(x, y, atol=atol, rtol=0)
     else:
         np.testing.assert_allclose(a, b, atol=atol, rtol=0)

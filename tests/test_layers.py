@@ -49,7 +49,7 @@ def _numpy(out):
 
 def _assert_close(actual, expected, atol):
     if isinstance(expected, (list, tuple)):
-        for a, e in zip(actual, expected):
+        for a, e in zip(actual, expected, strict=True):
             np.testing.assert_allclose(np.asarray(a), np.asarray(e), atol=atol, rtol=0)
     else:
         np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), atol=atol, rtol=0)

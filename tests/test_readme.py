@@ -33,7 +33,7 @@ def test_model_table_is_generated_from_the_registry():
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     expected = readme_table.rows(count_params=False)
     assert len(rows) == len(expected), "README's table is stale: run `keras-zoo table`"
-    for line, (name, task, family, _, status) in zip(rows, expected):
+    for line, (name, task, family, _, status) in zip(rows, expected, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[0] == f"`{name}`" and cells[1] == task and cells[2] == family, line
         assert cells[4] == status, f"{name}: README says {cells[4]!r}, registry {status!r}"

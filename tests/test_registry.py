@@ -94,7 +94,7 @@ def test_weights_load_from_a_file(tmp_path):
     path = str(tmp_path / "lenet.weights.h5")
     source.save_weights(path)
     again = keras_zoo.models.get("lenet5", preset="tiny", weights=path)
-    for a, b in zip(source.get_weights(), again.get_weights()):
+    for a, b in zip(source.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -44,7 +44,7 @@ def test_seeded_runs_repeat_exactly(tmp_path):
     b = train("mlp", epochs=2, out=str(tmp_path / "b"), seed=5, verbose=0)
     c = train("mlp", epochs=2, out=str(tmp_path / "c"), seed=6, verbose=0)
     assert a.history["loss"] == b.history["loss"]
-    for x, y in zip(a.model.get_weights(), b.model.get_weights()):
+    for x, y in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y)
     assert a.history["loss"] != c.history["loss"]
 
@@ -92,7 +92,7 @@ def test_a_killed_run_resumes_from_backup_and_ends_like_an_uninterrupted_one(tmp
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     model = keras.saving.load_model(os.path.join(out, "model.keras"), safe_mode=True)
-    for x, y in zip(model.get_weights(), reference.model.get_weights()):
+    for x, y in zip(model.get_weights(), reference.model.get_weights(), strict=True):
         np.testing.assert_allclose(x, y, atol=1e-6)
     assert not os.path.exists(backup)  # removed once the run completed
 

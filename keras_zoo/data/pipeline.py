@@ -58,28 +58,41 @@ def _name_and_factor(item):
     return name, factor
 
 
-def _augmenter(items, seed):
+def _augmentation_layer(name, factor, seed):
+    """The Keras preprocessing layer of one augmentation; ``factor`` None keeps our default."""
     import keras
 
+    def f(default):
+        return default if factor is None else factor
+
+    if name == "flip":
+        return keras.layers.RandomFlip("horizontal", seed=seed)
+    if name == "crop":  # a random crop rescaled to the full size: zooming in only
+        return keras.layers.RandomZoom((-f(0.1), 0.0), seed=seed)
+    if name == "translation":
+        return keras.layers.RandomTranslation(f(0.1), f(0.1), seed=seed)
+    if name == "rotation":
+        return keras.layers.RandomRotation(f(0.05), seed=seed)
+    if name == "zoom":
+        return keras.layers.RandomZoom(f(0.1), seed=seed)
+    if name == "color_jitter":
+        return keras.layers.RandomColorJitter(
+            value_range=(0, 255), brightness_factor=f(0.2), contrast_factor=f(0.2),
+            saturation_factor=(0.4, 0.6), hue_factor=0.05, seed=seed)
+    if name == "cutout":
+        return keras.layers.RandomErasing(factor=f(0.5), scale=(0.02, 0.15),
+                                          value_range=(0, 255), seed=seed)
+    if name == "randaugment":
+        return keras.layers.RandAugment(value_range=(0, 255), seed=seed)
+    raise ValueError(f"Unknown augmentation {name!r}; expected some of {AUGMENTATIONS}.")
+
+
+def _augmenter(items, seed):
     layers = []
     for item in items:
         name, factor = _name_and_factor(item)
-        if name in _BATCH_MIXERS:
-            continue
-        f = (lambda default: default if factor is None else factor)  # noqa: E731
-        layers.append({
-            "flip": lambda: keras.layers.RandomFlip("horizontal", seed=seed),
-            "crop": lambda: keras.layers.RandomZoom((-f(0.1), 0.0), seed=seed),
-            "translation": lambda: keras.layers.RandomTranslation(f(0.1), f(0.1), seed=seed),
-            "rotation": lambda: keras.layers.RandomRotation(f(0.05), seed=seed),
-            "zoom": lambda: keras.layers.RandomZoom(f(0.1), seed=seed),
-            "color_jitter": lambda: keras.layers.RandomColorJitter(
-                value_range=(0, 255), brightness_factor=0.2, contrast_factor=0.2,
-                saturation_factor=(0.4, 0.6), hue_factor=0.05, seed=seed),
-            "cutout": lambda: keras.layers.RandomErasing(factor=0.5, scale=(0.02, 0.15),
-                                                         value_range=(0, 255), seed=seed),
-            "randaugment": lambda: keras.layers.RandAugment(value_range=(0, 255), seed=seed),
-        }[name]())
+        if name not in _BATCH_MIXERS:
+            layers.append(_augmentation_layer(name, factor, seed))
     return layers
 
 

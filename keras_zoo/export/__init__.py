@@ -3,9 +3,9 @@
     keras_zoo.export.export(model, "lenet5", version=1, tflite=("float", "int8"))
 """
 
+from keras_zoo.export.fresh import FreshProcess, run_fresh
 from keras_zoo.export.savedmodel import export_savedmodel, version_dir, write_atomically
 from keras_zoo.export.tflite import convert_keras, convert_savedmodel, flex_ops, op_names, run
-from keras_zoo.export.fresh import FreshProcess, run_fresh
 
 __all__ = [
     "FreshProcess",

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from keras_zoo.export import tflite as tfl
-from keras_zoo.export.savedmodel import export_savedmodel, version_dir, write_atomically
+from keras_zoo.export.savedmodel import version_dir, write_atomically
 
 METADATA = "keras_zoo.json"
 
