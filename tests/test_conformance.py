@@ -21,9 +21,33 @@ from keras_zoo.tasks import get_task
 ENTRIES = keras_zoo.models.entries()
 
 
+def _signature(entry):
+    return (entry.builder, entry.task, repr(sorted(entry.tiny.items())),
+            repr(sorted(entry.debts.items())))
+
+
+def _representatives():
+    """Entries whose tiny model is the same graph as an earlier entry's (same builder, task,
+    tiny config and debts: resnet50/101/152 at their tiny size) are checked once, through the
+    first of them; ``test_shared_tiny_configs_are_really_identical`` proves they are the same."""
+    first, shared = {}, {}
+    for entry in ENTRIES:
+        key = _signature(entry)
+        if key in first:
+            shared[entry.name] = first[key]
+        else:
+            first[key] = entry
+    return list(first.values()), shared
+
+
+REPRESENTATIVES, SHARED = _representatives()
+#: Checks cheap enough to run on every entry; the others run on one entry per distinct graph.
+EVERY_ENTRY = ("build", "forward")
+
+
 def _params(check):
     params = []
-    for entry in ENTRIES:
+    for entry in ENTRIES if check in EVERY_ENTRY else REPRESENTATIVES:
         marks = []
         if check in entry.debts:
             marks.append(pytest.mark.xfail(reason=f"{entry.name}: {entry.debts[check]}",
@@ -84,6 +108,16 @@ def exported(tmp_path_factory):
 
 def test_registry_is_not_empty():
     assert len(ENTRIES) >= 5
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_shared_tiny_configs_are_really_identical(name):
+    entry, representative = keras_zoo.models.info(name), SHARED[name]
+    a, b = _build(entry), _build(representative)
+    strip = lambda cfg: {k: v for k, v in cfg.items() if k != "name"}  # noqa: E731
+    assert [strip(layer.get_config()) for layer in a.layers] == [
+        strip(layer.get_config()) for layer in b.layers]
+    assert a.count_params() == b.count_params()
 
 
 @pytest.mark.parametrize("entry", _params("build"))
