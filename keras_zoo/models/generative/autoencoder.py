@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.blocks.gan import _check_image_shape
-from keras_zoo.models.generative.base import TrackedModel, validate_images, validate_latent
+from keras_zoo.models.generative.base import ObjectiveModel, validate_images, validate_latent
 from keras_zoo.models.registry import register
 
 PAPER_AE = "Hinton & Salakhutdinov, Reducing the Dimensionality of Data with Neural Networks, Science 2006"
@@ -54,7 +54,7 @@ def bernoulli_log_likelihood(images, logits):
     return -tf.reduce_sum(tf.reshape(nll, [tf.shape(nll)[0], -1]), axis=-1)
 
 
-class ReconstructionModel(TrackedModel):
+class ReconstructionModel(ObjectiveModel):
     """An encoder and a decoder of logits; ``decode``, ``serving_model`` give probabilities."""
 
     def _setup(self, encoder, decoder):
@@ -152,25 +152,14 @@ class AutoEncoderModel(ReconstructionModel):
         return tf.sigmoid(self.decoder(self.encoder(images, training=training),
                                        training=training))
 
+    def objective(self, images, training):
+        return {"loss": self.reconstruction_loss(images, training)}
+
     def reconstruction_loss(self, images, training):
         source = self.corrupt(images) if training else images
         logits = self.decoder(self.encoder(source, training=training), training=training)
         return -tf.reduce_mean(bernoulli_log_likelihood(images, logits))
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        images = self._images(x)
-        with tf.GradientTape() as tape:
-            loss = self.reconstruction_loss(images, training=True)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
-        self._update({"loss": loss})
-        return self._results()
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._update({"loss": self.reconstruction_loss(self._images(x), training=False)})
-        return self._results()
 
     def get_config(self):
         return dict(super().get_config(), corruption=self.corruption,

@@ -125,6 +125,32 @@ class TrackedModel(keras.Model):
         raise NotImplementedError(f"{type(self).__name__} has no evaluation step.")
 
 
+class ObjectiveModel(TrackedModel):
+    """A model trained on one objective of its images (AE, VAE, PixelCNN).
+
+    Subclasses define ``_images(x)`` (validated float images) and ``objective(images,
+    training)``, returning the logs, whose ``"loss"`` is minimised.
+    """
+
+    def objective(self, images, training):
+        raise NotImplementedError
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images = self._images(x)
+        with tf.GradientTape() as tape:
+            logs = self.objective(images, training=True)
+        variables = self.trainable_variables
+        self.optimizer.apply(tape.gradient(logs["loss"], variables), variables)
+        self._update(logs)
+        return self._results()
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._update(self.objective(self._images(x), training=False))
+        return self._results()
+
+
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class AdversarialModel(TrackedModel):
     """Base of the GAN family: networks, optimizers, the k:1 loop and input validation.

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from keras_zoo.blocks.gan import _check_image_shape, _check_positive
 from keras_zoo.layers import MaskedConv2D
-from keras_zoo.models.generative.base import TrackedModel, validate_images
+from keras_zoo.models.generative.base import ObjectiveModel, validate_images
 from keras_zoo.models.registry import register
 
 PAPER = "van den Oord et al., Pixel Recurrent Neural Networks, ICML 2016"
@@ -83,7 +83,7 @@ def bits_per_dim(logits, images, levels):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class PixelCNNModel(TrackedModel):
+class PixelCNNModel(ObjectiveModel):
     """A PixelCNN density model; ``fit`` takes images in [0, 1], logs ``loss`` (nats per
     dimension) and ``bits_per_dim``; ``call`` gives logits; ``sample`` draws images.
 
@@ -114,24 +114,13 @@ class PixelCNNModel(TrackedModel):
     def call(self, inputs, training=False):
         return self.network(self._images(inputs), training=training)
 
+    def objective(self, images, training):
+        return self.nll_logs(images, training)
+
     def nll_logs(self, images, training):
         bpd = bits_per_dim(self.network(images, training=training), images, self.levels)
         return {"loss": tf.reduce_mean(bpd) * math.log(2.0), "bits_per_dim": tf.reduce_mean(bpd)}
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        images = self._images(x)
-        with tf.GradientTape() as tape:
-            logs = self.nll_logs(images, training=True)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(logs["loss"], variables), variables)
-        self._update(logs)
-        return self._results()
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._update(self.nll_logs(self._images(x), training=False))
-        return self._results()
 
     def bits_per_dim(self, images):
         """Per-image NLL in bits per dimension (numpy), images in [0, 1]."""

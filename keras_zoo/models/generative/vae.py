@@ -78,6 +78,9 @@ class VAEModel(ReconstructionModel):
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
         return tf.sigmoid(self.decoder(z, training=training))
 
+    def objective(self, images, training):
+        return self.losses_of(images, training)
+
     def losses_of(self, images, training):
         z_mean, z_log_var = self.encoder(images, training=training)
         z = self.sampling([z_mean, z_log_var])
@@ -86,20 +89,6 @@ class VAEModel(ReconstructionModel):
         return {"loss": -tf.reduce_mean(bound), "reconstruction": -tf.reduce_mean(reconstruction),
                 "kl": tf.reduce_mean(kl)}
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        images = self._images(x)
-        with tf.GradientTape() as tape:
-            logs = self.losses_of(images, training=True)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(logs["loss"], variables), variables)
-        self._update(logs)
-        return self._results()
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._update(self.losses_of(self._images(x), training=False))
-        return self._results()
 
     def get_config(self):
         return dict(super().get_config(), seed=self.seed)
