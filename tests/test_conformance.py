@@ -7,6 +7,7 @@ the check is then an expected failure with the reason shown in the summary, and 
 failure the day it passes (strict), so that the debt is removed from the entry.
 """
 
+import json
 import os
 
 import keras
@@ -21,20 +22,30 @@ from keras_zoo.tasks import get_task
 ENTRIES = keras_zoo.models.entries()
 
 
-def _signature(entry):
-    return (entry.builder, entry.task, repr(sorted(entry.tiny.items())),
-            repr(sorted(entry.debts.items())))
+def _graph_fingerprint(model):
+    """The model's layers and their configs, names aside: equal fingerprints, equal graphs."""
+    layers = []
+    for layer in model.layers:
+        try:
+            config = {k: v for k, v in layer.get_config().items() if k != "name"}
+        except NotImplementedError:  # no config: never taken for another model's twin
+            config = {"id": id(layer)}
+        layers.append((type(layer).__name__, config))
+    return json.dumps(layers, sort_keys=True, default=str)
 
 
 def _representatives():
-    """Entries whose tiny model is the same graph as an earlier entry's (same builder, task,
-    tiny config and debts: resnet50/101/152 at their tiny size) are checked once, through the
-    first of them; ``test_shared_tiny_configs_are_really_identical`` proves they are the same."""
+    """Entries whose tiny model is the same graph as an earlier entry's (resnet50/101/152,
+    efficientnetb0..b7 at their tiny size: depth and width are what tiny configs shrink) are
+    checked once, through the first of them. Build and forward still run on every entry."""
     first, shared = {}, {}
     for entry in ENTRIES:
-        key = _signature(entry)
+        model = entry.build("tiny")
+        key = (entry.task, repr(sorted(entry.debts.items())), type(model).__name__,
+               _graph_fingerprint(model))
+        keras.backend.clear_session()
         if key in first:
-            shared[entry.name] = first[key]
+            shared[entry.name] = first[key].name
         else:
             first[key] = entry
     return list(first.values()), shared
@@ -110,14 +121,11 @@ def test_registry_is_not_empty():
     assert len(ENTRIES) >= 5
 
 
-@pytest.mark.parametrize("name", sorted(SHARED))
-def test_shared_tiny_configs_are_really_identical(name):
-    entry, representative = keras_zoo.models.info(name), SHARED[name]
-    a, b = _build(entry), _build(representative)
-    strip = lambda cfg: {k: v for k, v in cfg.items() if k != "name"}  # noqa: E731
-    assert [strip(layer.get_config()) for layer in a.layers] == [
-        strip(layer.get_config()) for layer in b.layers]
-    assert a.count_params() == b.count_params()
+def test_shared_tiny_graphs_are_reported():
+    # Visible in the log: which entries were checked through another's identical tiny graph.
+    for name, representative in sorted(SHARED.items()):
+        print(f"{name}: heavy checks run on {representative} (same tiny graph)")
+    assert all(r in {e.name for e in REPRESENTATIVES} for r in SHARED.values())
 
 
 @pytest.mark.parametrize("entry", _params("build"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 
 import numpy as np
 
@@ -44,7 +45,11 @@ def convert_savedmodel(saved_model_dir, mode="float", representative=None) -> by
         converter.representative_dataset = lambda: (dict(s) for s in samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
-    return converter.convert()
+    with warnings.catch_warnings():
+        # int8 calibration runs the deprecated tf.lite.Interpreter inside the converter; the
+        # warning is about TF's own code, not ours (we run models with ai-edge-litert).
+        warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+        return converter.convert()
 
 
 def convert_keras(model, serving_fn=None, mode="float", representative=None) -> bytes:
