@@ -180,7 +180,7 @@ def test_savedmodel_in_fresh_process(entry, exported, fresh):
     assert report["ok"], report.get("error")
     assert not report["keras_zoo_imported"]
     assert set(report["inputs"]) == set(example), report["inputs"]
-    _close(actual, expected, task.parity_tolerance())
+    task.parity_check(expected, actual)
 
 
 @pytest.mark.parametrize("entry", _params("tflite"))
@@ -190,7 +190,7 @@ def test_tflite_builtin_ops_and_parity(entry, exported):
     assert flex_ops(converted) == [], f"Flex ops: {op_names(converted)}"
     example = task.serving_example(task.export_model(_build(entry)), n=2)
     expected = _numpy(fn(**example))
-    _close(run(converted, example), expected, task.parity_tolerance())
+    task.parity_check(expected, run(converted, example))
 
 
 @pytest.mark.parametrize("entry", _params("int8"))

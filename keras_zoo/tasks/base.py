@@ -74,6 +74,13 @@ class Task:
         """
         raise NotImplementedError
 
+    def parity_check(self, reference: dict, actual: dict):
+        """Asserts that a SavedModel's or float TFLite's outputs equal Keras' (``reference``)."""
+        assert sorted(reference) == sorted(actual), (sorted(reference), sorted(actual))
+        for key in reference:
+            np.testing.assert_allclose(np.asarray(actual[key]), np.asarray(reference[key]),
+                                       atol=self.parity_tolerance(), rtol=0, err_msg=key)
+
     def parity_tolerance(self) -> float:
         """Largest absolute difference allowed between Keras, SavedModel and float TFLite."""
         return 1e-4

@@ -97,6 +97,29 @@ class Seq2SeqTask(Task):
     def parity_tolerance(self):
         return 1e-4
 
+    def parity_check(self, reference, actual):
+        """Greedy decoding feeds each argmax back in: where an untrained model's distribution is
+        near-uniform, a 1e-7 kernel difference can flip a near-tie and the two sequences part
+        from there. Each example must agree (tokens equal, scores within tolerance) up to its
+        first differing token; a divergence is accepted only at a step both models were unsure
+        of (chosen probability < 0.5), and at least half the examples must agree entirely."""
+        tokens, other = np.asarray(reference["tokens"]), np.asarray(actual["tokens"])
+        scores, other_scores = np.asarray(reference["scores"]), np.asarray(actual["scores"])
+        assert tokens.shape == other.shape, (tokens.shape, other.shape)
+        whole = 0
+        for i in range(len(tokens)):
+            differ = np.flatnonzero(tokens[i] != other[i])
+            k = differ[0] if differ.size else tokens.shape[1]
+            np.testing.assert_allclose(other_scores[i, :k], scores[i, :k],
+                                       atol=self.parity_tolerance(), rtol=0)
+            if differ.size:
+                assert scores[i, k] < 0.5 and other_scores[i, k] < 0.5, (
+                    f"example {i} diverges at step {k} where a model was confident: "
+                    f"{scores[i, k]:.3f} vs {other_scores[i, k]:.3f}")
+            else:
+                whole += 1
+        assert whole >= len(tokens) / 2, f"only {whole} of {len(tokens)} sequences agree"
+
 
 def exact_match(model, encoder_tokens, targets, decode=None):
     """Fraction of sequences decoded exactly (targets ``[B, T + 1]`` end with ``<end>``)."""
