@@ -84,3 +84,23 @@ class Task:
     def parity_tolerance(self) -> float:
         """Largest absolute difference allowed between Keras, SavedModel and float TFLite."""
         return 1e-4
+
+
+class ArraysTask(Task):
+    """A task whose splits are small in-memory arrays, ``self._arrays(model, entry, split, n)``
+    returning ``(x, y)``: the battery and the dataset both come from it."""
+
+    def _arrays(self, model, entry, split, n=None, data=None):
+        raise NotImplementedError
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        return self._arrays(model, entry, "train", n)
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
+        import tensorflow as tf
+
+        x, y = self._arrays(model, entry, split, n)
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if split == "train":
+            ds = ds.shuffle(len(y), seed=seed)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.tasks.base import ArraysTask
 from keras_zoo.tasks.classification import ClassificationTask
 
 
-class ReadingComprehensionTask(ClassificationTask):
+class ReadingComprehensionTask(ArraysTask, ClassificationTask):
     """Inputs ``document`` ``[B, Td]`` and ``query`` ``[B, Tq]`` (int32); outputs
     ``probabilities`` and ``answers``. Embedded data: ``"key_value_retrieval"``
     (keras_zoo.data.sequences): the number of keys and values follows from the model's
@@ -33,19 +34,6 @@ class ReadingComprehensionTask(ClassificationTask):
             num_pairs=self._length(model, "document") // 2, num_keys=answers,
             num_values=answers, seed=seed)
         return {"document": docs, "query": queries}, y
-
-    def battery_data(self, model, entry, n=32, seed=0):
-        return self._arrays(model, entry, "train", n)
-
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
-        x, y = self._arrays(model, entry, split, n)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-    def export_model(self, model):
-        return model
 
     def serving_fn(self, model):
         td, tq = self._length(model, "document"), self._length(model, "query")

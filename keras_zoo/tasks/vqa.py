@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.tasks.base import ArraysTask
 from keras_zoo.tasks.classification import ClassificationTask
 
 
-class VQATask(ClassificationTask):
+class VQATask(ArraysTask, ClassificationTask):
     """Model inputs ``image`` (float32 in [0, 1]) and ``question`` (int32 ``[B, L]``); serving
     takes ``image`` as uint8 (divided by 255 in the graph) and ``question`` ids, and returns
     ``probabilities`` and ``answers`` (indices of ``keras_zoo.data.vqa.ANSWERS``)."""
@@ -38,19 +39,6 @@ class VQATask(ClassificationTask):
         d = self._raw(model, split, n)
         return {"image": d["images"].astype(np.float32) / 255.0,
                 "question": d["questions"]}, d["answers"]
-
-    def battery_data(self, model, entry, n=32, seed=0):
-        return self._arrays(model, entry, "train", n)
-
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
-        x, y = self._arrays(model, entry, split, n)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-    def export_model(self, model):
-        return model
 
     def serving_fn(self, model):
         h, w, c = self._shape(model)
