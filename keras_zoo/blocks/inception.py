@@ -10,6 +10,14 @@ convolution unit is chosen by the model: ``conv_relu`` (GoogLeNet: bias + ReLU),
 import keras
 
 
+def check_modules(name, modules, known):
+    """``modules`` must be a non-empty subset of the paper's module names ``known``."""
+    unknown = [m for m in modules if m not in known]
+    if unknown or not modules:
+        raise ValueError(f"{name}: modules must be a non-empty subset of {list(known)}, "
+                         f"got {modules!r}.")
+
+
 def conv(filters, kernel_size, strides=1, padding="same", name=None):
     """A convolution step (``kernel_size`` an int or ``(height, width)``)."""
     return ("conv", filters, kernel_size, strides, padding, name)

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_zoo.blocks.inception import conv, conv_relu, inception_module, pool
+from keras_zoo.blocks.inception import check_modules, conv, conv_relu, inception_module, pool
 from keras_zoo.layers.lrn import LocalResponseNormalization
 from keras_zoo.models.classification import _args, common
 from keras_zoo.models.registry import register
@@ -105,10 +105,7 @@ def GoogLeNet(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )
-    unknown = [m for m in modules if m not in GOOGLENET_MODULES]
-    if unknown or not modules:
-        raise ValueError(f"{name}: modules must be a non-empty subset of "
-                         f"{list(GOOGLENET_MODULES)}, got {modules!r}.")
+    check_modules(name, modules, GOOGLENET_MODULES)
     if aux_classifiers and include_top and not set(_AUX_AFTER) <= set(modules):
         raise ValueError(f"{name}: aux_classifiers=True needs modules 4a and 4d, got {modules!r}.")
     inputs = common.image_input(input_tensor, shape)

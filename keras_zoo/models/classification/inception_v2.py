@@ -3,7 +3,7 @@ Training by Reducing Internal Covariate Shift, ICML 2015, appendix Figure 5)."""
 
 import keras
 
-from keras_zoo.blocks.inception import conv, conv_bn_relu, inception_module, pool
+from keras_zoo.blocks.inception import check_modules, conv, conv_bn_relu, inception_module, pool
 from keras_zoo.models.classification import _args, common
 from keras_zoo.models.registry import register
 
@@ -83,10 +83,7 @@ def BNInception(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )
-    unknown = [m for m in modules if m not in BN_INCEPTION_MODULES]
-    if unknown or not modules:
-        raise ValueError(f"{name}: modules must be a non-empty subset of "
-                         f"{list(BN_INCEPTION_MODULES)}, got {modules!r}.")
+    check_modules(name, modules, BN_INCEPTION_MODULES)
     inputs = common.image_input(input_tensor, shape)
 
     def f(n):
