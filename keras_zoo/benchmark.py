@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-AGAINST = ("keras.applications",)
+AGAINST = ("keras.applications", "cached-tensors")
 MODES = ("predict", "call", "train")
 
 
@@ -22,10 +22,15 @@ def add_arguments(parser):
     parser.add_argument("model", help="registry name with a keras.applications twin "
                                       "(resnet50, densenet121, mobilenetv2, ...)")
     parser.add_argument("--against", default="keras.applications", choices=AGAINST,
-                        help="the reference implementation (default: keras.applications)")
-    parser.add_argument("--batch-size", type=_positive, default=8)
-    parser.add_argument("--steps", type=_positive, default=5,
-                        help="timed batches per round (default: 5)")
+                        help="the reference: keras.applications' same architecture, or "
+                             "cached-tensors (fit from the recipe's tf.data pipeline against "
+                             "fit from the same batches cached in memory; any registry model)")
+    parser.add_argument("--batch-size", type=_positive, default=None,
+                        help="default: 8 (against keras.applications), the recipe's "
+                             "(against cached-tensors)")
+    parser.add_argument("--steps", type=_positive, default=None,
+                        help="timed batches per round (default: 5 against keras.applications, "
+                             "the whole training split against cached-tensors)")
     parser.add_argument("--rounds", type=_positive, default=3,
                         help="alternating rounds; each model keeps its best (default: 3)")
     parser.add_argument("--jit-compile", action="store_true",
@@ -182,7 +187,15 @@ def compare(ours, theirs, *, batch_size=8, steps=5, rounds=3, jit_compile=False,
 
 def run(args) -> int:
     """The ``keras-zoo benchmark`` command; returns the exit code."""
+    if args.against == "cached-tensors":
+        from keras_zoo.benchmark_pipeline import compare_pipeline
+
+        compare_pipeline(args.model, batch_size=args.batch_size, steps=args.steps,
+                         rounds=args.rounds)
+        return 0
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    args.batch_size = args.batch_size or 8
+    args.steps = args.steps or 5
     ours, theirs = build_pair(args.model, args.input_shape, args.classes)
     print(f"{args.model}: keras-zoo {ours.name} vs {args.against} "
           f"{application_for(args.model).__name__}, input {tuple(ours.input_shape[1:])}, "

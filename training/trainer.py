@@ -135,8 +135,9 @@ def train(
                          **recipe.compile_options)
         backup = distribute.backup_dir(out, strat)
         # A resumed run must see the batches the uninterrupted run saw (any strategy).
-        train_ds = distribute.distribute_for_resume(strat, train_ds, backup)
+        train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
+                            steps_per_epoch=steps_per_epoch,
                             callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup)))
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
                                      **({"data": data} if data else {})))
