@@ -27,8 +27,17 @@ def test_recipe_validation():
         Recipe(name="x", optimizer="lion")
     with pytest.raises(ValueError, match="schedule must be one of"):
         Recipe(name="x", schedule="step")
+    with pytest.raises(ValueError, match="global_clipnorm"):
+        Recipe(name="x", global_clipnorm=0)
     with pytest.raises(ValueError, match="Unknown recipe"):
         get_recipe("nope")
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "sgd"])
+def test_gradient_clipping_reaches_every_optimizer(optimizer):
+    clipped = Recipe(name="x", optimizer=optimizer, global_clipnorm=0.1).make_optimizer(10)
+    assert clipped.global_clipnorm == pytest.approx(0.1)
+    assert Recipe(name="x", optimizer=optimizer).make_optimizer(10).global_clipnorm is None
 
 
 def test_warmup_cosine_schedule():

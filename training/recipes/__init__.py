@@ -31,6 +31,7 @@ class Recipe:
         warmup_epochs: for "warmup_cosine".
         weight_decay: for "adamw" (decoupled) and "sgd".
         momentum: for "sgd".
+        global_clipnorm: clip the gradients to this global norm (DETR's 0.1), or None.
         data_options: keyword arguments of the task's ``dataset`` for the training split
             (e.g. ``augment=("translation", "rotation")``).
         compile_options: keyword arguments of the task's ``compile`` (e.g. ``one_hot=True``).
@@ -56,6 +57,7 @@ class Recipe:
     warmup_epochs: int = 0
     weight_decay: float = 0.0
     momentum: float = 0.9
+    global_clipnorm: float | None = None
     data_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     compile_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     early_stopping_patience: int | None = None
@@ -72,6 +74,9 @@ class Recipe:
         if self.monitor_mode not in (None, "min", "max"):
             raise ValueError(f"Recipe {self.name}: monitor_mode must be 'min', 'max' or None, "
                              f"got {self.monitor_mode!r}.")
+        if self.global_clipnorm is not None and not self.global_clipnorm > 0:
+            raise ValueError(f"Recipe {self.name}: global_clipnorm must be > 0 or None, "
+                             f"got {self.global_clipnorm!r}.")
         if self.schedule not in _SCHEDULES:
             raise ValueError(f"Recipe {self.name}: schedule must be one of {_SCHEDULES}, "
                              f"got {self.schedule!r}.")
@@ -100,14 +105,15 @@ class Recipe:
         import keras
 
         lr = self.learning_rate_schedule(steps_per_epoch, epochs)
+        clip = {"global_clipnorm": self.global_clipnorm}
         if self.optimizer == "adam":
-            return keras.optimizers.Adam(lr)
+            return keras.optimizers.Adam(lr, **clip)
         if self.optimizer == "adamw":
-            return keras.optimizers.AdamW(lr, weight_decay=self.weight_decay)
+            return keras.optimizers.AdamW(lr, weight_decay=self.weight_decay, **clip)
         if self.optimizer == "rmsprop":
-            return keras.optimizers.RMSprop(lr)
+            return keras.optimizers.RMSprop(lr, **clip)
         return keras.optimizers.SGD(lr, momentum=self.momentum,
-                                    weight_decay=self.weight_decay or None)
+                                    weight_decay=self.weight_decay or None, **clip)
 
 
 _RECIPES: dict[str, Recipe] = {}
