@@ -78,16 +78,18 @@ class TextClassificationTask(SequenceClassificationTask):
 
     name = "text_classification"
 
-    def _texts(self, split, n=None):
+    def _texts(self, split, n=None, data=None):
         from keras_zoo.data import text
 
+        if data not in (None, "stdlib_docstrings"):
+            return tfds_texts(data, split, n)
         texts, labels = text.labelled_corpus("validation" if split == "test" else split)
         if n is not None:
             texts, labels = texts[:n], labels[:n]
         return texts, labels
 
     def _arrays(self, model, entry, split, n=None, data=None):
-        texts, labels = self._texts(split, n)
+        texts, labels = self._texts(split, n, data)
         ids = tokenize(model, tf.constant(string_array(texts))).numpy()
         return ids, labels % model.outputs[0].shape[-1]
 
@@ -117,3 +119,21 @@ class TextClassificationTask(SequenceClassificationTask):
     def representative_examples(self, model, entry, n=100, seed=0):
         texts, _ = self._texts("train", n)
         return [{"text": string_array(texts[i:i + 1])} for i in range(len(texts))]
+
+
+def tfds_texts(name, split, n=None):
+    """``(texts, labels)`` of a TFDS text-classification dataset (``imdb_reviews``...), split
+    as ``keras_zoo.data.tfds.SPLITS`` (validation: the last 10% of train); nothing is
+    downloaded (``keras_zoo.data.text.tfds_text_classification``)."""
+    import tensorflow_datasets as tfds
+
+    from keras_zoo.data import text
+    from keras_zoo.data.tfds import tfds_split
+
+    ds = text.tfds_text_classification(name, tfds_split(split), batch_size=256).unbatch()
+    if n is not None:
+        ds = ds.take(n)
+    pairs = [(t.decode("utf-8", "replace"), int(y)) for t, y in tfds.as_numpy(ds)]
+    if not pairs:
+        raise ValueError(f"TFDS {name} split {split!r} is empty.")
+    return [t for t, _ in pairs], np.array([y for _, y in pairs], np.int32)

@@ -193,15 +193,26 @@ class BertClassifier(keras.Model):
     Input ``tokens`` int32 ``[B, T]`` (0 = padding; the padding mask and the all-zero segment
     ids are derived in the graph), output class probabilities. Put the [CLS] token first.
 
+    Give ``vocabulary`` (a WordPiece vocabulary, ``keras_zoo.data.subword``) to classify raw
+    text: it is saved with the model (its config) and ``model.tokenizer`` (a
+    ``subword.WordPieceTokenizer`` of plain TF ops) tokenises strings inside the serving graph.
+
     Args:
         classes: number of classes.
         sequence_length: the fixed input length (TFLite needs it fixed).
+        vocabulary: optional WordPiece token list starting ``subword.SPECIAL_TOKENS``; it
+            fixes ``vocabulary_size``.
         Others as ``BertBackbone``.
     """
 
     def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
                  intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
-                 sequence_length=128, classes=2, name=None, **kwargs):
+                 sequence_length=128, classes=2, vocabulary=None, name=None, **kwargs):
+        if vocabulary is not None:
+            from keras_zoo.data import subword
+
+            vocabulary = subword.check_vocabulary("BertClassifier", vocabulary)
+            vocabulary_size = len(vocabulary)
         _checks("BertClassifier", vocabulary_size, num_layers, hidden_dim, num_heads,
                 intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
         check_int("BertClassifier", "classes", classes, minimum=2)
@@ -221,6 +232,13 @@ class BertClassifier(keras.Model):
                         "max_sequence_length": max_sequence_length,
                         "num_segments": num_segments, "dropout": dropout,
                         "sequence_length": sequence_length, "classes": classes}
+        if vocabulary is not None:
+            from keras_zoo.data import subword
+
+            self._config["vocabulary"] = vocabulary
+            self.vocabulary = vocabulary
+            self.tokenizer = subword.WordPieceTokenizer(vocabulary, sequence_length,
+                                                        name="wordpiece_tokenizer")
 
     def get_config(self):
         return {**self._config, "name": self.name}

@@ -11,7 +11,13 @@ import keras
 import numpy as np
 
 from keras_zoo.layers.nadaraya_watson import NadarayaWatson
+from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_int
+
+
+def d2l_function(x):
+    """The teaching function ``2 sin(x) + x^0.8`` (d2l section 11.2)."""
+    return 2 * np.sin(x) + np.asarray(x) ** 0.8
 
 
 def d2l_regression_data(n_train=50, n_test=50, noise=0.5, seed=0):
@@ -24,12 +30,9 @@ def d2l_regression_data(n_train=50, n_test=50, noise=0.5, seed=0):
     rng = np.random.default_rng(seed)
     x_train = np.sort(rng.uniform(0, 5, n_train)).astype(np.float32)
 
-    def f(x):
-        return 2 * np.sin(x) + x ** 0.8
-
-    y_train = (f(x_train) + rng.normal(0, noise, n_train)).astype(np.float32)
+    y_train = (d2l_function(x_train) + rng.normal(0, noise, n_train)).astype(np.float32)
     x_test = np.linspace(0, 5, n_test, endpoint=False).astype(np.float32)
-    return x_train, y_train, x_test, f(x_test).astype(np.float32)
+    return x_train, y_train, x_test, d2l_function(x_test).astype(np.float32)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -72,3 +75,29 @@ def leave_one_out(x_train, y_train):
     keys = np.stack([x_train[others[i]] for i in range(n)])
     values = np.stack([y_train[others[i]] for i in range(n)])
     return {"queries": x_train[:, None], "keys": keys, "values": values}, y_train[:, None]
+
+
+def regression_examples(n, num_queries, num_keys, noise=0.5, seed=0, clean_targets=False):
+    """``n`` independent regression problems on the d2l function, for ``NadarayaWatsonRegressor``:
+    each draws ``num_keys + num_queries`` points ``x ~ U[0, 5)`` with noisy ``y``; the first
+    ``num_keys`` are the keys/values, the others the queries, whose targets are their noisy y
+    (or the clean ``f(x)``, to measure the estimator). Returns ``(inputs, targets [n, Q])``.
+    """
+    for arg, value in (("n", n), ("num_queries", num_queries), ("num_keys", num_keys)):
+        check_int("regression_examples", arg, value)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 5, (n, num_keys + num_queries)).astype(np.float32)
+    y = (d2l_function(x) + rng.normal(0, noise, x.shape)).astype(np.float32)
+    targets = d2l_function(x[:, num_keys:]) if clean_targets else y[:, num_keys:]
+    return ({"queries": x[:, num_keys:], "keys": x[:, :num_keys], "values": y[:, :num_keys]},
+            targets.astype(np.float32))
+
+
+register("nadaraya_watson", task="kernel_regression", family="attention",
+         tiny={"num_queries": 4, "num_keys": 16, "initial_width": 1.0},
+         # d2l's example: each of 50 training points a query over the other 49.
+         canonical={"num_queries": 1, "num_keys": 49, "initial_width": 1.0},
+         data="d2l_regression", recipe="kernel_regression",
+         paper="Nadaraya, On Estimating Regression, 1964; Watson, Smooth Regression Analysis, "
+               "1964; as attention: Zhang et al., Dive into Deep Learning, section 11.2",
+         notes="One weight, the kernel's inverse width w.")(NadarayaWatsonRegressor)

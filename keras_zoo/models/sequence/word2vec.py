@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_choice, check_int
 
 MODES = ("skipgram", "cbow")
@@ -124,8 +125,27 @@ class Word2Vec(keras.Model):
     def get_config(self):
         return {**self._config, "name": self.name}
 
+    #: The embedding layer served as the word vectors (the input vectors v).
+    vector_layers = ("word_vectors",)
+
     def word_vectors(self):
         return np.asarray(self.get_layer("word_vectors").embeddings)
+
+
+_PAPER = ("Mikolov et al., Distributed Representations of Words and Phrases and their "
+          "Compositionality, NeurIPS 2013")
+for _mode in MODES:
+    register(f"word2vec_{_mode}", task="word_embedding", family="word_embedding",
+             tiny={"vocabulary_size": 200, "embedding_dim": 8, "mode": _mode, "window": 2,
+                   "num_negative": 3},
+             # 300-d, 5 noise words, window 5, the 692K-word vocabulary of the paper's News
+             # corpus (section 3); counted, not built (1.7 GB): v and u, V x D each.
+             canonical={"vocabulary_size": 692000, "embedding_dim": 300, "mode": _mode,
+                        "window": 5, "num_negative": 5},
+             params=2 * 692000 * 300,
+             data="stdlib_docstrings", recipe="word2vec", paper=_PAPER,
+             notes="Serves word ids -> input vectors v and their nearest neighbours "
+                   "(cosine).")(Word2Vec)
 
 
 def _unit(x):

@@ -2,7 +2,9 @@
 
 import keras
 import numpy as np
+import pytest
 
+import keras_zoo
 from keras_zoo.data import text
 from keras_zoo.models.sequence.elmo import BOW, CHAR_OFFSET, EOW, ELMoBiLM, ScalarMix, char_ids
 
@@ -62,3 +64,76 @@ def test_bilm_learns_on_the_corpus():
     model.compile(keras.optimizers.Adam(1e-2), loss={"forward": loss, "backward": loss})
     history = model.fit(x, y, batch_size=16, epochs=4, verbose=0)
     assert history.history["loss"][-1] < 0.9 * history.history["loss"][0]
+
+
+def test_lstmp_cell_matches_the_formula():
+    from keras_zoo.models.sequence.elmo import LSTMPCell
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    layer = keras.layers.RNN(LSTMPCell(5, 3, cell_clip=0.5, projection_clip=0.2),
+                             return_sequences=True)
+    x = rng.normal(size=(2, 4, 6)).astype(np.float32)
+    out = np.asarray(layer(x))
+    kernel, recurrent, bias, projection = [np.asarray(w, np.float64) for w in layer.get_weights()]
+    assert kernel.shape == (6, 20) and recurrent.shape == (3, 20) and projection.shape == (5, 3)
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    r, c = np.zeros((2, 3)), np.zeros((2, 5))
+    for t in range(4):
+        z = x[:, t] @ kernel + r @ recurrent + bias
+        i, f, g, o = np.split(z, 4, axis=-1)
+        c = np.clip(sigmoid(f) * c + sigmoid(i) * np.tanh(g), -0.5, 0.5)
+        r = np.clip((sigmoid(o) * np.tanh(c)) @ projection, -0.2, 0.2)
+        np.testing.assert_allclose(out[:, t], r, atol=1e-5)
+
+
+def test_original_elmo_has_the_papers_93_6m_parameters():
+    """Peters et al. (2018) / AllenNLP's "original" model: 93.6M without the word softmax.
+
+    Ours is 93,600,816; AllenNLP's 93,600,864 has 48 more, its character table having 262
+    rows to our 259 (3 x 16 = 48). The formula is pinned against the built model in the slow
+    test below.
+    """
+    from keras_zoo.models.sequence import elmo
+
+    without_softmax = elmo.bilm_parameters_without_softmax(**elmo.ELMO_ORIGINAL)
+    assert without_softmax == 93_600_864 - 3 * 16
+    assert round(without_softmax / 1e6, 1) == 93.6
+    entry = keras_zoo.models.info("elmo")
+    assert entry.params == without_softmax + 513 * 793_471
+
+
+@pytest.mark.slow
+def test_built_original_elmo_matches_the_formula():
+    """The 93.6M model built for real (20 s here), with a 2-word softmax subtracted."""
+    from keras_zoo.models.sequence import elmo
+
+    model = ELMoBiLM(**{**elmo.ELMO_ORIGINAL, "word_vocabulary_size": 2})
+    assert model.count_params() - (512 + 1) * 2 == elmo.bilm_parameters_without_softmax(
+        **elmo.ELMO_ORIGINAL)
+
+
+def test_elmo_rejects_bad_lstm_units():
+    with pytest.raises(ValueError, match="lstm_units"):
+        ELMoBiLM(20, **{**TINY, "lstm_units": 0})
+
+
+def test_bilm_serving_outputs_the_layers():
+    from keras_zoo.tasks import get_task
+
+    keras.utils.set_random_seed(0)
+    entry = keras_zoo.models.info("elmo")
+    model = entry.build("tiny")
+    task = get_task(entry.task)
+    served = task.export_model(model)
+    example = task.serving_example(served, n=3)
+    out = task.serving_fn(served)(**example)
+    layers = np.asarray(out["layers"])
+    t = entry.tiny["sequence_length"]
+    assert layers.shape == (3, entry.tiny["num_layers"] + 1, t, 2 * entry.tiny["projection_dim"])
+    mix = model.embedder()(example["chars"])  # a fresh mix is the mean of the layers
+    np.testing.assert_allclose(np.asarray(mix), layers.mean(axis=1), atol=1e-5)
+    assert np.asarray(out["next_word"]).shape == (3, t)

@@ -81,3 +81,69 @@ def test_nearest_and_analogy_are_exact_on_known_vectors():
     assert word2vec.nearest(v, vocabulary, "man", k=6)[-1][0] == "apple"
     with pytest.raises(ValueError, match="vocabulary"):
         word2vec.analogy(v, vocabulary, "man", "king", "prince")
+
+
+def test_glove_loss_is_the_weighted_least_squares():
+    counts = np.array([0.5, 3.0, 150.0], np.float32)
+    prediction = np.array([0.1, -0.2, 4.0], np.float32)
+    loss = glove.GloVeLoss(x_max=100.0, alpha=0.75)
+    expected = np.mean(glove.weighting(counts) * (prediction - np.log(counts)) ** 2)
+    np.testing.assert_allclose(float(loss(counts, prediction)), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="x_max"):
+        glove.GloVeLoss(x_max=0)
+    restored = glove.GloVeLoss.from_config(loss.get_config())
+    assert (restored.x_max, restored.alpha) == (100.0, 0.75)
+
+
+def test_canonical_configs_follow_the_papers():
+    import keras_zoo
+
+    g = keras_zoo.models.info("glove").canonical
+    assert (g["embedding_dim"], g["x_max"], g["alpha"], g["window"]) == (300, 100.0, 0.75, 10)
+    assert keras_zoo.models.info("glove").params == 2 * g["vocabulary_size"] * 301
+    for mode in ("skipgram", "cbow"):
+        entry = keras_zoo.models.info(f"word2vec_{mode}")
+        assert entry.canonical["embedding_dim"] == 300 and entry.canonical["mode"] == mode
+        small = entry.build("canonical", vocabulary_size=10)  # the count scales with V
+        assert small.count_params() == 2 * 10 * 300
+        assert entry.params == 2 * entry.canonical["vocabulary_size"] * 300
+
+
+def test_serving_neighbours_are_the_cosine_nearest():
+    import tensorflow as tf
+
+    from keras_zoo.tasks.word_embedding import NUM_NEIGHBOURS, embedding_outputs
+
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(30, 4)).astype(np.float32)
+    vocabulary = ["", "[UNK]"] + [f"w{i}" for i in range(28)]
+    ids = np.array([2, 17, 1, 99, -3], np.int32)
+    out = {k: np.asarray(v) for k, v in embedding_outputs(tf.constant(table), ids).items()}
+    served_ids = np.where((ids >= 0) & (ids < 30), ids, 1)  # out of range -> [UNK]
+    np.testing.assert_allclose(out["embeddings"], table[served_ids])
+    for row, i in enumerate(served_ids[:2]):
+        expected = word2vec.nearest(table, vocabulary, vocabulary[i], k=NUM_NEIGHBOURS)
+        assert [vocabulary[j] for j in out["neighbours"][row]] == [w for w, _ in expected]
+        np.testing.assert_allclose(out["similarities"][row], [s for _, s in expected],
+                                   atol=1e-5)
+    assert not np.isin(out["neighbours"], [0, 1]).any()
+
+
+@pytest.mark.parametrize("name", ["word2vec_skipgram", "word2vec_cbow", "glove"])
+def test_corpus_examples_use_the_corpus_vocabulary(name):
+    import keras_zoo
+    from keras_zoo.tasks import get_task
+    from keras_zoo.tasks.word_embedding import corpus_vocabulary
+
+    entry = keras_zoo.models.info(name)
+    model = entry.build("tiny")
+    x, y = get_task(entry.task).battery_data(model, entry, n=32)
+    size = entry.tiny["vocabulary_size"]
+    assert len(corpus_vocabulary(size)) == size
+    for ids in x.values():
+        assert len(ids) == 32 and ids.min() >= 0 and ids.max() < size
+    if name == "glove":
+        assert (y > 0).all()  # co-occurrence counts, 1/d weighted
+        assert (x["i"] > 1).all() and (x["j"] > 1).all()  # no padding, no [UNK]
+    else:
+        assert (y[:, 0] == 1).all() and (y[:, 1:] == 0).all()

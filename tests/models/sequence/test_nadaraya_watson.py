@@ -29,3 +29,17 @@ def test_learned_width_beats_the_fixed_kernel():
     after = test_mse()
     assert float(model.get_layer("attention").w.numpy()) > 1.5  # a sharper kernel
     assert after < before
+
+
+def test_regression_examples_and_the_mean_predictor():
+    from keras_zoo.models.sequence.nadaraya_watson import d2l_function, regression_examples
+
+    x, y = regression_examples(64, 3, 20, seed=1, clean_targets=True)
+    assert x["queries"].shape == (64, 3) and x["keys"].shape == (64, 20) and y.shape == (64, 3)
+    np.testing.assert_allclose(y, d2l_function(x["queries"]), rtol=1e-5)
+    noisy = x["values"] - d2l_function(x["keys"])
+    assert 0.4 < noisy.std() < 0.6  # the documented noise, 0.5
+    # The untrained estimator (w = 1) already beats predicting the mean.
+    model = NadarayaWatsonRegressor(3, 20)
+    mse = float(np.mean((np.asarray(model(x)) - y) ** 2))
+    assert mse < float(np.var(y))
