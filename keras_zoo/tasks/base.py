@@ -104,3 +104,16 @@ class ArraysTask(Task):
         if split == "train":
             ds = ds.shuffle(len(y), seed=seed)
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    # The examples below assume ``x`` is a dict keyed by the serving signature's input names.
+
+    def serving_example(self, model, n=4, seed=0):
+        x, _ = self._arrays(model, None, "validation", max(n, 1))
+        return {k: v[:n] for k, v in x.items()}
+
+    def test_examples(self, model, entry, n=64):
+        return self._arrays(model, entry, "test", n)
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        x, _ = self._arrays(model, entry, "train", n)
+        return [{k: v[i:i + 1] for k, v in x.items()} for i in range(n)]

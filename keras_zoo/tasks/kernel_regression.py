@@ -66,17 +66,6 @@ class KernelRegressionTask(ArraysTask):
 
         return serve
 
-    def serving_example(self, model, n=4, seed=0):
-        x, _ = self._arrays(model, None, "validation", max(n, 1))
-        return {k: v[:n] for k, v in x.items()}
-
-    def test_examples(self, model, entry, n=64):
-        return self._arrays(model, entry, "test", n)
-
-    def representative_examples(self, model, entry, n=100, seed=0):
-        x, _ = self._arrays(model, entry, "train", n)
-        return [{k: v[i:i + 1] for k, v in x.items()} for i in range(n)]
-
     def int8_agreement(self, reference, quantized):
         a, b = np.asarray(reference["predictions"]), np.asarray(quantized["predictions"])
         return float(1.0 - np.mean(np.abs(a - b)) / max(float(np.ptp(a)), 1e-6))

@@ -47,16 +47,5 @@ class ReadingComprehensionTask(ArraysTask, ClassificationTask):
 
         return serve
 
-    def serving_example(self, model, n=4, seed=0):
-        x, _ = self._arrays(model, None, "validation", max(n, 1))
-        return {k: v[:n] for k, v in x.items()}
-
-    def test_examples(self, model, entry, n=64):
-        return self._arrays(model, entry, "test", n)
-
-    def representative_examples(self, model, entry, n=100, seed=0):
-        x, _ = self._arrays(model, entry, "train", n)
-        return [{k: v[i:i + 1] for k, v in x.items()} for i in range(n)]
-
     def int8_agreement(self, reference, quantized):
         return float(np.mean(np.asarray(reference["answers"]) == np.asarray(quantized["answers"])))
