@@ -86,6 +86,17 @@ class Task:
         return 1e-4
 
 
+def array_dataset(x, y, split, batch_size, seed):
+    """``(x, y)`` arrays (or dicts/tuples of arrays) as a batched ``tf.data`` pipeline, the
+    training split reshuffled every epoch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if split == "train":
+        ds = ds.shuffle(len(tf.nest.flatten(y)[0]), seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 class ArraysTask(Task):
     """A task whose splits are small in-memory arrays, ``self._arrays(model, entry, split, n)``
     returning ``(x, y)``: the battery and the dataset both come from it."""
@@ -97,13 +108,9 @@ class ArraysTask(Task):
         return self._arrays(model, entry, "train", n)
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
-        import tensorflow as tf
 
         x, y = self._arrays(model, entry, split, n)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     # The examples below assume ``x`` is a dict keyed by the serving signature's input names.
 

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.tasks.base import Task
+from keras_zoo.tasks.base import Task, array_dataset
 
 
 @functools.lru_cache(maxsize=4)
@@ -65,10 +65,7 @@ class BidirectionalLanguageModelTask(Task):
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
         x, y = bilm_arrays(model, split, n)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(x), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=1e-2, optimizer=None):
         import keras

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks._sequence_common import sequence_length, string_array, tokenize
-from keras_zoo.tasks.base import Task
+from keras_zoo.tasks.base import Task, array_dataset
 
 
 def lm_loss():
@@ -43,10 +43,7 @@ class LanguageModelTask(Task):
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, stride=None,
                 **options):
         x, y = self._windows(model, "validation" if split == "test" else split, n, stride)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(x), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
         import keras

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.tasks.base import Task
+from keras_zoo.tasks.base import Task, array_dataset
 
 
 class Seq2SeqTask(Task):
@@ -44,10 +44,7 @@ class Seq2SeqTask(Task):
     def dataset(self, model, entry, split="train", batch_size=64, seed=0, data=None, n=None,
                 **options):
         x, y = self._arrays(model, entry, split, n, data)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=3e-3, optimizer=None, label_smoothing=0.0):
         if label_smoothing:

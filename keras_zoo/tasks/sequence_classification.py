@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks._sequence_common import sequence_length, string_array, tokenize
+from keras_zoo.tasks.base import array_dataset
 from keras_zoo.tasks.classification import ClassificationTask
 
 
@@ -33,10 +34,7 @@ class SequenceClassificationTask(ClassificationTask):
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None, n=None,
                 **options):
         x, y = self._arrays(model, entry, split, n, data)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(x), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def export_model(self, model):
         return model

@@ -17,7 +17,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.tasks.base import Task
+from keras_zoo.tasks.base import Task, array_dataset
 
 #: Neighbours returned by the serving signature.
 NUM_NEIGHBOURS = 5
@@ -162,10 +162,7 @@ class WordEmbeddingTask(_EmbeddingTask):
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
         x, y = self._examples(model, split, n, seed={"train": 0, "validation": 1,
                                                      "test": 2}[split])
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=1e-2, optimizer=None):
         import keras
@@ -197,10 +194,7 @@ class CooccurrenceEmbeddingTask(_EmbeddingTask):
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
         x, y = self._pairs(model, split, n, seed)
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if split == "train":
-            ds = ds.shuffle(len(y), seed=seed)
-        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=5e-2, optimizer=None):
         import keras
