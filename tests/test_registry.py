@@ -116,3 +116,12 @@ def test_a_built_model_refuses_a_wrong_input_shape():
     model = keras_zoo.models.get("lenet5", preset="tiny")
     with pytest.raises(ValueError):
         model(np.zeros((1, 28, 28, 3), np.float32))
+
+
+@pytest.mark.parametrize("name, first", [("lenet5", ("images", (None, 32, 32, 1))),
+                                         ("pixelcnn", ("images", (None, 8, 8, 1))),
+                                         ("dcgan", ("latent", (None, 8)))])
+def test_input_spec_of_functional_and_subclassed_models(name, first):
+    """A subclassed model has no symbolic inputs: its served signature's are given instead."""
+    spec = keras_zoo.models.info(name).input_spec("tiny")
+    assert spec[0][:2] == first, spec

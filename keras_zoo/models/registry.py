@@ -88,9 +88,23 @@ class Entry:
         return self.builder(**self.config(preset, **overrides))
 
     def input_spec(self, preset: str = "tiny") -> "builtins.list[tuple]":
-        """``[(name, shape, dtype)]`` of the model's inputs at a preset (builds the model)."""
+        """``[(name, shape, dtype)]`` of the model's inputs at a preset (builds the model).
+
+        A subclassed model (GANs, VAEs, NeRF, PixelCNN, ...) has no symbolic inputs: its
+        inputs are then those of its task's serving signature, what an exported model takes.
+        """
         model = self.build(preset)
-        return [(t.name, tuple(t.shape), str(t.dtype)) for t in model.inputs]
+        inputs = getattr(model, "inputs", None)
+        if inputs:
+            return [(t.name, tuple(t.shape), str(t.dtype)) for t in inputs]
+        import tensorflow as tf
+
+        from keras_zoo.tasks import get_task
+
+        task = get_task(self.task)
+        signature = task.serving_fn(task.export_model(model)).input_signature
+        return [(spec.name, tuple(spec.shape), spec.dtype.name)
+                for spec in tf.nest.flatten(signature)]
 
     @property
     def input_shape(self):
