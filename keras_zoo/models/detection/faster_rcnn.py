@@ -7,8 +7,15 @@ import keras
 import tensorflow as tf
 
 from keras_zoo.boxes import batched_nms, decode, encode, grid_anchors, match_anchors
-from keras_zoo.layers import RoIAlign
 from keras_zoo.models.detection import common
+from keras_zoo.models.detection.roi_head import (
+    BatchedRoIAlign,  # re-exported: Mask R-CNN imports it from here
+    box_head,
+    decode_head,
+    head_loss,
+    sample_rois,
+    sample_subset,
+)
 from keras_zoo.models.registry import register
 
 
@@ -54,48 +61,6 @@ class Proposals(keras.layers.Layer):
                 "stride": self.stride, "sizes": list(self.sizes), "ratios": list(self.ratios),
                 "image_size": list(self.image_size), "num_proposals": self.num_proposals,
                 "iou_threshold": self.iou_threshold}
-
-
-@keras.saving.register_keras_serializable(package="keras_zoo")
-class BatchedRoIAlign(keras.layers.Layer):
-    """RoIAlign (``keras_zoo.layers.RoIAlign``) of ``[B, P, 4]`` boxes, ``P`` per image:
-    returns ``[B, P, out_h, out_w, C]``.
-
-    Args:
-        output_size, spatial_scale, sampling_ratio, aligned: RoIAlign's.
-    """
-
-    def __init__(self, output_size, spatial_scale, sampling_ratio=2, aligned=True, **kwargs):
-        super().__init__(**kwargs)
-        self.roi_align = RoIAlign(output_size, spatial_scale, sampling_ratio, aligned,
-                                  name="roi_align")
-
-    def build(self, features_shape, boxes_shape=None):
-        self.roi_align.build([features_shape, (None, 4), (None,)])
-
-    def call(self, features, boxes):
-        b, p = tf.shape(boxes)[0], boxes.shape[1]
-        indices = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
-        pooled = self.roi_align([features, tf.reshape(boxes, [-1, 4]), indices])
-        oh, ow = self.roi_align.output_size
-        return tf.reshape(pooled, [b, p, oh, ow, features.shape[-1]])
-
-    def compute_output_shape(self, features_shape, boxes_shape):
-        return (features_shape[0], boxes_shape[1], *self.roi_align.output_size,
-                features_shape[-1])
-
-    def get_config(self):
-        r = self.roi_align
-        return {**super().get_config(), "output_size": list(r.output_size),
-                "spatial_scale": r.spatial_scale, "sampling_ratio": r.sampling_ratio,
-                "aligned": r.aligned}
-
-
-def _sample(candidates, count, seed_shape_like):
-    """A random subset of ``candidates`` ([B, N] 0/1) of at most ``count`` ([B, 1]) per row."""
-    noise = tf.random.uniform(tf.shape(seed_shape_like)) + (1.0 - candidates) * 2.0
-    rank = tf.argsort(tf.argsort(noise, axis=1), axis=1)
-    return tf.cast(tf.cast(rank, tf.float32) < count, tf.float32) * candidates
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -166,12 +131,7 @@ class FasterRCNN(common.Detector):
                               name="proposals")(rpn_scores, rpn_deltas)
         pooled = BatchedRoIAlign(config["pool_size"], 1.0 / stride, name="roi_align")(
             features, proposals)
-        x = keras.layers.Reshape((num_proposals, -1), name="roi_flatten")(pooled)
-        x = keras.layers.Dense(config["head_units"], activation="relu", name="fc6")(x)
-        x = keras.layers.Dense(config["head_units"], activation="relu", name="fc7")(x)
-        class_logits = keras.layers.Dense(num_classes + 1, name="cls_score")(x)
-        box_deltas = keras.layers.Dense(num_classes * 4, name="bbox_pred",
-                                        kernel_initializer="zeros")(x)
+        class_logits, box_deltas = box_head(pooled, num_classes, config["head_units"])
         outputs = {"rpn_scores": rpn_scores, "rpn_deltas": rpn_deltas, "proposals": proposals,
                    "class_logits": class_logits, "box_deltas": box_deltas}
         return inputs, features, outputs
@@ -192,8 +152,8 @@ class FasterRCNN(common.Detector):
         match = match_anchors(anchors, y["boxes"], y["classes"], 0.7, 0.3)
         pos, neg = match["positive"], match["negative"]
         half = tf.fill([tf.shape(pos)[0], 1], self.rpn_batch / 2)
-        pos = _sample(pos, half, pos)
-        neg = _sample(neg, self.rpn_batch - tf.reduce_sum(pos, 1, keepdims=True), neg)
+        pos = sample_subset(pos, half)
+        neg = sample_subset(neg, self.rpn_batch - tf.reduce_sum(pos, 1, keepdims=True))
         logits = tf.cast(y_pred["rpn_scores"], tf.float32)
         bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=pos, logits=logits)
         cls = tf.reduce_sum(bce * (pos + neg)) / tf.maximum(tf.reduce_sum(pos + neg), 1.0)
@@ -202,39 +162,20 @@ class FasterRCNN(common.Detector):
         return cls + tf.reduce_sum(loc * pos) / tf.maximum(tf.reduce_sum(pos), 1.0)
 
     def head_loss(self, y, y_pred):
-        proposals = y_pred["proposals"]
-        match = match_anchors(proposals, y["boxes"], y["classes"], 0.5, 0.5)
-        # Degenerate (padding) proposals are neither.
-        real = tf.cast((proposals[..., 2] - proposals[..., 0]) > 0, tf.float32)
-        pos = match["positive"] * real
-        neg = match["negative"] * real
-        pos = _sample(pos, tf.fill([tf.shape(pos)[0], 1], self.num_proposals / 4), pos)
-        neg = _sample(neg, 3.0 * tf.maximum(tf.reduce_sum(pos, 1, keepdims=True), 1.0), neg)
-        labels = tf.where(pos > 0, match["classes"] + 1, 0)
-        ce = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=labels, logits=tf.cast(y_pred["class_logits"], tf.float32))
-        cls = tf.reduce_sum(ce * (pos + neg)) / tf.maximum(tf.reduce_sum(pos + neg), 1.0)
-        deltas = tf.reshape(y_pred["box_deltas"], [-1, self.num_proposals, self.num_classes, 4])
-        deltas = tf.gather(deltas, tf.maximum(match["classes"], 0), batch_dims=2)
-        targets = encode(proposals, match["boxes"])
-        loc = tf.reduce_sum(common.smooth_l1(deltas - targets), -1)
-        return cls + tf.reduce_sum(loc * pos) / tf.maximum(tf.reduce_sum(pos), 1.0)
+        # Faster R-CNN's variant of Fast R-CNN's sampling: background from IoU 0, three per
+        # foreground RoI; the box term averaged over the foreground RoIs.
+        sample = sample_rois(y_pred["proposals"], y["boxes"], y["classes"], self.num_proposals,
+                             fg_fraction=0.25, fg_iou=0.5, bg_iou_low=0.0,
+                             negatives_per_positive=3.0)
+        return head_loss(y_pred["proposals"], y_pred["class_logits"], y_pred["box_deltas"],
+                         sample, self.num_classes)
 
     def detection_loss(self, y, y_pred):
         return self.rpn_loss(y, y_pred) + self.head_loss(y, y_pred)
 
     def decode(self, y_pred):
-        c, p = self.num_classes, self.num_proposals
-        probs = tf.nn.softmax(tf.cast(y_pred["class_logits"], tf.float32), -1)[..., 1:]
-        deltas = tf.reshape(y_pred["box_deltas"], [-1, p, c, 4])
-        proposals = tf.tile(tf.expand_dims(y_pred["proposals"], 2), [1, 1, c, 1])
-        boxes = decode(tf.reshape(proposals, [-1, p * c, 4]), tf.reshape(deltas, [-1, p * c, 4]))
-        # Candidate (proposal, class) scores only its own class.
-        scores = tf.expand_dims(probs, 3) * tf.eye(c)
-        real = tf.cast((y_pred["proposals"][..., 2] - y_pred["proposals"][..., 0]) > 0,
-                       tf.float32)
-        scores = scores * tf.reshape(real, [-1, p, 1, 1])
-        return boxes, tf.reshape(scores, [-1, p * c, c])
+        return decode_head(y_pred["proposals"], y_pred["class_logits"], y_pred["box_deltas"],
+                           self.num_classes)
 
 
 register(

@@ -1,0 +1,47 @@
+"""Recipes for the region detectors (sliding window, R-CNN, Fast R-CNN) on synthetic shapes.
+
+Selective search proposals are computed once per image and cached (``keras_zoo.data.
+proposals``); the numbers of the slow tests in ``tests/models/detection/
+test_region_detectors.py`` come from these settings.
+"""
+
+from training.recipes import Recipe
+
+RECIPES = [
+    Recipe(
+        name="sliding_window",
+        description="The sliding-window detector at its tiny config on 2048 synthetic-shape "
+                    "images (1-3 objects, horizontal flips that move the boxes): Adam 2e-3, "
+                    "cosine decay.",
+        epochs=15,
+        batch_size=32,
+        learning_rate=2e-3,
+        preset="tiny",
+        data_options={"n": 2048, "augment": ("flip",)},
+        monitor="val_loss",
+    ),
+    Recipe(
+        name="rcnn",
+        description="R-CNN at its tiny config: warped selective-search regions of 1024 "
+                    "synthetic-shape images, mini-batches of 128 regions with 32 positives "
+                    "(the paper's fine-tuning), Adam 1e-3, cosine decay.",
+        epochs=8,
+        batch_size=128,
+        learning_rate=1e-3,
+        preset="tiny",
+        data_options={"n": 1024},
+        monitor="val_loss",
+    ),
+    Recipe(
+        name="fast_rcnn",
+        description="Fast R-CNN at its tiny config on 2048 synthetic-shape images with their "
+                    "selective-search proposals, 16 RoIs per image (25 % foreground), Adam "
+                    "1e-3, cosine decay.",
+        epochs=15,
+        batch_size=16,
+        learning_rate=1e-3,
+        preset="tiny",
+        data_options={"n": 2048},
+        monitor="val_loss",
+    ),
+]
