@@ -19,6 +19,8 @@ MODES = ("predict", "call", "train")
 
 def add_arguments(parser):
     """Adds the benchmark's arguments to an ``argparse`` (sub)parser."""
+    parser.epilog = ("Scaling of N worker processes against one: keras-zoo benchmark --strategy "
+                     "multi-worker --model NAME [--workers 2] (see its --help).")
     parser.add_argument("model", help="registry name with a keras.applications twin "
                                       "(resnet50, densenet121, mobilenetv2, ...)")
     parser.add_argument("--against", default="keras.applications", choices=AGAINST,

@@ -1,5 +1,4 @@
-"""The ``keras-zoo`` command line: list | info | train | evaluate | export | verify | benchmark
-| predict | attention | table.
+"""keras-zoo: list | info | train | evaluate | export | verify | benchmark | predict | attention | table.
 
 Errors in what the user typed (unknown model, wrong shape, corrupt checkpoint, existing export
 version, bad version number) are one line on stderr and exit code 2, never a traceback.
@@ -61,11 +60,19 @@ def _cmd_train(args):
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.test_metrics.items())
     print(f"test: {metrics}")
     print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
-    expected = get_recipe(keras_zoo.models.info(args.model).recipe).min_test_accuracy
-    accuracy = result.test_metrics.get("accuracy")
+    recipe = get_recipe(keras_zoo.models.info(args.model).recipe)
+    expected, accuracy = recipe.min_test_accuracy, result.test_metrics.get("accuracy")
+    # The recipe's bar is what its own schedule reaches: a run that changed the schedule or
+    # the data is reported against it, not failed by it.
+    changed = [f"--{k.replace('_', '-')}" for k in ("epochs", "batch_size", "data", "preset")
+               if getattr(args, k) is not None]
     if expected is not None and accuracy is not None and accuracy < expected:
-        print(f"FAIL test accuracy {accuracy:.4f} is below the recipe's {expected}")
-        return 1
+        if not changed:
+            print(f"FAIL test accuracy {accuracy:.4f} is below the recipe's {expected}")
+            return 1
+        print(f"note: test accuracy {accuracy:.4f} is below the {expected} the recipe reaches "
+              f"with its own settings ({recipe.epochs} epochs); this run set "
+              f"{', '.join(changed)}")
     from keras_zoo import distribute
 
     if args.export is not None and distribute.is_chief():
