@@ -5,11 +5,6 @@ from keras import ops
 
 from keras_zoo.layers.roi_align import check_output_size, check_roi_shapes, gather_features
 
-#: Added to the cells outside a bin before the max: far below any feature value. The max
-#: starts from twice that (``initial``), which also makes an empty set of boxes legal.
-_OUTSIDE = -1e30
-
-
 def _round_half_away(x):
     # Caffe / torchvision use C's round(), which rounds halves away from zero (ops.round is
     # round-half-to-even).
@@ -29,7 +24,11 @@ class RoIPool(keras.layers.Layer):
     empty bin outputs 0.
 
     The bins are masks over rows and columns, so the max is two masked ``REDUCE_MAX`` (TFLite
-    builtins) and its gradient goes to the arg-max cell, as in the paper's backward pass.
+    builtins) and its gradient goes to the arg-max cell, as in the paper's backward pass. The
+    masks multiply the features shifted by their image's per-channel minimum (so every cell
+    is >= 0 and a masked-out cell, 0, never wins), and the minimum is added back: every tensor
+    stays in the features' own range, which int8 quantisation needs (pushing masked cells to
+    -1e30 instead made the int8 LiteRT runtime abort).
 
     Args:
         output_size: ``(height, width)`` of the pooled feature (an int for a square); the
@@ -71,14 +70,17 @@ class RoIPool(keras.layers.Layer):
         m_y = self._bin_masks(boxes[:, 1], boxes[:, 3], out_h, h)  # [K, out_h, H]
         m_x = self._bin_masks(boxes[:, 0], boxes[:, 2], out_w, w)  # [K, out_w, W]
         per_box = ops.cast(gather_features(features, batch_indices), "float32")  # [K,H,W,C]
-        # Max over the columns of each column bin: [K, H, out_w, W, C] -> [K, H, out_w, C].
-        cols = ops.max(per_box[:, :, None, :, :]
-                       + ((1.0 - m_x) * _OUTSIDE)[:, None, :, :, None], axis=3,
-                       initial=2 * _OUTSIDE)
+        # Each image's per-channel minimum (an image is never empty; a set of boxes may be).
+        floor = ops.take(ops.min(ops.cast(features, "float32"), axis=(1, 2), keepdims=True),
+                         ops.cast(batch_indices, "int32"), axis=0)  # [K, 1, 1, C]
+        shifted = per_box - floor  # >= 0: a masked-out cell (0) never beats a cell of the bin
+        # Max over the columns of each column bin: [K, H, out_w, W, C] -> [K, H, out_w, C]
+        # (``initial=0`` only makes an empty set of boxes legal: every product is >= 0).
+        cols = ops.max(shifted[:, :, None, :, :] * m_x[:, None, :, :, None], axis=3,
+                       initial=0.0)
         # Then over the rows of each row bin: [K, out_h, H, out_w, C] -> [K, out_h, out_w, C].
-        pooled = ops.max(cols[:, None, :, :, :]
-                         + ((1.0 - m_y) * _OUTSIDE)[:, :, :, None, None], axis=2,
-                         initial=2 * _OUTSIDE)
+        pooled = ops.max(cols[:, None, :, :, :] * m_y[:, :, :, None, None], axis=2,
+                         initial=0.0) + floor
         empty = ((ops.sum(m_y, axis=-1) == 0.0)[:, :, None]
                  | (ops.sum(m_x, axis=-1) == 0.0)[:, None, :])
         return ops.where(empty[..., None], 0.0, pooled)

@@ -78,3 +78,26 @@ def test_bad_output_size_is_a_clear_error(cls, size):
 def test_bad_sampling_ratio_is_a_clear_error():
     with pytest.raises(ValueError, match="sampling_ratio must be a positive int"):
         RoIAlign(2, sampling_ratio=0)
+
+
+def test_roi_pool_quantises_to_int8_and_keeps_negative_features():
+    """Masked cells are 0 after a shift by the per-box minimum, never -1e30: the int8 LiteRT
+    runtime runs the layer (it aborted on the old masking), and signed features pool right."""
+    import keras
+
+    from keras_zoo.export import convert_keras, run
+
+    features, boxes, indices = _inputs()
+    inputs = keras.Input((6, 7, 2), batch_size=1)
+    pooled = RoIPool((2, 3), spatial_scale=0.5)([inputs, boxes[:2], indices[:2] * 0])
+    model = keras.Model(inputs, pooled)
+    x = features[:1].astype(np.float32) - 1.0  # mostly negative
+    expected = np.asarray(model(x))
+    assert expected.min() < 0
+    rng = np.random.default_rng(1)
+    representative = [{"input_0": (rng.normal(size=x.shape) - 1.0).astype(np.float32)}
+                      for _ in range(16)]
+    flat = convert_keras(model, mode="int8", representative=representative)
+    actual = run(flat, {"input_0": x})["output_0"]
+    spread = float(np.ptp(x))
+    assert np.max(np.abs(actual - expected)) < 0.05 * spread
