@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_zoo.layers.roi_align import check_output_size, check_roi_shapes, gather_features
 
+
 def _round_half_away(x):
     # Caffe / torchvision use C's round(), which rounds halves away from zero (ops.round is
     # round-half-to-even).

@@ -78,6 +78,8 @@ class BatchedRoIPool(_BatchedRoI):
     which is <= the max, and an empty bin gives RoIPool's 0. RoIPool itself pushes the cells
     outside a bin to -1e30 before the max, which an int8 TFLite conversion cannot quantise
     (the LiteRT runtime aborts); the product keeps every tensor in the features' range.
+    (RoIPool now shifts by the image's minimum and is int8-safe for signed features too; this
+    branch, equal to it after a ReLU, can go.)
 
     Args:
         output_size, spatial_scale: RoIPool's.
