@@ -45,9 +45,7 @@ def pixelcnn_network(image_shape, filters=128, num_blocks=15, output_filters=102
         raise ValueError(f"filters must be divisible by {2 * c} and output_filters by {c} for "
                          f"{c} colour channels, got {filters}, {output_filters}.")
     images = keras.Input(image_shape, name="images")
-    x = keras.layers.Rescaling(2.0, offset=-1.0, name=f"{name}_center")(images)
-    x = MaskedConv2D(filters, 7, mask_type="A", padding="same", color_groups=groups,
-                     name=f"{name}_conv_a")(x)
+    x = masked_input(images, filters, groups, name)
     for b in range(num_blocks):
         y = keras.layers.ReLU(name=f"{name}_block{b + 1}_relu1")(x)
         y = MaskedConv2D(filters // 2, 1, mask_type="B", color_groups=groups,
@@ -59,6 +57,23 @@ def pixelcnn_network(image_shape, filters=128, num_blocks=15, output_filters=102
         y = MaskedConv2D(filters, 1, mask_type="B", color_groups=groups,
                          name=f"{name}_block{b + 1}_expand")(y)
         x = keras.layers.Add(name=f"{name}_block{b + 1}_add")([x, y])
+    return keras.Model(images, masked_output(x, (h, w, c), output_filters, levels, groups, name),
+                       name=name)
+
+
+def masked_input(images, filters, groups, name):
+    """The first layer of PixelCNN and PixelRNN (van den Oord et al. 2016): images in [0, 1]
+    centred to [-1, 1], then the 7x7 mask-A convolution (a pixel never sees itself)."""
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name=f"{name}_center")(images)
+    return MaskedConv2D(filters, 7, mask_type="A", padding="same", color_groups=groups,
+                        name=f"{name}_conv_a")(x)
+
+
+def masked_output(x, image_shape, output_filters, levels, groups, name):
+    """The output stack of PixelCNN and PixelRNN: two ReLU + 1x1 mask-B layers of
+    ``output_filters``, then a ``levels``-way softmax's logits per channel,
+    ``[B, H, W, C, levels]``."""
+    h, w, c = image_shape
     for i in range(2):
         x = keras.layers.ReLU(name=f"{name}_out{i + 1}_relu")(x)
         x = MaskedConv2D(output_filters, 1, mask_type="B", color_groups=groups,
@@ -66,8 +81,7 @@ def pixelcnn_network(image_shape, filters=128, num_blocks=15, output_filters=102
     x = keras.layers.ReLU(name=f"{name}_logits_relu")(x)
     x = MaskedConv2D(c * levels, 1, mask_type="B", color_groups=groups,
                      name=f"{name}_logits")(x)
-    x = keras.layers.Reshape((h, w, c, levels), name=f"{name}_levels")(x)
-    return keras.Model(images, x, name=name)
+    return keras.layers.Reshape((h, w, c, levels), name=f"{name}_levels")(x)
 
 
 def quantize(images, levels):

@@ -17,7 +17,7 @@ import keras
 
 from keras_zoo.blocks.gan import _check_image_shape, _check_positive
 from keras_zoo.layers import DiagonalBiLSTM, MaskedConv2D, RowLSTM
-from keras_zoo.models.generative.pixelcnn import PixelCNNModel
+from keras_zoo.models.generative.pixelcnn import PixelCNNModel, masked_input, masked_output
 from keras_zoo.models.registry import register
 
 PAPER = "van den Oord et al., Pixel Recurrent Neural Networks, ICML 2016"
@@ -57,23 +57,14 @@ def pixelrnn_network(image_shape, units=128, num_layers=12, kernel_size=3, outpu
         raise ValueError(f"units and output_filters must be divisible by {c} for {c} colour "
                          f"channels, got {units}, {output_filters}.")
     images = keras.Input(image_shape, name="images")
-    x = keras.layers.Rescaling(2.0, offset=-1.0, name=f"{name}_center")(images)
-    x = MaskedConv2D(2 * units, 7, mask_type="A", padding="same", color_groups=groups,
-                     name=f"{name}_conv_a")(x)
+    x = masked_input(images, 2 * units, groups, name)
     for i in range(num_layers):
         y = _lstm_layer(lstm, units, kernel_size, groups, f"{name}_layer{i + 1}_lstm")(x)
         y = MaskedConv2D(2 * units, 1, mask_type="B", color_groups=groups,
                          name=f"{name}_layer{i + 1}_expand")(y)
         x = keras.layers.Add(name=f"{name}_layer{i + 1}_add")([x, y])
-    for i in range(2):
-        x = keras.layers.ReLU(name=f"{name}_out{i + 1}_relu")(x)
-        x = MaskedConv2D(output_filters, 1, mask_type="B", color_groups=groups,
-                         name=f"{name}_out{i + 1}")(x)
-    x = keras.layers.ReLU(name=f"{name}_logits_relu")(x)
-    x = MaskedConv2D(c * levels, 1, mask_type="B", color_groups=groups,
-                     name=f"{name}_logits")(x)
-    x = keras.layers.Reshape((h, w, c, levels), name=f"{name}_levels")(x)
-    return keras.Model(images, x, name=name)
+    return keras.Model(images, masked_output(x, (h, w, c), output_filters, levels, groups, name),
+                       name=name)
 
 
 def pixelrnn_params(image_shape=(28, 28, 1), units=128, num_layers=12, kernel_size=3,
