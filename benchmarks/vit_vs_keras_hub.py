@@ -2,8 +2,8 @@
 Dense head on its class token, in one process, on the same random batch.
 
 Both models are the same architecture (86,567,656 parameters at 224x224 with 1000 classes; the
-script refuses to run otherwise) with random weights. The timing is ``keras_zoo.benchmark.
-compare``: ``predict`` (``predict_on_batch``) and ``call`` (a ``tf.function`` around
+script refuses to run otherwise) with random weights. The timing is
+``keras_zoo.benchmarks.applications.compare``: ``predict`` (``predict_on_batch``) and ``call`` (a ``tf.function`` around
 ``model(x, training=False)``), the two models measured in alternation and each keeping its best
 round; the ratio is ours / keras-hub's (> 1: ours is faster).
 
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import keras_zoo
-    from keras_zoo.benchmark import compare
+    from keras_zoo.benchmarks.applications import compare
 
     ours = keras_zoo.models.get("vit_b16", preset="canonical")
     theirs = keras_hub_vit_b16()

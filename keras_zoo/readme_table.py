@@ -37,3 +37,15 @@ def markdown_table(count_params=True) -> str:
     lines += [f"| `{n}` | {t} | {f} | {p} | {s} |" for n, t, f, p, s in rows(count_params)]
     lines.append(END)
     return "\n".join(lines)
+
+
+def replace_table(text: str, table: str) -> str:
+    """``text`` (the README) with the block from its one ``BEGIN`` to its one ``END`` marker
+    replaced by ``table`` (``markdown_table()``, markers included): pasting the table into the
+    README by hand is how a marker ends up doubled."""
+    for marker in (BEGIN, END):
+        if text.count(marker) != 1:
+            raise ValueError(f"README: expected the marker {marker!r} once, found it "
+                             f"{text.count(marker)} times.")
+    begin, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[:begin] + table + text[end:]

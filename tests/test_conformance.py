@@ -5,8 +5,15 @@ SavedModel reloaded in a fresh process without keras_zoo -> TFLite with builtin 
 -> int8 TFLite. A model that cannot pass a check declares it in its registry entry (``debts``):
 the check is then an expected failure with the reason shown in the summary, and it turns into a
 failure the day it passes (strict), so that the debt is removed from the entry.
+
+Cost: an entry's checks run one after the other in one process (conftest.py orders them by
+``CHECK_ORDER``; under xdist they form one ``xdist_group``) and share what they need through
+``_Artifacts``: one seeded build, one SavedModel, one serving example and its reference output.
+Nothing is built at collection. ``benchmarks/suite_cost.py`` prints the seconds per model per
+check.
 """
 
+import functools
 import json
 import os
 
@@ -20,11 +27,16 @@ from keras_zoo.export.fresh import FreshProcess
 from keras_zoo.tasks import get_task
 
 ENTRIES = keras_zoo.models.entries()
+#: The order in which an entry's checks run (its artifacts are made by the first that needs
+#: them). Fit comes last: it trains the shared model (from its state right after the build).
+CHECK_ORDER = ("test_build", "test_forward", "test_keras_roundtrip",
+               "test_savedmodel_in_fresh_process", "test_tflite_builtin_ops_and_parity",
+               "test_int8_tflite", "test_fit_learns")
 
 
 def _graph_fingerprint(model):
     """The model's layers and their configs, names aside: equal fingerprints, equal graphs."""
-    layers = []
+    layers = [type(model).__name__]
     for layer in model.layers:
         try:
             config = {k: v for k, v in layer.get_config().items() if k != "name"}
@@ -34,32 +46,67 @@ def _graph_fingerprint(model):
     return json.dumps(layers, sort_keys=True, default=str)
 
 
-def _representatives():
-    """Entries whose tiny model is the same graph as an earlier entry's (resnet50/101/152,
-    efficientnetb0..b7 at their tiny size: depth and width are what tiny configs shrink) are
-    checked once, through the first of them. Build and forward still run on every entry."""
-    first, shared = {}, {}
+def _candidate_key(entry):
+    # Only entries that agree on all of this can be twins; the graph itself is compared when a
+    # test runs (building every model at collection cost a minute in every xdist worker).
+    return (entry.task, entry.data, repr(sorted(entry.debts.items())),
+            repr(sorted(entry.tiny.items())))
+
+
+def _earlier_candidates():
+    seen, earlier = {}, {}
     for entry in ENTRIES:
-        model = entry.build("tiny")
-        key = (entry.task, repr(sorted(entry.debts.items())), type(model).__name__,
-               _graph_fingerprint(model))
-        keras.backend.clear_session()
-        if key in first:
-            shared[entry.name] = first[key].name
-        else:
-            first[key] = entry
-    return list(first.values()), shared
+        group = seen.setdefault(_candidate_key(entry), [])
+        earlier[entry.name] = list(group)
+        group.append(entry)
+    return earlier
 
 
-REPRESENTATIVES, SHARED = _representatives()
+#: For each entry, the earlier entries (registry order) that may share its tiny graph.
+EARLIER = _earlier_candidates()
 #: Checks cheap enough to run on every entry; the others run on one entry per distinct graph.
 EVERY_ENTRY = ("build", "forward")
+_FINGERPRINTS: dict = {}
+_TWINS: dict = {}
+
+
+def _fingerprint(entry):
+    if entry.name not in _FINGERPRINTS:
+        current = _CURRENT.get("entry") is entry
+        model = _CURRENT["artifacts"].model if current else _build(entry)
+        _FINGERPRINTS[entry.name] = _graph_fingerprint(model)
+    return _FINGERPRINTS[entry.name]
+
+
+def _twin(entry):
+    """The first earlier entry whose tiny model is the same graph (resnet50/101/152 and
+    efficientnetb0..b7 at their tiny size: depth and width are what tiny configs shrink), or
+    None. Its heavy checks prove this entry's; build and forward still run on every entry."""
+    if entry.name not in _TWINS:
+        _TWINS[entry.name] = next(
+            (other for other in EARLIER[entry.name]
+             if _fingerprint(other) == _fingerprint(entry)), None)
+    return _TWINS[entry.name]
+
+
+def _checked_through_twin(entry, check, request):
+    """True when ``check`` of ``entry`` is proved by its twin's test (which runs in this suite)."""
+    if not EARLIER[entry.name]:
+        return False
+    twin = _twin(entry)
+    if twin is None:
+        return False
+    request.node.user_properties.append(("same_tiny_graph_as", twin.name))
+    if check in entry.debts:  # the twin's own strict xfail proves the shared debt
+        raise AssertionError(f"same tiny graph as {twin.name}, whose {check} check fails: "
+                             f"{entry.debts[check]}")
+    return True
 
 
 def _params(check):
     params = []
-    for entry in ENTRIES if check in EVERY_ENTRY else REPRESENTATIVES:
-        marks = []
+    for entry in ENTRIES:
+        marks = [pytest.mark.xdist_group(entry.name)]
         if check in entry.debts:
             marks.append(pytest.mark.xfail(reason=f"{entry.name}: {entry.debts[check]}",
                                            strict=True))
@@ -70,6 +117,15 @@ def _params(check):
 def _build(entry):
     keras.utils.set_random_seed(0)
     return entry.build("tiny")
+
+
+def _build_optimizer(model):
+    # Keras builds the optimizer inside the first trace of the train function when no
+    # distribution strategy is set, and tf.function then traces the whole step a second time
+    # (half of a tiny model's fit). Built first, one trace; the same losses to the last bit.
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
 
 
 def _numpy(out):
@@ -92,56 +148,105 @@ def _close(a, b, atol):
         np.testing.assert_allclose(a, b, atol=atol, rtol=0)
 
 
-@pytest.fixture(scope="module")
-def fresh():
-    with FreshProcess() as process:
-        yield process
+class _Artifacts:
+    """What the checks of one entry share, each made once, on first use."""
+
+    def __init__(self, entry, root):
+        self.entry, self.root = entry, root
+        self.task = get_task(entry.task)
+
+    @functools.cached_property
+    def model(self):
+        return _build(self.entry)
+
+    @functools.cached_property
+    def inputs(self):
+        """Four battery inputs and the model's outputs on them (forward and round trip)."""
+        x, _ = self.task.battery_data(self.model, self.entry, n=4)
+        outputs = _numpy(self.model(x, training=False))
+        # Weights and seed-generator states after the first call (a subclassed model makes its
+        # weights there): fit starts from them whatever ran in between.
+        self.initial = [v.numpy() for v in self.model.variables]
+        return x, outputs
+
+    def rewound_model(self):
+        """The model as it was after its first call (fit trains the shared model)."""
+        self.inputs  # noqa: B018 - made on first use
+        for variable, value in zip(self.model.variables, self.initial, strict=True):
+            variable.assign(value)
+        return self.model
+
+    @functools.cached_property
+    def served(self):
+        served = self.task.export_model(self.model)
+        return served, self.task.serving_fn(served)
+
+    @functools.cached_property
+    def saved_model(self):
+        served, fn = self.served
+        return export_savedmodel(served, os.fspath(self.root / self.entry.name / "1"), fn)
+
+    @functools.cached_property
+    def example(self):
+        """A raw serving example (batch 3) and the served function's outputs on it."""
+        served, fn = self.served
+        example = self.task.serving_example(served, n=3)
+        return example, _numpy(fn(**example))
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """SavedModels exported once per model and shared by the SavedModel and TFLite checks."""
-    root = tmp_path_factory.mktemp("saved_models")
-    cache = {}
+_CURRENT: dict = {}
+
+
+@pytest.fixture(scope="session")
+def _saved_models(tmp_path_factory):
+    return tmp_path_factory.mktemp("saved_models")
+
+
+@pytest.fixture
+def artifacts(_saved_models):
+    """The current entry's ``_Artifacts``; the previous entry's are dropped (its checks ran)."""
 
     def get(entry):
-        if entry.name not in cache:
-            model = _build(entry)
-            task = get_task(entry.task)
-            served = task.export_model(model)
-            fn = task.serving_fn(served)
-            path = export_savedmodel(served, os.fspath(root / entry.name / "1"), fn)
-            cache[entry.name] = (model, task, fn, path)
-        return cache[entry.name]
+        if _CURRENT.get("entry") is not entry:
+            _CURRENT.clear()
+            keras.backend.clear_session(free_memory=False)
+            _CURRENT.update(entry=entry, artifacts=_Artifacts(entry, _saved_models))
+        return _CURRENT["artifacts"]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def fresh():
+    # One process for the whole session (per xdist worker): TensorFlow is imported once.
+    with FreshProcess() as process:
+        yield process
 
 
 def test_registry_is_not_empty():
     assert len(ENTRIES) >= 5
 
 
-def test_shared_tiny_graphs_are_reported():
-    # Visible in the log: which entries were checked through another's identical tiny graph.
-    for name, representative in sorted(SHARED.items()):
-        print(f"{name}: heavy checks run on {representative} (same tiny graph)")
-    assert all(r in {e.name for e in REPRESENTATIVES} for r in SHARED.values())
+def test_graph_fingerprint_is_the_graph_names_aside():
+    # Twins are found by this fingerprint (conftest prints them at the end of the run): equal
+    # for two builds of one config (layer names differ), different when a config value differs.
+    lenet = keras_zoo.models.info("lenet5")
+    first, second = _build(lenet), _build(lenet)
+    assert _graph_fingerprint(first) == _graph_fingerprint(second)
+    assert _graph_fingerprint(first) != _graph_fingerprint(lenet.build("tiny", classes=7))
 
 
 @pytest.mark.parametrize("entry", _params("build"))
-def test_build(entry):
-    model = _build(entry)
+def test_build(entry, artifacts):
+    model = artifacts(entry).model
     assert isinstance(model, keras.Model)
     assert model.count_params() > 0
     assert model.built
 
 
 @pytest.mark.parametrize("entry", _params("forward"))
-def test_forward(entry):
-    model = _build(entry)
-    task = get_task(entry.task)
-    x, _ = task.battery_data(model, entry, n=4)
-    out = _numpy(model(x, training=False))
+def test_forward(entry, artifacts):
+    _, out = artifacts(entry).inputs
     flat = list(out.values()) if isinstance(out, dict) else out if isinstance(out, list) else [out]
     for o in flat:
         assert o.shape[0] == 4
@@ -149,57 +254,64 @@ def test_forward(entry):
 
 
 @pytest.mark.parametrize("entry", _params("fit"))
-def test_fit_learns(entry):
-    model = _build(entry)
-    task = get_task(entry.task)
-    task.compile(model, entry)
-    x, y = task.battery_data(model, entry, n=32)
+def test_fit_learns(entry, artifacts, request):
+    if _checked_through_twin(entry, "fit", request):
+        return
+    shared = artifacts(entry)
+    model = shared.rewound_model()
+    shared.task.compile(model, entry)
+    _build_optimizer(model)
+    x, y = shared.task.battery_data(model, entry, n=32)
     history = model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
-    ok, message = task.learned(history)
+    ok, message = shared.task.learned(history)
     assert ok, f"{entry.name}: {message}"
 
 
 @pytest.mark.parametrize("entry", _params("keras_roundtrip"))
-def test_keras_roundtrip(entry, tmp_path):
-    model = _build(entry)
-    task = get_task(entry.task)
-    x, _ = task.battery_data(model, entry, n=4)
-    expected = _numpy(model(x, training=False))
+def test_keras_roundtrip(entry, artifacts, tmp_path, request):
+    if _checked_through_twin(entry, "keras_roundtrip", request):
+        return
+    shared = artifacts(entry)
+    x, expected = shared.inputs
     path = os.fspath(tmp_path / f"{entry.name}.keras")
-    model.save(path)
+    shared.model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     _close(_numpy(loaded(x, training=False)), expected, 1e-6)
 
 
 @pytest.mark.parametrize("entry", _params("savedmodel"))
-def test_savedmodel_in_fresh_process(entry, exported, fresh):
-    _, task, fn, path = exported(entry)
-    example = task.serving_example(task.export_model(_build(entry)), n=3)
-    expected = _numpy(fn(**example))
-    actual, report = fresh.run(path, example)
+def test_savedmodel_in_fresh_process(entry, artifacts, fresh, request):
+    if _checked_through_twin(entry, "savedmodel", request):
+        return
+    shared = artifacts(entry)
+    example, expected = shared.example
+    actual, report = fresh.run(shared.saved_model, example)
     assert report["ok"], report.get("error")
     assert not report["keras_zoo_imported"]
     assert set(report["inputs"]) == set(example), report["inputs"]
-    task.parity_check(expected, actual)
+    shared.task.parity_check(expected, actual)
 
 
 @pytest.mark.parametrize("entry", _params("tflite"))
-def test_tflite_builtin_ops_and_parity(entry, exported):
-    _, task, fn, path = exported(entry)
-    converted = convert_savedmodel(path, "float")
+def test_tflite_builtin_ops_and_parity(entry, artifacts, request):
+    if _checked_through_twin(entry, "tflite", request):
+        return
+    shared = artifacts(entry)
+    converted = convert_savedmodel(shared.saved_model, "float")
     assert flex_ops(converted) == [], f"Flex ops: {op_names(converted)}"
-    example = task.serving_example(task.export_model(_build(entry)), n=2)
-    expected = _numpy(fn(**example))
-    task.parity_check(expected, run(converted, example))
+    example, expected = shared.example
+    shared.task.parity_check(expected, run(converted, example))
 
 
 @pytest.mark.parametrize("entry", _params("int8"))
-def test_int8_tflite(entry, exported):
-    model, task, fn, path = exported(entry)
-    served = task.export_model(model)
+def test_int8_tflite(entry, artifacts, request):
+    if _checked_through_twin(entry, "int8", request):
+        return
+    shared = artifacts(entry)
+    served, fn = shared.served
     converted = convert_savedmodel(
-        path, "int8", task.representative_examples(served, entry, n=32))
+        shared.saved_model, "int8", shared.task.representative_examples(served, entry, n=32))
     assert flex_ops(converted) == [], f"Flex ops: {op_names(converted)}"
-    examples, _ = task.test_examples(served, entry, n=32)
-    ok, message = task.int8_check(_numpy(fn(**examples)), run(converted, examples))
+    examples, _ = shared.task.test_examples(served, entry, n=32)
+    ok, message = shared.task.int8_check(_numpy(fn(**examples)), run(converted, examples))
     assert ok, f"{entry.name}: {message}"

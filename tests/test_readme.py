@@ -3,6 +3,8 @@
 import os
 import re
 
+import pytest
+
 from keras_zoo import readme_table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,3 +39,13 @@ def test_model_table_is_generated_from_the_registry():
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[0] == f"`{name}`" and cells[1] == task and cells[2] == family, line
         assert cells[4] == status, f"{name}: README says {cells[4]!r}, registry {status!r}"
+
+
+def test_the_table_markers_appear_once_and_replacing_keeps_them_once():
+    assert README.count(readme_table.BEGIN) == 1 and README.count(readme_table.END) == 1
+    table = "\n".join([readme_table.BEGIN, "| new |", readme_table.END])
+    again = readme_table.replace_table(readme_table.replace_table(README, table), table)
+    assert again.count(readme_table.BEGIN) == 1 and "| new |" in again
+    assert again.startswith(README[:README.index(readme_table.BEGIN)])
+    with pytest.raises(ValueError, match="once, found it 2 times"):
+        readme_table.replace_table(README + readme_table.BEGIN, table)

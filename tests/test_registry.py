@@ -123,5 +123,57 @@ def test_a_built_model_refuses_a_wrong_input_shape():
                                          ("dcgan", ("latent", (None, 8)))])
 def test_input_spec_of_functional_and_subclassed_models(name, first):
     """A subclassed model has no symbolic inputs: its served signature's are given instead."""
-    spec = keras_zoo.models.info(name).input_spec("tiny")
+    from keras_zoo.tasks import input_spec
+
+    spec = input_spec(keras_zoo.models.info(name), "tiny")
     assert spec[0][:2] == first, spec
+
+
+def test_wildcard_listing():
+    names = keras_zoo.models.list("vit_*")
+    assert names and all(n.startswith("vit_") for n in names) and "vit_b16" in names
+    assert keras_zoo.models.list("RESNET5?") == sorted(
+        n for n in keras_zoo.models.list() if n.startswith("resnet5") and len(n) == 8)
+    assert keras_zoo.models.list("classification", pattern="lenet*") == ["lenet5"]
+    assert [e.name for e in keras_zoo.models.entries(pattern="lenet*")] == ["lenet5"]
+
+
+def test_an_entry_knows_the_module_that_registered_it():
+    entry = keras_zoo.models.info("bn_inception")
+    assert entry.module == "keras_zoo.models.classification.inception_v2"
+    assert entry.source_file.endswith("inception_v2.py")
+    assert "module:    keras_zoo.models.classification.inception_v2 (" in entry.describe()
+
+
+@pytest.mark.parametrize("kind, lookup", [
+    ("model", lambda name: keras_zoo.models.info(name)),
+    ("task", lambda name: __import__("keras_zoo.tasks").tasks.get_task(name)),
+    ("recipe", lambda name: __import__("training").get_recipe(name)),
+])
+def test_the_three_registries_answer_an_unknown_name_alike(kind, lookup):
+    close = {"model": "lenet5", "task": "classification", "recipe": "classification"}[kind]
+    with pytest.raises(ValueError, match=rf"Unknown {kind} name '{close[:-1]}'\. "
+                                         rf"Did you mean: .*{close}"):
+        lookup(close[:-1])
+
+
+def test_duplicates_raise_in_every_registry():
+    from keras_zoo.registry import Registry
+    from keras_zoo.tasks import get_task, register_task
+
+    with pytest.raises(ValueError, match="Task name 'classification' is registered twice"):
+        register_task(get_task("classification"))
+    table = Registry("recipe")
+    table.add("a", 1)
+    with pytest.raises(ValueError, match="Recipe name 'a' is registered twice"):
+        table.add("A", 2)
+
+
+def test_every_name_is_written_literally_where_it_is_registered():
+    """A user who greps for a registry name finds the file that registers it."""
+    import pathlib
+
+    for entry in keras_zoo.models.entries():
+        source = pathlib.Path(entry.source_file).read_text()
+        assert f'"{entry.name}"' in source or f"'{entry.name}'" in source, (
+            f"{entry.name}: not written literally in {entry.module}")

@@ -5,40 +5,97 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import inspect
 import json
 import os
+import time
+from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 import keras_zoo
 from keras_zoo import distribute, plots
+from keras_zoo.distribute.strategies import resumed_epoch
 from keras_zoo.tasks import get_task
 from training.recipes import get_recipe
 
 
 @dataclasses.dataclass
 class TrainResult:
+    """What ``train`` did.
+
+    Attributes:
+        model, history: the trained model and its whole run's ``fit`` history.
+        test_metrics: ``model.evaluate`` on the test split.
+        out_dir, model_path: the run directory and its ``model.keras``.
+        evaluation_metrics: the task's extra held-out figures (``Task.evaluation_metrics``).
+        recipe: the ``Recipe`` the run followed.
+        bar: the recipe's ``test_bar``, ``(metric, value, "max"|"min")`` (None: it sets none).
+        bar_met: whether ``metrics[metric]`` reached ``bar`` (None: no bar).
+        changed: the settings this run changed from the recipe's (``"epochs"``, ...): a run
+            that changed them is reported against the bar, not failed by it.
+        export_path: the exported ``root/name/version``, if ``export`` was asked and done.
+        verify_rows: ``keras_zoo.export.verify``'s rows ``(check, figure, limit, passed)``.
+        verified: whether the export passed ``verify`` (None: not exported).
+    """
+
     model: keras.Model
     history: dict
     test_metrics: dict
     out_dir: str
     model_path: str
+    evaluation_metrics: dict = dataclasses.field(default_factory=dict)
+    recipe: Any = None
+    bar: tuple | None = None
+    bar_met: bool | None = None
+    changed: tuple = ()
+    export_path: str | None = None
+    verify_rows: list = dataclasses.field(default_factory=list)
+    verified: bool | None = None
+
+    @property
+    def metrics(self) -> dict:
+        """The test metrics and the task's evaluation metrics, in one dict."""
+        return {**self.test_metrics, **self.evaluation_metrics}
+
+    @property
+    def failed(self) -> bool:
+        """A run of the recipe as written below its bar, or an export that failed verify."""
+        return (self.bar_met is False and not self.changed) or self.verified is False
 
 
 class CurvesPNG(keras.callbacks.Callback):
-    """Rewrites the training-curve PNG at the end of every epoch, so a long run shows progress."""
+    """Rewrites the training-curve PNG at the end of an epoch when ``interval`` seconds have
+    passed since it last did, and at the end of training: a long run shows progress, and a
+    short one does not spend a quarter of its time in matplotlib (0.3-0.4 s per drawing)."""
 
-    def __init__(self, path, title=""):
+    def __init__(self, path, title="", history=None, interval=60.0):
         super().__init__()
-        self.path, self.title, self.history = path, title, {}
+        # history: the epochs before a resume (read from history.csv), so the PNG covers the run.
+        self.path, self.title, self.interval = path, title, interval
+        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self._drawn = None
+
+    def on_train_begin(self, logs=None):
+        self._drawn = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(float(v))
+        if self._drawn is None or time.monotonic() - self._drawn >= self.interval:
+            self._draw()
+
+    def on_train_end(self, logs=None):
+        if self.history:
+            self._draw()
+
+    def _draw(self):
         plots.training_curves(self.history, self.path, self.title)
+        self._drawn = time.monotonic()
 
 
 def seed_everything(seed: int):
@@ -47,9 +104,136 @@ def seed_everything(seed: int):
     tf.config.experimental.enable_op_determinism()
 
 
-def _callbacks(out, recipe, name, chief, backup):
-    cbs = [keras.callbacks.TerminateOnNaN(),
-           keras.callbacks.BackupAndRestore(backup)]
+def read_history(path) -> dict:
+    """``{column: [float per epoch]}`` of a ``history.csv`` written by ``CSVLogger`` ({} if
+    there is none)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        return {}
+    history = {}
+    for row in rows:
+        for k, v in row.items():
+            if k != "epoch":
+                history.setdefault(k, []).append(float(v))
+    return history
+
+
+def _trim_history(path, epochs):
+    """Keeps the header and the rows of the first ``epochs`` epochs of ``history.csv``: a
+    killed run may have logged an epoch its backup does not hold, which the resumed run
+    repeats. ``epochs`` 0 (a fresh run) removes the file."""
+    if not epochs:
+        if os.path.exists(path):
+            os.remove(path)
+        return
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        return
+    kept = rows[:1] + [r for r in rows[1:] if r and int(r[0]) < epochs]
+    with open(path + ".tmp", "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(kept)
+    os.replace(path + ".tmp", path)
+
+
+#: Callback attributes that carry over from epoch to epoch (reset by ``on_train_begin``).
+_CALLBACK_STATE = {keras.callbacks.EarlyStopping: ("wait", "stopped_epoch", "best", "best_epoch"),
+                   keras.callbacks.ModelCheckpoint: ("best",)}
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that a kill at any moment leaves resumable, and that also saves
+    what ``save_weights`` leaves out, so that a resumed run continues bit-identically: the
+    states of the model's seed generators (dropout, GAN noise and sampling) and of the callbacks
+    that keep state across epochs (EarlyStopping's patience and best weights, ModelCheckpoint's
+    best). Place it after those callbacks: it restores their state after their
+    ``on_train_begin`` resets it, and saves it after their ``on_epoch_end``. The input
+    pipeline's randomness is a function of (seed, epoch, step) instead
+    (``keras_zoo.data.pipeline.seeded_map``).
+
+    Epoch ``e``'s weights and state go to files of their own; renaming
+    ``training_metadata.json`` (which names ``e``) into place commits them. Keras' callback
+    writes its weights in place, and a kill during that write (measured: a GAN killed after
+    its first epoch) left a truncated file that the next run could not load.
+    """
+
+    def __init__(self, backup_dir, callbacks=()):
+        super().__init__(backup_dir)
+        self.stateful = [c for c in callbacks if type(c) in _CALLBACK_STATE]
+
+    def _path(self, kind, epoch):
+        suffix = ".weights.h5" if kind == "weights" else ".npz"
+        return os.path.join(self.backup_dir, f"{kind}-{epoch}{suffix}")
+
+    def _seed_states(self):
+        return [v for v in self.model.variables if v.name == "seed_generator_state"]
+
+    def _save_model(self):
+        epoch = self._current_epoch
+        os.makedirs(self.backup_dir, exist_ok=True)
+        arrays = {f"seed{i}": np.asarray(v.numpy()) for i, v in enumerate(self._seed_states())}
+        scalars = []
+        for i, callback in enumerate(self.stateful):
+            scalars.append({a: _plain(getattr(callback, a, None))
+                            for a in _CALLBACK_STATE[type(callback)]})
+            for j, w in enumerate(getattr(callback, "best_weights", None) or ()):
+                arrays[f"callback{i}_weight{j}"] = np.asarray(w)
+        arrays["callbacks"] = np.array(json.dumps(scalars))
+        tmp = os.path.join(self.backup_dir, "tmp")
+        with open(tmp + ".npz", "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp + ".npz", self._path("state", epoch))
+        self.model.save_weights(tmp + ".weights.h5", overwrite=True)
+        os.replace(tmp + ".weights.h5", self._path("weights", epoch))
+        with open(tmp + ".json", "w") as f:
+            json.dump({"epoch": epoch, "batch": 0}, f)
+        os.replace(tmp + ".json", self._training_metadata_path)  # the commit
+        for old in range(epoch):
+            for kind in ("state", "weights"):
+                if os.path.exists(self._path(kind, old)):
+                    os.remove(self._path(kind, old))
+
+    def on_train_begin(self, logs=None):
+        self._load_model()
+
+    def _load_model(self):
+        epoch = resumed_epoch(self.backup_dir)
+        if not epoch:
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        weights = self._path("weights", epoch)
+        # A backup of Keras' own callback (an earlier keras-zoo) keeps its weights in place.
+        self.model.load_weights(weights if os.path.exists(weights) else self._weights_path)
+        self.model._initial_epoch = epoch
+        if not os.path.exists(self._path("state", epoch)):
+            return
+        with np.load(self._path("state", epoch), allow_pickle=False) as saved:
+            for i, v in enumerate(self._seed_states()):
+                v.assign(saved[f"seed{i}"])
+            for i, (callback, scalars) in enumerate(
+                    zip(self.stateful, json.loads(str(saved["callbacks"])), strict=True)):
+                for a, value in scalars.items():
+                    setattr(callback, a, value)
+                weights = [saved[k] for k in sorted(
+                    (k for k in saved.files if k.startswith(f"callback{i}_weight")),
+                    key=lambda k: int(k.rsplit("weight", 1)[1]))]
+                if weights:
+                    callback.best_weights = weights
+
+
+def _plain(value):
+    """A JSON-able copy of a callback's scalar state."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return np.asarray(value).item()
+
+
+def _callbacks(out, recipe, name, chief, backup, resumed=0):
+    cbs = [keras.callbacks.TerminateOnNaN()]
     if recipe.early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(
             monitor=recipe.monitor, mode=recipe.resolved_monitor_mode,
@@ -60,10 +244,15 @@ def _callbacks(out, recipe, name, chief, backup):
             keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "best.keras"),
                                             monitor=recipe.monitor, save_best_only=True,
                                             mode=recipe.resolved_monitor_mode),
-            keras.callbacks.CSVLogger(os.path.join(out, "history.csv")),
+            keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=resumed > 0),
             keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False),
-            CurvesPNG(os.path.join(out, "curves.png"), title=name),
+            CurvesPNG(os.path.join(out, "curves.png"), title=name,
+                      history=read_history(os.path.join(out, "history.csv"))),
         ]
+    # Last: it saves the other callbacks' state after their on_epoch_end (and the history row
+    # is written before the backup, so a resume never lacks one), and restores it after their
+    # on_train_begin.
+    cbs.append(Backup(backup, cbs))
     return cbs
 
 
@@ -77,6 +266,13 @@ def train(
     preset: str | None = None,
     strategy: str = "none",
     verbose: int | str = "auto",
+    export: bool | str = False,
+    version: int | None = None,
+    root: str = "saved_models",
+    tflite=("float", "int8"),
+    from_checkpoint: str | None = None,
+    freeze: str | None = None,
+    fine_tune: bool | int = False,
     **config,
 ) -> TrainResult:
     """Trains the registered model ``name`` by its recipe and evaluates it on the test split.
@@ -90,24 +286,34 @@ def train(
             ``logs/`` (TensorBoard), ``history.csv``, ``curves.png``, ``metrics.json``.
         seed: seeds weights, shuffling and augmentation; op determinism is enabled.
         preset: the model preset (default: the recipe's).
-        strategy: "none", "mirrored" or "multi-worker" (see ``keras_zoo.distribute`` and
-            docs/distributed.md). Under a strategy the global batch must divide evenly across
+        strategy: "none", "mirrored" or "multi-worker" (see ``keras_zoo.distribute``). Under a strategy the global batch must divide evenly across
             the replicas, the training split drops its last partial batch (every replica gets
             an equal share), the datasets are sharded by DATA, only the chief writes
             checkpoints, logs and ``model.keras``, and every worker keeps its own backup.
         verbose: Keras' fit verbosity ("auto" shows the progress bar).
+        export: after training, export (and verify) the model: ``True`` under the registry
+            name, a string under that name; not done when a run of the recipe as written
+            misses its accuracy bar (``TrainResult.failed``). Only the chief exports.
+        version, root, tflite: of the export (``keras_zoo.export.export``).
+        from_checkpoint, freeze, fine_tune: transfer learning (``keras_zoo.transfer.prepare``):
+            start from a ``.keras`` checkpoint of the same architecture; ``freeze="backbone"``
+            trains only the new head; ``fine_tune=True`` (or N top blocks) unfreezes at a
+            tenth of the learning rate.
         **config: builder overrides.
+
+    Returns:
+        A ``TrainResult``: metrics, paths, whether the recipe's bar was met, the export.
     """
     entry = keras_zoo.models.info(name)
     recipe = get_recipe(entry.recipe)
     task = get_task(entry.task)
+    epochs_arg, batch_size_arg = epochs, batch_size
     epochs = epochs if epochs is not None else recipe.epochs
     batch_size = batch_size if batch_size is not None else recipe.batch_size
     for arg, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{arg} must be a positive int, got {value!r}.")
     out = out or os.path.join("runs", entry.name)
-    os.makedirs(out, exist_ok=True)
     seed_everything(seed)
     strat = distribute.get_strategy(strategy)
     chief = distribute.is_chief(strat)
@@ -127,27 +333,75 @@ def train(
         with strat.scope():
             model = entry.build(preset if preset is not None else recipe.preset,
                                 **{**recipe.config, **config})
+            if from_checkpoint is not None or freeze is not None or fine_tune is not False:
+                from keras_zoo import transfer
+
+                factor = transfer.prepare(
+                    model, entry.name, from_checkpoint, freeze, fine_tune,
+                    entry.config(preset if preset is not None else recipe.preset,
+                                 **{**recipe.config, **config}))
+                recipe = dataclasses.replace(recipe, learning_rate=recipe.learning_rate * factor)
+            if recipe.wrap is not None:  # e.g. adversarial training: fit trains the wrapper
+                model = recipe.wrap(model)
             train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
             val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
                                         **({"data": data} if data else {})))
             steps = int(train_ds.cardinality().numpy())
-            task.compile(model, entry, optimizer=recipe.make_optimizer(max(steps, 1), epochs),
+            task.compile(model, entry,
+                         optimizer=recipe.make_optimizer(max(steps, 1), epochs, model=model),
                          **recipe.compile_options)
+            if model.optimizer is not None and not model.optimizer.built:
+                # Built inside the first trace otherwise (no strategy), which makes tf.function
+                # trace the whole train step twice; the same updates either way.
+                model.optimizer.build(model.trainable_variables)
         backup = distribute.backup_dir(out, strat)
         # A resumed run must see the batches the uninterrupted run saw (any strategy).
         train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
+        resumed = resumed_epoch(backup)
+        # Created only now: a run refused for its arguments, TF_CONFIG or data leaves nothing.
+        os.makedirs(out, exist_ok=True)
+        history_csv = os.path.join(out, "history.csv")
+        if chief:
+            _trim_history(history_csv, resumed)
+        earlier = read_history(history_csv) if chief else {}
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
                             steps_per_epoch=steps_per_epoch,
-                            callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup)))
+                            callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup,
+                                                         resumed)))
+        # The whole run's history, also when this process resumed a killed one.
+        history.history = {k: earlier.get(k, []) + list(v) for k, v in history.history.items()}
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
                                      **({"data": data} if data else {})))
         test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=watched())
     model_path = os.path.join(out, "model.keras")
     if chief:
         model.save(model_path)
-        plots.training_curves(history.history, os.path.join(out, "curves.png"), entry.name)
         with open(os.path.join(out, "metrics.json"), "w") as f:
             json.dump({"model": entry.name, "recipe": recipe.name, "epochs": epochs,
                        "batch_size": batch_size, "seed": seed,
                        "test": {k: float(v) for k, v in test_metrics.items()}}, f, indent=2)
-    return TrainResult(model, history.history, test_metrics, out, model_path)
+    result = TrainResult(model, history.history, test_metrics, out, model_path,
+                         evaluation_metrics=task.evaluation_metrics(model, entry, "test", data,
+                                                                    seed))
+    result.changed = tuple(k for k, v in (("epochs", epochs_arg), ("batch_size", batch_size_arg),
+                                          ("data", data), ("preset", preset), ("config", config))
+                           if v not in (None, {}))
+    result.recipe, result.bar = recipe, recipe.test_bar
+    if result.bar is not None:
+        metric, value, direction = result.bar
+        if metric not in result.metrics:
+            raise ValueError(f"recipe {recipe.name!r}: its bar is on {metric!r}, which the run "
+                             f"does not report; it reports {sorted(result.metrics)}.")
+        reached = result.metrics[metric]
+        result.bar_met = bool(reached >= value if direction == "max" else reached <= value)
+    if export is not False and export is not None and chief and not result.failed:
+        from keras_zoo.export import FreshProcess, verify
+        from keras_zoo.export import export as export_model
+
+        # Started first: the fresh process imports TensorFlow while the export converts.
+        with FreshProcess() as fresh:
+            result.export_path = export_model(
+                model, export if isinstance(export, str) and export else entry.name, entry,
+                version=version, root=root, tflite=tflite, source=model_path)
+            result.verified, result.verify_rows = verify(result.export_path, None, fresh=fresh)
+    return result

@@ -3,7 +3,7 @@ Connected Convolutional Networks, CVPR 2017).
 
 Inside a dense block every layer receives the concatenation of the block input and of all the
 preceding layers' outputs, and adds ``growth_rate`` (k) feature maps. A block of L layers has
-L(L+1)/2 direct connections (the lecture notes call these "feature maps": ERRATA.md); its
+L(L+1)/2 direct connections (connections, not feature maps); its
 output has ``c0 + L * k`` channels. Layer names are keras.applications' (``conv2_block1_0_bn``,
 ``conv2_block1_1_conv``, ``conv2_block1_concat``, ``pool2_conv``), so weights match by name.
 """
@@ -22,8 +22,8 @@ def dense_layer(x, growth_rate, *, bottleneck=True, bottleneck_width=4, dropout=
     """One layer H_l of a dense block; its k new feature maps are concatenated to its input.
 
     DenseNet-B (the paper's section 3, "Bottleneck layers") is BN-ReLU-Conv(1x1, 4k)-BN-ReLU-
-    Conv(3x3, k): a BN-ReLU comes before *both* convolutions (ERRATA.md: the notes drop the
-    first). Without the bottleneck, H_l is BN-ReLU-Conv(3x3, k).
+    Conv(3x3, k): a BN-ReLU comes before *both* convolutions (summaries that show a BN-ReLU
+    before the 3x3 only are wrong). Without the bottleneck, H_l is BN-ReLU-Conv(3x3, k).
 
     Args:
         x: the concatenated feature maps so far.

@@ -6,12 +6,14 @@ Generators end in ``tanh`` (images in [-1, 1], DCGAN, Radford et al. 2016, secti
 discriminators return logits (or critic values) without an activation.
 
 Instance normalisation (CycleGAN, Pix2pix at batch 1) is ``GroupNormalization(groups=-1)``:
-tensorflow_addons is gone (see KERAS3-NOTES).
+tensorflow_addons, which had InstanceNormalization, does not support Keras 3.
 """
 
 from __future__ import annotations
 
 import keras
+
+from keras_zoo.blocks.unet import unet_up
 
 NORMALIZATIONS = (None, "batch", "instance", "layer")
 
@@ -224,13 +226,10 @@ def unet_generator(image_shape, filters=(64, 128, 256, 512, 512, 512, 512, 512),
         x = keras.layers.LeakyReLU(0.2, name=f"{name}_down{i + 1}_lrelu")(x)
         skips.append(x)
     for j, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]), strict=True)):
-        x = keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False,
-                                         name=f"{name}_up{j + 1}_deconv")(x)
-        x = _norm(x, "batch", f"{name}_up{j + 1}_norm")
-        if j < dropout_stages:
-            x = keras.layers.Dropout(0.5, name=f"{name}_up{j + 1}_dropout")(x)
-        x = keras.layers.ReLU(name=f"{name}_up{j + 1}_relu")(x)
-        x = keras.layers.Concatenate(name=f"{name}_up{j + 1}_skip")([x, skip])
+        x = unet_up(x, skip, f, 4, padding="same", use_bias=False,
+                    normalize=lambda y, n: _norm(y, "batch", n),
+                    dropout=0.5 if j < dropout_stages else 0.0, activation="relu",
+                    name=f"{name}_up{j + 1}")
     x = keras.layers.Conv2DTranspose(out_channels or image_shape[-1], 4, strides=2,
                                      padding="same", activation="tanh",
                                      name=f"{name}_output")(x)

@@ -25,8 +25,8 @@ SHORTCUTS = ("projection", "zero_pad", "none")
 STRIDE_AT = ("1x1", "3x3")
 
 
-def _bn(x, name):
-    return keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=name)(x)
+def _bn(x, name, epsilon=BN_EPSILON):
+    return keras.layers.BatchNormalization(epsilon=epsilon, name=name)(x)
 
 
 def _relu(x, name):
@@ -51,7 +51,7 @@ def _check(shortcut, stride_at=None):
         raise ValueError(f"stride_at must be one of {list(STRIDE_AT)}, got {stride_at!r}.")
 
 
-def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name):
+def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name, bn_epsilon=BN_EPSILON):
     """The identity, or where the shape changes a 1x1 projection + BN (option B) or a
     subsampling + zero channels (option A); ``None`` for a plain network."""
     if shortcut == "none":
@@ -64,7 +64,7 @@ def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name):
         return ChannelPadding(after=out_filters - x.shape[-1], name=f"{name}_0_padding")(x)
     x = keras.layers.Conv2D(out_filters, 1, strides=strides, use_bias=use_bias,
                             name=f"{name}_0_conv")(x)
-    return _bn(x, f"{name}_0_bn")
+    return _bn(x, f"{name}_0_bn", bn_epsilon)
 
 
 def _merge_v1(shortcut, x, se, name):
@@ -78,7 +78,7 @@ def _merge_v1(shortcut, x, se, name):
 
 
 def basic_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, se=False,
-                name):
+                bn_epsilon=BN_EPSILON, name):
     """Two 3x3 convolutions (ResNet-18/34 and the CIFAR ResNets; He et al. 2016, Fig. 5 left).
 
     Args:
@@ -90,19 +90,22 @@ def basic_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, 
         use_bias: biases in the convolutions (keras.applications keeps them; the papers'
             Torch models do not, since BN follows).
         se: a squeeze-and-excitation gate on the residual branch.
+        bn_epsilon: the BatchNormalization epsilon (keras.applications' 1.001e-5; torchvision
+            and keras-hub 1e-5).
         name: the prefix of the layer names (``conv2_block1``).
     """
     _check(shortcut)
-    short = _shortcut_v1(x, filters, strides, shortcut, use_bias, name)
+    short = _shortcut_v1(x, filters, strides, shortcut, use_bias, name, bn_epsilon)
     x = _conv(x, filters, 3, f"{name}_1", strides=strides, use_bias=use_bias)
-    x = _relu(_bn(x, f"{name}_1_bn"), f"{name}_1_relu")
+    x = _relu(_bn(x, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
     x = _conv(x, filters, 3, f"{name}_2", use_bias=use_bias)
-    x = _bn(x, f"{name}_2_bn")
+    x = _bn(x, f"{name}_2_bn", bn_epsilon)
     return _merge_v1(short, x, se, name)
 
 
 def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, se=False,
-                     stride_at="1x1", groups=1, width=None, expansion=4, name):
+                     stride_at="1x1", groups=1, width=None, expansion=4,
+                     bn_epsilon=BN_EPSILON, name):
     """1x1 reduce, 3x3, 1x1 expand to ``expansion * filters`` (He et al. 2016, Fig. 5 right).
 
     Args:
@@ -119,18 +122,19 @@ def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=T
         groups: the 3x3's groups, the cardinality of ResNeXt.
         width: the 1x1/3x3 width, ``filters`` unless given (ResNeXt: cardinality x d).
         expansion: output channels / ``filters``.
+        bn_epsilon: the BatchNormalization epsilon (see ``basic_block``).
         name: the prefix of the layer names.
     """
     _check(shortcut, stride_at)
     width = width or filters
-    short = _shortcut_v1(x, expansion * filters, strides, shortcut, use_bias, name)
+    short = _shortcut_v1(x, expansion * filters, strides, shortcut, use_bias, name, bn_epsilon)
     first, middle = (strides, 1) if stride_at == "1x1" else (1, strides)
     x = keras.layers.Conv2D(width, 1, strides=first, use_bias=use_bias, name=f"{name}_1_conv")(x)
-    x = _relu(_bn(x, f"{name}_1_bn"), f"{name}_1_relu")
+    x = _relu(_bn(x, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
     x = _conv(x, width, 3, f"{name}_2", strides=middle, groups=groups, use_bias=use_bias)
-    x = _relu(_bn(x, f"{name}_2_bn"), f"{name}_2_relu")
+    x = _relu(_bn(x, f"{name}_2_bn", bn_epsilon), f"{name}_2_relu")
     x = keras.layers.Conv2D(expansion * filters, 1, use_bias=use_bias, name=f"{name}_3_conv")(x)
-    x = _bn(x, f"{name}_3_bn")
+    x = _bn(x, f"{name}_3_bn", bn_epsilon)
     return _merge_v1(short, x, se, name)
 
 

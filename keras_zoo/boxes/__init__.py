@@ -9,7 +9,7 @@ from keras_zoo.boxes.coding import decode, encode
 from keras_zoo.boxes.iou import iou
 from keras_zoo.boxes.matching import match_anchors
 from keras_zoo.boxes.metrics import MeanAveragePrecision, mean_average_precision
-from keras_zoo.boxes.nms import batched_nms
+from keras_zoo.boxes.nms import batched_nms, image_indices
 
-__all__ = ["MeanAveragePrecision", "batched_nms", "decode", "encode", "grid_anchors", "iou",
+__all__ = ["MeanAveragePrecision", "batched_nms", "decode", "encode", "grid_anchors", "image_indices", "iou",
            "match_anchors", "mean_average_precision", "ssd_default_boxes"]

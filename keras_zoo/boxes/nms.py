@@ -1,10 +1,10 @@
 """Non-maximum suppression inside the graph, batched, with TFLite builtin ops only.
 
 TFLite has builtins for ``NON_MAX_SUPPRESSION_V4``/``V5`` (single image, single class), not for
-``combined_non_max_suppression`` (KERAS3-NOTES). So a batch of images with several classes is one
+``combined_non_max_suppression``. So a batch of images with several classes is one
 NMS over all boxes, each moved by an offset that depends on its image and class (boxes of other
 images or classes then never overlap), and the survivors are regrouped per image with
-int32 equality masks, CUMSUM and GATHER: every op a builtin.
+SCATTER_ND, TOPK_V2 and GATHER on int32: every op a builtin, memory linear in the batch.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
     flat_boxes = tf.reshape(boxes, [-1, 4])
     flat_scores = tf.reshape(best, [-1])
     flat_cls = tf.reshape(cls, [-1])
-    image = tf.reshape(tf.tile(tf.expand_dims(tf.range(batch), 1), [1, n]), [-1])
+    image = image_indices(batch, n)
     # Disjoint coordinate ranges per (image, class): offsets larger than any box extent.
     extent = tf.reduce_max(tf.abs(flat_boxes)) + 1.0
     group = image * (1 if class_agnostic else num_classes) + (0 if class_agnostic else flat_cls)
@@ -68,8 +68,7 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
         iou_threshold=tf.constant(iou_threshold, tf.float32),
         score_threshold=tf.constant(score_threshold, tf.float32),
         pad_to_max_output_size=True)
-    out = regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch,
-                  max_detections, n)
+    out = regroup(selected, valid, flat_boxes, flat_scores, flat_cls, batch, max_detections, n)
     if not return_indices:
         out.pop("indices")
     elif origin is not None:
@@ -77,34 +76,40 @@ def batched_nms(boxes, scores, max_detections=20, iou_threshold=0.5, score_thres
     return out
 
 
-def regroup(selected, valid, image, flat_boxes, flat_scores, flat_cls, batch, max_detections,
-            n):
-    """Scatters NMS survivors (sorted by score, over all images) into ``[B, D]`` slots.
+def image_indices(batch, count):
+    """``[batch * count]`` int32: the image of each row of a ``[batch, count, ...]`` tensor
+    flattened to ``[batch * count, ...]`` (the ``batch_indices`` of RoI layers)."""
+    return tf.reshape(tf.tile(tf.expand_dims(tf.range(batch), 1), [1, count]), [-1])
 
-    The bookkeeping is in int32 (never quantised by an int8 conversion, where float one-hot
-    matrices would be): each survivor's slot is ``image * D + rank in its image``, each slot
-    finds its survivor by an equality mask, and the values are gathered.
+
+def regroup(selected, valid, flat_boxes, flat_scores, flat_cls, batch, max_detections, n):
+    """Gathers NMS survivors (sorted by score, over all images) into ``[B, D]`` slots, in
+    memory linear in the batch (``O(B (N + D))``).
+
+    Each survivor writes its rank in the NMS output into its own cell of a ``[B, N]`` grid
+    (SCATTER_ND; cell = the candidate's row, so no two survivors share one); per image,
+    TOPK_V2 of the grid picks the ``D`` best-ranked. The bookkeeping is in int32 (never
+    quantised by an int8 conversion, where float masks would be).
     """
     m = tf.shape(selected)[0]
-    alive = tf.cast(tf.range(m) < valid, tf.int32)  # [M]
-    sel_image = tf.gather(image, selected)
-    # [M, B]: which image each survivor belongs to (zero rows for padding).
-    in_image = tf.cast(tf.equal(tf.expand_dims(sel_image, 1), tf.expand_dims(tf.range(batch), 0)),
-                       tf.int32) * tf.expand_dims(alive, 1)
-    rank = tf.reduce_sum(tf.cumsum(in_image, axis=0) * in_image, axis=1) - 1  # [M]
-    kept = alive * tf.cast(rank < max_detections, tf.int32)
-    slot = tf.where(kept > 0, sel_image * max_detections + rank, -1)  # [M]
-    # [B*D, M]: the survivor of each slot (at most one).
-    owner = tf.cast(tf.equal(tf.expand_dims(tf.range(batch * max_detections), 1),
-                             tf.expand_dims(slot, 0)), tf.int32)
-    found = tf.reduce_sum(owner, axis=1)  # [B*D], 0 or 1
-    index = tf.gather(selected, tf.reduce_sum(owner * tf.expand_dims(tf.range(m), 0), axis=1))
-    mask = tf.cast(found, tf.float32)
+    alive = tf.range(m) < valid  # [M]
+    # Survivor i (of M) writes M - i (the earlier, the larger); padding rows of ``selected``
+    # go to an extra cell past the grid, dropped below.
+    cell = tf.where(alive, selected, batch * n)
+    grid = tf.scatter_nd(tf.expand_dims(cell, 1), tf.where(alive, m - tf.range(m), 0),
+                         tf.expand_dims(batch * n + 1, 0))[:batch * n]
+    # Columns of zeros make top_k legal when an image has fewer than D candidates.
+    grid = tf.concat([tf.reshape(grid, [batch, n]),
+                      tf.zeros([batch, max_detections], tf.int32)], axis=1)
+    rank, within = tf.math.top_k(grid, max_detections)  # [B, D] each
+    found = tf.cast(rank > 0, tf.int32)
+    within = within * found
+    index = tf.reshape(within + tf.expand_dims(tf.range(batch) * n, 1), [-1])  # [B*D]
+    mask = tf.cast(tf.reshape(found, [-1]), tf.float32)
     boxes = tf.gather(flat_boxes, index) * tf.expand_dims(mask, 1)
     scores = tf.gather(flat_scores, index) * mask
-    classes = tf.gather(flat_cls, index) * found
-    within = tf.reshape((index - tf.gather(image, index) * n) * found, [batch, max_detections])
-    return {"indices": within,"boxes": tf.reshape(boxes, [batch, max_detections, 4]),
+    classes = tf.gather(flat_cls, index) * tf.reshape(found, [-1])
+    return {"indices": within, "boxes": tf.reshape(boxes, [batch, max_detections, 4]),
             "scores": tf.reshape(scores, [batch, max_detections]),
             "classes": tf.reshape(classes, [batch, max_detections]),
-            "num_detections": tf.reduce_sum(tf.reshape(found, [batch, max_detections]), axis=1)}
+            "num_detections": tf.reduce_sum(found, axis=1)}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from keras_zoo.data.pipeline import seeded_map
+
 #: Keras preprocessing layers that move boxes with the pixels, by name.
 AUGMENTATIONS = ("flip", "zoom", "translation")
 _SEEDS = {"train": 100, "validation": 101, "test": 102}
@@ -88,7 +90,9 @@ def detection_dataset(split="train", image_size=(64, 64), batch_size=32, n=None,
     ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
     if augment and split == "train":
         layers = _augmenter(tuple(augment), seed)
-        ds = ds.map(lambda x, y: augment_boxes(x, y, layers, image_size))
+        # Seeds by (seed, epoch, step), not by the layers' state: a resumed run repeats them.
+        ds = seeded_map(ds, lambda x, y: augment_boxes(x, y, layers, image_size), layers, seed,
+                        num_parallel_calls=None)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

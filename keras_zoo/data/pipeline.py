@@ -7,6 +7,7 @@ client sends raw uint8 pixels).
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -50,6 +51,68 @@ def load_arrays(name: str, split: str = "train", image_size=None, channels=None)
     return loader(split, image_size=image_size, channels=channels)
 
 
+class _BatchKeyedSeeds(keras.random.SeedGenerator):
+    """A seed generator without state: its seeds are a function of the key of the batch being
+    mapped (see ``seeded_map``) and of the draw's rank within the layer's call."""
+
+    def __init__(self, index):
+        # No state variable on purpose: a stateful generator in a tf.data map restarts from its
+        # initial state in a resumed process and advances with whatever the prefetch read ahead.
+        self.name, self.index, self.key, self.draws = f"batch_keyed_seeds_{index}", index, None, 0
+        self._initial_seed = index
+
+    def next(self, ordered=True):
+        if self.key is None:
+            raise RuntimeError("this augmentation layer draws its seeds from seeded_map's batch "
+                               "key; call it through keras_zoo.data.pipeline.seeded_map.")
+        self.draws += 1
+        seed = tf.stack([self.key, tf.constant(self.index, tf.int64)])
+        return tf.random.experimental.stateless_fold_in(seed, self.draws)
+
+
+def _keyed(layers):
+    """Gives every layer of ``layers`` (and the layers they hold, as RandAugment does) a
+    ``_BatchKeyedSeeds`` in place of its stateful seed generator; returns the generators."""
+    generators, seen, todo = [], set(), list(layers)
+    while todo:
+        layer = todo.pop(0)
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if hasattr(layer, "generator") and hasattr(layer, "seed"):
+            generator = _BatchKeyedSeeds(len(generators))
+            # object.__setattr__: Keras would track the generator as the layer's state.
+            object.__setattr__(layer, "generator", generator)
+            generators.append(generator)
+        todo += [v for v in vars(layer).values() if isinstance(v, keras.layers.Layer)]
+    return generators
+
+
+def seeded_map(ds, fn, layers, seed, num_parallel_calls=tf.data.AUTOTUNE):
+    """``ds.map(fn)`` in which the random draws of the Keras preprocessing ``layers`` that
+    ``fn`` calls are a function of (seed, epoch, step) instead of a generator's state.
+
+    Each element is zipped with a key from ``tf.data.Dataset.random(seed,
+    rerandomize_each_iteration=True)``: like a reshuffled ``shuffle``, the keys are a new
+    sequence for every iterator (epoch), the same sequence in a fresh process. A run resumed at
+    epoch ``e`` that creates ``e`` iterators first (``distribute.distribute_for_resume``) draws
+    the augmentation of the uninterrupted run, whatever runs in parallel or is prefetched.
+    """
+    generators = _keyed(layers)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+    def apply(element, key):
+        for generator in generators:
+            generator.key, generator.draws = key, 0
+        try:
+            return fn(*element) if isinstance(element, tuple) else fn(element)
+        finally:
+            for generator in generators:
+                generator.key = None
+
+    return tf.data.Dataset.zip((ds, keys)).map(apply, num_parallel_calls=num_parallel_calls)
+
+
 def _name_and_factor(item):
     """An augmentation is a name, or ``(name, factor)`` to set its strength."""
     name, factor = (item, None) if isinstance(item, str) else tuple(item)
@@ -60,8 +123,6 @@ def _name_and_factor(item):
 
 def _augmentation_layer(name, factor, seed):
     """The Keras preprocessing layer of one augmentation; ``factor`` None keeps our default."""
-    import keras
-
     def f(default):
         return default if factor is None else factor
 
@@ -138,6 +199,8 @@ def image_classification_dataset(
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     layers = _augmenter(augment, seed)
+    mix_layers = [(keras.layers.MixUp if m == "mixup" else keras.layers.CutMix)(seed=seed)
+                  for m in mixers]
 
     def prepare(x, y):
         x = tf.cast(x, tf.float32)
@@ -145,18 +208,11 @@ def image_classification_dataset(
             x = layer(x, training=True)
         if one_hot:
             y = tf.one_hot(y, classes)
+        for layer in mix_layers:
+            out = layer({"images": x, "labels": y}, training=True)
+            x, y = out["images"], out["labels"]
         return x, y
 
-    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    for mixer in mixers:
-        import keras
-
-        layer = (keras.layers.MixUp if mixer == "mixup" else keras.layers.CutMix)(seed=seed)
-
-        def mix(x, y, layer=layer):
-            out = layer({"images": x, "labels": y}, training=True)
-            return out["images"], out["labels"]
-
-        ds = ds.map(mix, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = seeded_map(ds, prepare, layers + mix_layers, seed)
     ds = ds.map(lambda x, y: (x / 255.0, y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -11,8 +11,6 @@
 
 - ``guard``/``watchdog``: a multi-worker run whose peer is unreachable or dead fails after
   ``peer_timeout()`` seconds without progress instead of hanging.
-
-See ``docs/distributed.md``.
 """
 
 from keras_zoo.distribute.strategies import (

@@ -58,7 +58,7 @@ def multi_worker_strategy(timeout=None):
     config = tf_config.read()
     if config is None:
         raise ValueError("strategy 'multi-worker' needs the environment variable TF_CONFIG "
-                         "(see docs/distributed.md), got it unset or empty.")
+                         "(a JSON cluster spec and this worker's task), got it unset or empty.")
     _check_resolvable(config)
     compat.install()
     with watchdog.watching(seconds, "the other workers to join the cluster"):
@@ -185,7 +185,7 @@ def distribute_for_resume(strategy, dataset, backup):
     an uninterrupted run starts epoch ``e`` on iterator ``e`` (``e + 1`` under a strategy, whose
     symbolic build takes one first; a dataset of unknown length also makes one per epoch), so
     creating (and dropping) ``e`` iterators before ``fit`` puts a resumed run back in step. The
-    killed-run tests (``tests/test_training.py``, ``tests/distributed``) fail if a Keras release
+    killed-run tests (``tests/training/test_training.py``, ``tests/distributed``) fail if a Keras release
     changes this. Under TensorFlow's default strategy the dataset is returned as it is, with the
     iterators taken.
     """

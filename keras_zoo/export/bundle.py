@@ -102,10 +102,26 @@ def export(model, name: str, entry, version=None, root="saved_models", tflite=("
 
 def read_metadata(path) -> dict:
     meta_path = os.path.join(os.fspath(path), METADATA)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist.")
+    if not os.path.isdir(path):
+        raise NotADirectoryError(f"{path} is not a directory (expected saved_models/NAME/"
+                                 "VERSION).")
     if not os.path.isfile(meta_path):
         raise ValueError(f"{path} is not a keras-zoo export (no {METADATA}).")
-    with open(meta_path) as f:
-        return json.load(f)
+    try:
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{meta_path} is not a keras-zoo export's metadata: {error}") from None
+    tflite = meta.get("tflite", {}) if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not all(isinstance(meta.get(k), str)
+                                             for k in ("model", "task")) \
+            or not isinstance(meta.get("source") or "", str) or not isinstance(tflite, dict) \
+            or not all(isinstance(v, str) for v in tflite.values()):
+        raise ValueError(f"{meta_path} is not a keras-zoo export's metadata (no model and "
+                         "task names).")
+    return meta
 
 
 def _max_diff(a: dict, b: dict) -> float:
@@ -113,18 +129,37 @@ def _max_diff(a: dict, b: dict) -> float:
                for k in a if np.asarray(a[k]).dtype.kind == "f")
 
 
+def _concat(parts: list) -> dict:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agreement=0.98,
-           n: int | None = None) -> tuple[bool, list]:
+           n: int | None = None, batch_size: int = 64, report=None,
+           fresh=None) -> tuple[bool, list]:
     """Checks an export against its Keras model on the embedded test split.
 
     The SavedModel runs in a fresh process that never imports keras_zoo (as TF-Serving would);
     each ``.tflite`` runs in ai-edge-litert. Float outputs must match the Keras model within
     ``float_tolerance``; int8 must agree on the top-1 class for ``int8_agreement`` of the test
     examples. Returns ``(ok, rows)``, a row ``(check, figure, limit, ok)`` per check.
+
+    Args:
+        n: test examples (default: the task's ``verify_size``, so that every model's check
+            ends in bounded time: 10,000 digits for a classifier, 256 images for a detector).
+        batch_size: examples per call of the Keras model and the SavedModel (memory stays
+            bounded whatever ``n``; TFLite runs one example at a time).
+        report: called with each row as soon as its check is done (the CLI prints it).
+        fresh: a running ``keras_zoo.export.fresh.FreshProcess`` to reuse (one TensorFlow
+            import for many verifications); by default one is started and stopped here.
     """
+    import contextlib
+
     import keras_zoo
-    from keras_zoo.export.fresh import run_fresh
+    from keras_zoo.export.fresh import FreshProcess
     from keras_zoo.tasks import get_task
+
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
 
     meta = read_metadata(path)
     keras_path = keras_path or meta.get("source")
@@ -135,30 +170,51 @@ def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agree
     entry = keras_zoo.models.info(meta["model"])
     task = get_task(meta["task"])
     served = task.export_model(model)
-    inputs, _ = task.test_examples(served, entry, n=n or 10_000)
-    reference = {k: np.asarray(v) for k, v in task.serving_fn(served)(**inputs).items()}
+    inputs, _ = task.test_examples(served, entry, n=n or task.verify_size)
+    count = len(next(iter(inputs.values())))
+    if count == 0:
+        raise ValueError("no test examples to compare on.")
+    batches = [{k: v[i:i + batch_size] for k, v in inputs.items()}
+               for i in range(0, count, batch_size)]
+    serve = task.serving_fn(served)
+    reference = _concat([{k: np.asarray(v) for k, v in serve(**b).items()} for b in batches])
     rows = []
-    outputs, report = run_fresh(path, inputs)
+
+    def add(row):
+        rows.append(row)
+        if report is not None:
+            report(row)
+
+    parts, answer = [], {}
+    with contextlib.nullcontext(fresh) if fresh is not None else FreshProcess() as process:
+        for batch in batches:
+            outputs, answer = process.run(path, batch)
+            if outputs is None:
+                break
+            parts.append(outputs)
     if outputs is None:
-        rows.append(("savedmodel (fresh process)", report.get("error", "failed"), "loads", False))
+        add(("savedmodel (fresh process)", answer.get("error", "failed"), "loads", False))
     else:
-        diff = _max_diff(reference, outputs)
-        ok = diff <= float_tolerance and not report["keras_zoo_imported"]
-        rows.append(("savedmodel max |diff| (fresh process, no keras_zoo)", f"{diff:.2e}",
-                     f"<= {float_tolerance:g}", ok))
+        diff = _max_diff(reference, _concat(parts))
+        ok = diff <= float_tolerance and not answer["keras_zoo_imported"]
+        add(("savedmodel max |diff| (fresh process, no keras_zoo)", f"{diff:.2e}",
+             f"<= {float_tolerance:g}", ok))
     for mode, filename in meta.get("tflite", {}).items():
-        with open(os.path.join(path, filename), "rb") as f:
-            flat = f.read()
-        result = tfl.run(flat, inputs)
+        try:
+            with open(os.path.join(path, filename), "rb") as f:
+                flat = f.read()
+            result = tfl.run(flat, inputs)
+        except Exception as error:  # a corrupt or missing file fails its check, not verify
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            add((f"tflite {mode} ({filename})", "unreadable", first[:60], False))
+            continue
         if mode == "int8":
             agreement = task.int8_agreement(reference, result)
-            rows.append((f"tflite int8 top-1 agreement ({filename})", f"{agreement:.4f}",
-                         f">= {int8_agreement:g}", agreement >= int8_agreement))
+            add((f"tflite int8 top-1 agreement ({filename})", f"{agreement:.4f}",
+                 f">= {int8_agreement:g}", agreement >= int8_agreement))
         else:
             diff = _max_diff(reference, result)
             limit = float_tolerance if mode == "float" else 1e-2
-            rows.append((f"tflite {mode} max |diff| ({filename})", f"{diff:.2e}",
-                         f"<= {limit:g}", diff <= limit))
-    if len(next(iter(inputs.values()))) == 0:
-        raise ValueError("no test examples to compare on.")
+            add((f"tflite {mode} max |diff| ({filename})", f"{diff:.2e}",
+                 f"<= {limit:g}", diff <= limit))
     return all(r[3] for r in rows), rows

@@ -54,12 +54,18 @@ class FreshProcess:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            if self.count:
+                self.proc.stdin.close()  # the server ends at the end of its input
+            else:  # never used (what came before it failed): no need to await its imports
+                self.proc.kill()
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if not pipe.closed:
+                pipe.close()
         self.tmp.cleanup()
 
     def __enter__(self):

@@ -9,8 +9,11 @@ preprocessing inside, so a client sends raw data.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import tempfile
+import warnings
 
 import keras
 
@@ -28,11 +31,69 @@ def version_dir(root, name: str, version) -> str:
     return os.path.join(os.fspath(root), name, str(version))
 
 
+def _tmp_prefix(target: str) -> str:
+    # The host and pid in the name tell an orphan (its writer is dead) from a running export.
+    return f".{os.path.basename(target)}.tmp-{socket.gethostname()}-{os.getpid()}-"
+
+
+_TMP = re.compile(r"\.[^/]+\.tmp-(?:(?P<host>.+)-(?P<pid>[0-9]+)-)?[^-]*$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans(parent: str) -> list[str]:
+    """Removes the temporary directories that killed exports left in ``parent`` (their writer,
+    named in the directory name, no longer runs on this host); returns what it removed. A
+    temporary directory of another host, or without a writer in its name, is reported with a
+    warning and kept: its writer may still be running."""
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except FileNotFoundError:
+        return removed
+    for name in sorted(names):
+        match = _TMP.fullmatch(name)
+        path = os.path.join(parent, name)
+        if not match or not os.path.isdir(path):
+            continue
+        if match["pid"] and match["host"] == socket.gethostname() \
+                and not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        else:
+            warnings.warn(f"{path}: a temporary export directory, perhaps of a killed export; "
+                          "remove it if no export is running.", stacklevel=2)
+    return removed
+
+
+def _make_readable(root: str):
+    """Directories 0777 and files 0666 less the umask (0755/0644 under the usual 022), like a
+    plain ``mkdir``/``open``: ``mkdtemp`` makes 0700, which a TF-Serving process running as
+    another user cannot read."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(root, 0o777 & ~umask)
+    for folder, dirs, files in os.walk(root):
+        for d in dirs:
+            os.chmod(os.path.join(folder, d), 0o777 & ~umask)
+        for f in files:
+            os.chmod(os.path.join(folder, f), 0o666 & ~umask)
+
+
 def write_atomically(target: str, write) -> str:
     """Calls ``write(tmp_dir)`` and renames the result to ``target``.
 
-    A crash leaves no half-written version (the temporary directory is removed), and an
-    existing version is never overwritten.
+    A crash leaves no half-written version (the temporary directory is removed; one of a killed
+    process is removed by the next export into the same folder), an existing version is never
+    overwritten, and the result is readable by others as the umask allows (0755/0644).
     """
     if os.path.exists(target):
         raise FileExistsError(
@@ -41,9 +102,11 @@ def write_atomically(target: str, write) -> str:
         )
     parent = os.path.dirname(target) or "."
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.tmp-", dir=parent)
+    remove_orphans(parent)
+    tmp = tempfile.mkdtemp(prefix=_tmp_prefix(target), dir=parent)
     try:
         write(tmp)
+        _make_readable(tmp)
         # rename() is atomic within one filesystem; it fails if target appeared meanwhile.
         os.rename(tmp, target)
     except BaseException:

@@ -2,7 +2,7 @@
 
 Every public ``keras.layers.Layer`` subclass defined in a module of this package is exported
 here (``keras_zoo.layers.RoIAlign``), so adding a layer file is all it takes; the layer battery
-(tests/test_layers.py) checks that each exported layer has a formula test case.
+(tests/layers/test_layers.py) checks that each exported layer has a formula test case.
 """
 
 import inspect as _inspect

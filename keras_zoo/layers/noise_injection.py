@@ -42,6 +42,8 @@ class NoiseInjection(keras.layers.Layer):
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise ValueError(f"NoiseInjection: seed must be an int or None, got {seed!r}.")
         self.seed = seed
+        # Training draws: a seed generator, whose state a resumed run restores with the backup.
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
         given_noise = isinstance(input_shape, (list, tuple)) and \
@@ -61,14 +63,18 @@ class NoiseInjection(keras.layers.Layer):
         self.noise_scale = self.add_weight(name="noise_scale", shape=(x_shape[-1],),
                                            initializer="zeros")
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         if isinstance(inputs, (list, tuple)):
             x, noise = inputs
         else:
             x = inputs
             shape = ops.shape(x)
-            noise = tf.random.normal((shape[0], shape[1], shape[2], 1), dtype=x.dtype,
-                                     seed=self.seed)
+            if training:
+                noise = keras.random.normal((shape[0], shape[1], shape[2], 1), dtype=x.dtype,
+                                            seed=self.seed_generator)
+            else:  # inference and export: the stateful op, a TFLite builtin
+                noise = tf.random.normal((shape[0], shape[1], shape[2], 1), dtype=x.dtype,
+                                         seed=self.seed)
         return x + ops.cast(noise, x.dtype) * self.noise_scale
 
     def compute_output_shape(self, input_shape):

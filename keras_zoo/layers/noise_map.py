@@ -42,6 +42,8 @@ class NoiseMap(ConstantInput):
                          initializer=keras.initializers.RandomNormal(stddev=1.0), **kwargs)
         self.size = tuple(size)
         self.seed = seed
+        # A seed generator's state is a variable: a resumed run restores it with the backup.
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or tuple(input_shape[1:3]) != self.size:
@@ -51,8 +53,8 @@ class NoiseMap(ConstantInput):
     def call(self, inputs, training=False):
         if training:
             batch = tf.shape(inputs)[0]
-            return tf.random.normal(tf.stack([batch, self.size[0], self.size[1], 1]),
-                                    dtype=self.constant.dtype, seed=self.seed)
+            return keras.random.normal(tf.stack([batch, self.size[0], self.size[1], 1]),
+                                       dtype=self.constant.dtype, seed=self.seed_generator)
         return self.tiled(inputs)
 
     def get_config(self):

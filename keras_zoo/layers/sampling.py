@@ -16,8 +16,10 @@ class Sampling(keras.layers.Layer):
     with ``z_log_var = log sigma^2``. Call it on ``[z_mean, z_log_var]`` (draws ``eps``, in
     training and at inference, as Keras' VAE example does; use ``z_mean`` itself for a
     deterministic encoding), or on ``[z_mean, z_log_var, eps]`` with a given ``eps``
-    (deterministic). The draw uses the stateful ``RandomStandardNormal`` op, which converts to
-    the TFLite builtin ``RANDOM_STANDARD_NORMAL``.
+    (deterministic). In training the draw comes from a ``keras.random.SeedGenerator`` (its
+    state is saved with a run's backup, so a resumed run draws what an uninterrupted one
+    would); at inference it uses the stateful ``RandomStandardNormal`` op, which converts to the
+    TFLite builtin ``RANDOM_STANDARD_NORMAL`` (Keras' stateless op does not).
 
     Args:
         seed: the op-level seed of eps (with Keras' global seed, runs repeat).
@@ -33,6 +35,9 @@ class Sampling(keras.layers.Layer):
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise ValueError(f"Sampling: seed must be an int or None, got {seed!r}.")
         self.seed = seed
+        # Training draws come from a Keras seed generator, whose state is a variable: a
+        # resumed run restores it with the backup and repeats the uninterrupted run's draws.
+        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or \
@@ -45,11 +50,14 @@ class Sampling(keras.layers.Layer):
                 raise ValueError(f"Sampling: {name} has shape {tuple(shape)}, z_mean has "
                                  f"{tuple(input_shape[0])}; they must match.")
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         z_mean, z_log_var = inputs[0], inputs[1]
         if len(inputs) == 3:
             eps = ops.cast(inputs[2], z_mean.dtype)
-        else:
+        elif training:
+            eps = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype,
+                                      seed=self.seed_generator)
+        else:  # inference (and export): the stateful op, a TFLite builtin
             eps = tf.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 

@@ -10,9 +10,12 @@ cannot pass (``debts``), each with the reason, so that a gap is visible rather t
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import inspect
+import sys
 import types
 from typing import Any, Callable, Mapping
+
+from keras_zoo.registry import Registry, is_pattern
 
 #: The checks of the conformance battery (tests/test_conformance.py). A ``debts`` key must be one.
 CHECKS = (
@@ -47,6 +50,8 @@ class Entry:
         debts: ``{check: reason}`` for each battery check the model cannot pass yet.
         params: the canonical parameter count, where the paper or a reference states it.
         notes: free text shown by ``keras-zoo info``.
+        module: the module whose ``register(...)`` call made the entry (filled in by
+            ``register``; ``keras-zoo info`` prints it and its file).
     """
 
     name: str
@@ -61,6 +66,7 @@ class Entry:
     debts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     params: int | None = None
     notes: str = ""
+    module: str = ""
 
     def __post_init__(self):
         unknown = set(self.debts) - set(CHECKS)
@@ -85,26 +91,19 @@ class Entry:
         return base
 
     def build(self, preset: str | None = None, **overrides):
+        params = inspect.signature(self.builder).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            unknown = sorted(set(overrides) - set(params))
+            if unknown:  # a ValueError naming it, not the builder's TypeError
+                raise ValueError(f"{self.name}: unknown config {', '.join(unknown)}; "
+                                 f"accepted: {', '.join(params)}.")
         return self.builder(**self.config(preset, **overrides))
 
-    def input_spec(self, preset: str = "tiny") -> "builtins.list[tuple]":
-        """``[(name, shape, dtype)]`` of the model's inputs at a preset (builds the model).
-
-        A subclassed model (GANs, VAEs, NeRF, PixelCNN, ...) has no symbolic inputs: its
-        inputs are then those of its task's serving signature, what an exported model takes.
-        """
-        model = self.build(preset)
-        inputs = getattr(model, "inputs", None)
-        if inputs:
-            return [(t.name, tuple(t.shape), str(t.dtype)) for t in inputs]
-        import tensorflow as tf
-
-        from keras_zoo.tasks import get_task
-
-        task = get_task(self.task)
-        signature = task.serving_fn(task.export_model(model)).input_signature
-        return [(spec.name, tuple(spec.shape), spec.dtype.name)
-                for spec in tf.nest.flatten(signature)]
+    @property
+    def source_file(self) -> str | None:
+        """The file of ``module``, or None if it cannot be found."""
+        module = sys.modules.get(self.module)
+        return getattr(module, "__file__", None)
 
     @property
     def input_shape(self):
@@ -116,6 +115,7 @@ class Entry:
             f"name:      {self.name}",
             f"task:      {self.task}",
             f"family:    {self.family}",
+            f"module:    {self.module}" + (f" ({self.source_file})" if self.source_file else ""),
             f"paper:     {self.paper}",
             f"data:      {self.data}",
             f"recipe:    {self.recipe}",
@@ -131,7 +131,7 @@ class Entry:
         return "\n".join(lines)
 
 
-_REGISTRY: dict[str, Entry] = {}
+_REGISTRY: Registry[Entry] = Registry("model", "`keras-zoo list` shows all {count} models.")
 
 
 def register(
@@ -149,11 +149,11 @@ def register(
     ``resnet101`` share ``ResNet``): call ``register(...)(builder)`` once per name.
     """
 
+    fields.setdefault("module", sys._getframe(1).f_globals.get("__name__", ""))
+
     def decorate(builder):
         key = name.lower()
-        if key in _REGISTRY:
-            raise ValueError(f"Model name {key!r} is registered twice.")
-        _REGISTRY[key] = Entry(
+        _REGISTRY.add(key, Entry(
             name=key,
             builder=builder,
             task=task,
@@ -161,24 +161,14 @@ def register(
             tiny=tiny,
             canonical=canonical if canonical is not None else {},
             **fields,
-        )
+        ))
         return builder
 
     return decorate
 
 
 def _lookup(name: str) -> Entry:
-    if not isinstance(name, str):
-        raise TypeError(f"model name must be a str, got {type(name).__name__}.")
-    key = name.lower()
-    if key not in _REGISTRY:
-        close = difflib.get_close_matches(key, sorted(_REGISTRY), n=5, cutoff=0.5)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ValueError(
-            f"Unknown model name {name!r}.{hint} `keras-zoo list` shows all "
-            f"{len(_REGISTRY)} models."
-        )
-    return _REGISTRY[key]
+    return _REGISTRY.get(name)
 
 
 def info(name: str) -> Entry:
@@ -186,25 +176,41 @@ def info(name: str) -> Entry:
     return _lookup(name)
 
 
-def get(name: str, preset: str | None = None, **config):
+def get(name: str, preset: str | None = None, weights=None, **config):
     """Builds the model registered as ``name``.
 
     Args:
         name: a name from ``list()`` (case-insensitive).
         preset: ``None`` for the builder's own defaults (the paper's size), ``"tiny"`` for the
             test config or ``"canonical"`` for the registry's paper-size config.
+        weights: ``None`` (random), a ``.weights.h5``/``.keras`` path, ``"imagenet"``
+            (keras.applications) or ``"keras_hub:<preset>"``; see ``keras_zoo.weights``.
         **config: builder keyword arguments; they override the preset's.
     """
-    return _lookup(name).build(preset, **config)
+    if weights is None:
+        return _lookup(name).build(preset, **config)
+    from keras_zoo import weights as _weights  # imports models: loaded only when asked for
+
+    return _weights.build(_lookup(name), preset, config, weights)
 
 
-def list(task: str | None = None) -> "builtins.list[str]":  # noqa: A001 - the public name
-    """The sorted names of all registered models, or of one task's."""
-    return sorted(n for n, e in _REGISTRY.items() if task is None or e.task == task)
+def list(task: str | None = None, pattern: str | None = None) -> "builtins.list[str]":  # noqa: A001
+    """The sorted names of the registered models: all, one task's, or those matching a
+    shell-style pattern (``list("vit_*")``: an argument with ``*``, ``?`` or ``[`` is a
+    pattern, any other a task name).
+
+    Args:
+        task: a task name (``"classification"``), or a pattern when it has wildcards.
+        pattern: a shell-style pattern of names, case-insensitive.
+    """
+    if is_pattern(task) and pattern is None:
+        task, pattern = None, task
+    return [e.name for e in _REGISTRY.values(pattern) if task is None or e.task == task]
 
 
-def entries(task: str | None = None) -> "builtins.list[Entry]":
-    return [_REGISTRY[n] for n in list(task)]
+def entries(task: str | None = None, pattern: str | None = None) -> "builtins.list[Entry]":
+    """The entries of ``list(task, pattern)``, in the same order."""
+    return [_REGISTRY.get(n) for n in list(task, pattern)]
 
 
 def tasks() -> "builtins.list[str]":

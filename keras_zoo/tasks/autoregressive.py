@@ -19,6 +19,7 @@ from keras_zoo.tasks.generative import load_images
 
 class AutoregressiveTask(Task):
     name = "autoregressive"
+    data_names = ("digits", "shapes", "mnist", "cifar10")
 
     def _arrays(self, model, entry, split, n=None):
         data = entry.data if entry is not None else "digits"
@@ -28,7 +29,7 @@ class AutoregressiveTask(Task):
         return self._arrays(model, entry, "train", n).astype(np.float32) / 255.0, None
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None,
-                drop_remainder=False, **options):
+                drop_remainder=False):
         import dataclasses
 
         if data is not None:

@@ -4,28 +4,106 @@ Each registry entry names its task (``Entry.task``); the task object supplies wh
 between, say, a classifier and a GAN: a batch of training data for the battery, the compile
 arguments, the check that a few steps of ``fit`` learned something, and the serving signature
 (raw inputs -> dict of named outputs, preprocessing inside the graph).
+
+The contract a subclass keeps (checked when the class is defined, ``Task.__init_subclass__``):
+``dataset`` and ``battery_data`` take explicit keyword arguments, never ``**options``; a call
+with an option the subclass's method does not declare raises ``ValueError`` naming the task, the
+option and the accepted ones. ``data_names`` lists the dataset names ``dataset(data=...)`` can
+load; any other name raises ``ValueError`` listing them. A task that loads one name only need not
+declare ``data``: the check is all there is to do. ``seed`` seeds every random choice the data
+makes (shuffling, augmentation, sampling).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
+
+#: The methods whose keyword options are validated against the subclass's signature.
+_VALIDATED = ("battery_data", "dataset")
+#: Parameters that are the call's subject, not options.
+_NOT_OPTIONS = ("self", "model", "entry")
+
+
+def _accepted(function):
+    return [name for name in inspect.signature(function).parameters if name not in _NOT_OPTIONS]
+
+
+def _validating(cls, method, function):
+    """``function`` (``cls.<method>``) wrapped to reject undeclared options and data names."""
+    parameters = inspect.signature(function).parameters
+    swallowed = [p.name for p in parameters.values() if p.kind is p.VAR_KEYWORD]
+    if swallowed:
+        raise TypeError(f"{cls.__name__}.{method} takes **{swallowed[0]}: a task's options are "
+                        "explicit keyword arguments, so that an unsupported one is refused.")
+    takes_data = "data" in parameters
+    if method == "dataset" and not takes_data and len(cls.data_names) > 1:
+        raise TypeError(f"{cls.__name__}.dataset must take data=: the task loads "
+                        f"{list(cls.data_names)}.")
+    accepted = _accepted(function) + ([] if takes_data or method != "dataset" else ["data"])
+
+    @functools.wraps(function)
+    def checked(self, *args, **kwargs):
+        unknown = sorted(set(kwargs) - set(accepted))
+        if unknown:
+            raise ValueError(f"task {self.name!r}: {method} does not support the option(s) "
+                             f"{unknown}; it accepts {accepted}.")
+        if method == "dataset" and "data" in kwargs:
+            data = kwargs["data"] if takes_data else kwargs.pop("data")
+            if data is not None:
+                self.check_data(data)
+        return function(self, *args, **kwargs)
+
+    checked.validated = True
+    checked.accepted = tuple(accepted)
+    return checked
 
 
 class Task:
-    """The interface every task implements. Methods receive the built model and its entry."""
+    """The interface every task implements. Methods receive the built model and its entry.
+
+    Attributes:
+        name: the task's name (``Entry.task``); ``"base"`` classes are not registered.
+        data_names: the dataset names ``dataset(data=...)`` can load (an entry's ``data`` is
+            one of them).
+    """
 
     name = "base"
+    data_names: tuple[str, ...] = ()
+    #: Test examples ``keras-zoo verify`` compares on by default (bounded time per model).
+    verify_size: int = 10_000
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for method in _VALIDATED:
+            function = cls.__dict__.get(method)
+            if function is not None and not getattr(function, "validated", False):
+                setattr(cls, method, _validating(cls, method, function))
+
+    def check_data(self, data):
+        """Raises ``ValueError`` unless ``data`` is one of ``data_names``."""
+        if data not in self.data_names:
+            raise ValueError(f"task {self.name!r} cannot load data {data!r}; it loads "
+                             f"{list(self.data_names) or 'only its entries own data'}.")
+
+    def options(self, method="dataset"):
+        """The keyword options ``method`` (``"dataset"``, ``"battery_data"``) accepts."""
+        function = getattr(type(self), method)
+        return list(getattr(function, "accepted", _accepted(function)))
 
     # --- data ----------------------------------------------------------------------------
     def battery_data(self, model, entry, n=32, seed=0):
         """``(x, y)`` numpy arrays (or dicts of them) that ``model.fit`` accepts directly."""
         raise NotImplementedError
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None):
         """The ``tf.data.Dataset`` the recipe trains on (embedded data, ``entry.data``).
 
-        ``options`` come from the recipe's ``data_options`` (training split only), e.g.
-        ``augment=("flip",)``; ``data`` may name another dataset than ``entry.data``.
+        Subclasses add their options as keyword arguments (the recipe's ``data_options``,
+        training split only, e.g. ``augment=("flip",)``); ``data`` may name another dataset
+        of ``data_names`` than ``entry.data``.
         """
         raise NotImplementedError
 
@@ -85,6 +163,21 @@ class Task:
         """Largest absolute difference allowed between Keras, SavedModel and float TFLite."""
         return 1e-4
 
+    # --- evaluation and prediction -----------------------------------------------------------
+    def evaluation_metrics(self, model, entry, split="test", data=None, seed=0) -> dict:
+        """Held-out figures beyond ``model.evaluate``'s (detectors: ``map50``, ``map``), as
+        ``{name: float}``; ``train`` and ``keras-zoo evaluate`` report them. Default: none."""
+        return {}
+
+    def draw_prediction(self, image, outputs, index=0):
+        """A ``PIL.Image`` of row ``index`` of ``outputs`` (the serving dict) drawn on
+        ``image`` (uint8 ``[H, W, C]``), for ``keras-zoo predict``."""
+        raise ValueError(f"predict does not support task {self.name!r}.")
+
+    def describe_prediction(self, outputs, index=0) -> str:
+        """Row ``index`` of ``outputs`` (the serving dict) as text, for ``keras-zoo predict``."""
+        raise ValueError(f"predict does not support task {self.name!r}.")
+
 
 def array_dataset(x, y, split, batch_size, seed):
     """``(x, y)`` arrays (or dicts/tuples of arrays) as a batched ``tf.data`` pipeline, the
@@ -107,9 +200,8 @@ class ArraysTask(Task):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._arrays(model, entry, "train", n)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
-
-        x, y = self._arrays(model, entry, split, n)
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, data=None):
+        x, y = self._arrays(model, entry, split, n, data)
         return array_dataset(x, y, split, batch_size, seed)
 
     # The examples below assume ``x`` is a dict keyed by the serving signature's input names.

@@ -59,11 +59,12 @@ class BidirectionalLanguageModelTask(Task):
     """
 
     name = "bidirectional_language_model"
+    data_names = ("stdlib_docstrings",)
 
     def battery_data(self, model, entry, n=32, seed=0):
         return bilm_arrays(model, "train", n)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None):
         x, y = bilm_arrays(model, split, n)
         return array_dataset(x, y, split, batch_size, seed)
 

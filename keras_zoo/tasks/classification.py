@@ -59,6 +59,8 @@ def compile_kwargs(model, one_hot=False):
 
 class ClassificationTask(Task):
     name = "classification"
+    #: ``keras_zoo.data.pipeline.DATASETS``.
+    data_names = ("digits", "shapes", "mnist", "cifar10")
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import load_arrays
@@ -114,6 +116,21 @@ class ClassificationTask(Task):
                     "classes": tf.argmax(outputs, axis=-1, output_type=tf.int32)}
 
         return serve
+
+    def describe_prediction(self, outputs, index=0):
+        """The five most probable classes of row ``index``, one ``class<TAB>probability``
+        line each, most probable first."""
+        probabilities = np.asarray(outputs["probabilities"])[index]
+        top = np.argsort(-probabilities, kind="stable")[:5]
+        return "\n".join(f"class {k}\t{probabilities[k]:.4f}" for k in top)
+
+    def draw_prediction(self, image, outputs, index=0):
+        """``image`` above a caption with its most probable class and that probability."""
+        from keras_zoo.visualize import captioned
+
+        probabilities = np.asarray(outputs["probabilities"])[index]
+        k = int(np.argmax(probabilities))
+        return captioned(image, f"class {k} ({probabilities[k]:.2f})")
 
     def serving_example(self, model, n=4, seed=0):
         h, w, c = image_input_shape(model)

@@ -38,15 +38,20 @@ def shapes_arrays(model, split="train", n=32, seed=None, max_objects=MAX_OBJECTS
 
 class DetectionTask(Task):
     name = "detection"
+    data_names = ("shapes_detection",)
     max_objects = MAX_OBJECTS
+    # Serving runs NMS over the whole batch (time grows with it); masks are [n, D, H, W].
+    verify_size = 256
 
     def battery_data(self, model, entry, n=32, seed=0):
-        images, targets = shapes_arrays(model, "train", n, max_objects=self.max_objects)
+        # seed 0 is the training split's own scenes; another seed draws other scenes.
+        images, targets = shapes_arrays(model, "train", n, seed=_SPLIT_SEEDS["train"] + 10_000 * seed,
+                                        max_objects=self.max_objects)
         return images.astype(np.float32) / 255.0, self._targets(model, targets)
 
     def _targets(self, model, targets):
         y = {"boxes": targets["boxes"], "classes": targets["classes"]}
-        if getattr(model, "predicts_masks", False):
+        if model.predicts_masks:
             y["masks"] = targets["masks"]
         return y
 
@@ -57,7 +62,7 @@ class DetectionTask(Task):
         h, w, _ = image_input_shape(model)
         return detection_dataset(split, (h, w), batch_size, n=n, num_classes=model.num_classes,
                                  max_objects=self.max_objects, augment=augment, seed=seed,
-                                 masks=getattr(model, "predicts_masks", False))
+                                 masks=model.predicts_masks)
 
     def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
         import keras
@@ -80,8 +85,7 @@ class DetectionTask(Task):
         return {"images": images}
 
     def test_examples(self, model, entry, n=32):
-        images, targets = shapes_arrays(model, "test", n, max_objects=self.max_objects)
-        return {"images": images}, targets
+        return self.held_out(model, "test", n)
 
     def representative_examples(self, model, entry, n=100, seed=0):
         images, _ = shapes_arrays(model, "train", n, max_objects=self.max_objects)
@@ -102,6 +106,64 @@ class DetectionTask(Task):
         classes = detection_agreement(reference, quantized)
         return boxes >= 0.8, (f"{boxes:.3f} of the float detections (score >= 0.15) found by "
                               f"int8 at IoU >= 0.5 (>= 0.8); {classes:.3f} with the same class")
+
+    # --- evaluation and prediction -------------------------------------------------------
+    #: Held-out images ``evaluation_metrics`` scores (the size of the test split).
+    evaluation_size = 128
+
+    def held_out(self, model, split="test", n=128):
+        """``(raw serving inputs, ground truth)`` of ``n`` images of ``split``."""
+        images, targets = shapes_arrays(model, split, n, max_objects=self.max_objects)
+        return {"images": images}, targets
+
+    def evaluation_metrics(self, model, entry, split="test", data=None, seed=0):
+        """COCO's mAP@0.5 (``map50``) and mAP@[.5:.95] (``map``) of the served detections
+        (NMS and all) on ``evaluation_size`` images of ``split``, with pycocotools; for a
+        model that predicts masks also the masks' (``mask_map50``, ``mask_map``). The split's
+        images are fixed: ``seed`` draws nothing here."""
+        from keras_zoo.boxes import mean_average_precision
+
+        if data is not None:
+            self.check_data(data)
+        inputs, truth = self.held_out(model, split, self.evaluation_size)
+        serve = self.serving_fn(self.export_model(model))
+        count = len(next(iter(inputs.values())))
+        parts = [serve(**{k: v[i:i + 32] for k, v in inputs.items()})
+                 for i in range(0, count, 32)]
+        detections = {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
+        boxes = mean_average_precision(detections, truth, model.num_classes)
+        metrics = {"map50": boxes["mAP@0.5"], "map": boxes["mAP"]}
+        if model.predicts_masks:
+            masks = mean_average_precision(detections, truth, model.num_classes, "segm")
+            metrics.update(mask_map50=masks["mAP@0.5"], mask_map=masks["mAP"])
+        return {k: float(v) for k, v in metrics.items()}
+
+    def describe_prediction(self, outputs, index=0, min_score=0.3):
+        """One line per detection of row ``index`` scoring at least ``min_score``: class,
+        score, box ``[x1, y1, x2, y2]`` in pixels."""
+        lines = []
+        for j in range(int(np.asarray(outputs["num_detections"])[index])):
+            score = float(outputs["scores"][index][j])
+            if score >= min_score:
+                box = ", ".join(f"{v:.1f}" for v in outputs["boxes"][index][j])
+                lines.append(f"{_class_name(int(outputs['classes'][index][j]))}\t{score:.3f}"
+                             f"\t[{box}]")
+        return "\n".join(lines) or f"no detection scores >= {min_score}"
+
+    def draw_prediction(self, image, outputs, index=0, min_score=0.3):
+        """``image`` with the detections of row ``index`` scoring at least ``min_score``
+        (boxes, class names, scores, and instance masks if served)."""
+        from keras_zoo.data import shapes
+        from keras_zoo.visualize import draw_detections
+
+        return draw_detections(image, outputs, index, list(shapes.CLASSES), min_score)
+
+
+def _class_name(index):
+    """The synthetic shapes' name of a class id (the detection tasks' data)."""
+    from keras_zoo.data import shapes
+
+    return shapes.CLASSES[index] if 0 <= index < len(shapes.CLASSES) else f"class {index}"
 
 
 def detection_agreement(reference, other, min_score=0.15, min_iou=0.5, same_class=True):

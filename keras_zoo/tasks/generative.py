@@ -88,32 +88,39 @@ def _image_input_shape(network):
 
 class GenerativeTask(Task):
     name = "generative"
+    #: Images (``keras_zoo.data.pipeline.DATASETS``) and domain sets (``keras_zoo.data.domains``).
+    data_names = ("digits", "shapes", "mnist", "cifar10", "domains/colors",
+                  "domains/outline_to_filled", "domains/outline_to_filled_unpaired",
+                  "domains/red_to_blue", "domains/red_to_blue_unpaired")
 
     # --- data ----------------------------------------------------------------------------------
     def _images(self, entry, split, image_shape, n=None, seed=0):
         return load_images(entry.data if entry is not None else "digits", split, image_shape, n)
 
     def battery_data(self, model, entry, n=32, seed=0):
-        conditioning = getattr(model, "conditioning", None)
+        return self._examples(model, entry, "train", n, seed)
+
+    def _examples(self, model, entry, split, n, seed):
+        conditioning = model.conditioning
         image_shape = getattr(model, "source_shape", None) or model.image_shape
-        first, second = self._images(entry, "train", image_shape, n, seed)
+        first, second = self._images(entry, split, image_shape, n, seed)
         images = first.astype(np.float32) / 255.0
         latent_dim = getattr(model, "latent_dim", None)
         if conditioning == "images":
             return {"images": images, "targets": second.astype(np.float32) / 255.0}, None
         if conditioning == "domains":  # StarGAN: images and their domain labels
             return {"images": images, "labels": second.astype(np.int32)}, None
-        if not hasattr(model, "d_optimizer"):  # autoencoders: images in, images out
+        if model.training_kind != "adversarial":  # autoencoders: images in, images out
             return images, None
         x = {"images": images,
              "latent": np.random.default_rng(seed).standard_normal(
                  (len(images), latent_dim)).astype(np.float32)}
-        if conditioning == "labels" or getattr(model, "semi_supervised", False):
+        if conditioning == "labels" or model.semi_supervised:
             x["labels"] = (second % (model.num_classes or model.num_classes_out)).astype(np.int32)
         return x, None
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None,
-                shuffle=True, drop_remainder=True, labelled_fraction=None, **options):
+                shuffle=True, drop_remainder=True, labelled_fraction=None):
         """Batches in the form ``fit`` takes (see ``battery_data``) from a whole split.
 
         ``labelled_fraction``: for a semi-supervised GAN, the fraction of training images that
@@ -123,7 +130,7 @@ class GenerativeTask(Task):
 
         if data is not None:
             entry = dataclasses.replace(entry, data=data)
-        x, _ = self.battery_data(model, entry, n=None, seed=seed)
+        x, _ = self._examples(model, entry, split, None, seed)
         if isinstance(x, dict):
             x = {k: v for k, v in x.items() if k != "latent"}
             if labelled_fraction is not None and split == "train" and "labels" in x:
@@ -144,7 +151,7 @@ class GenerativeTask(Task):
         GAN network, with ``beta_1``/``beta_2`` overriding its betas (DCGAN's Adam beta_1=0.5)."""
         import keras
 
-        if hasattr(model, "d_optimizer"):
+        if model.training_kind == "adversarial":
             if optimizer is not None:  # a recipe's: each network gets its own copy
                 config = optimizer.get_config()
                 for key, value in (("beta_1", beta_1), ("beta_2", beta_2)):
@@ -170,7 +177,7 @@ class GenerativeTask(Task):
 
     # --- serving -------------------------------------------------------------------------------
     def export_model(self, model):
-        return model.serving_model() if hasattr(model, "serving_model") else model
+        return model.serving_model()
 
     def serving_fn(self, model):
         specs = _input_specs(model)

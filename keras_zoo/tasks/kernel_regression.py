@@ -29,13 +29,11 @@ class KernelRegressionTask(ArraysTask):
     """
 
     name = "kernel_regression"
+    data_names = ("d2l_regression",)
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.models.sequence.nadaraya_watson import regression_examples
 
-        data = data or (entry.data if entry else "d2l_regression")
-        if data != "d2l_regression":
-            raise ValueError(f"{self.name}: data must be 'd2l_regression', got {data!r}.")
         seed = {"train": 0, "validation": 1, "test": 2}[split]
         return regression_examples(n or _SPLIT_SIZES[split], _shape(model, "queries"),
                                    _shape(model, "keys"), seed=seed,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.tasks._sequence_common import sequence_length, string_array, tokenize
 from keras_zoo.tasks.base import Task, array_dataset
+from keras_zoo.tasks.sequence_common import sequence_length, string_array, tokenize
 
 
 def lm_loss():
@@ -28,6 +28,7 @@ class LanguageModelTask(Task):
     """
 
     name = "language_model"
+    data_names = ("stdlib_docstrings",)
 
     def _windows(self, model, split, n=None, stride=None):
         from keras_zoo.data import text
@@ -40,8 +41,7 @@ class LanguageModelTask(Task):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._windows(model, "train", n)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, stride=None,
-                **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, stride=None):
         x, y = self._windows(model, "validation" if split == "test" else split, n, stride)
         return array_dataset(x, y, split, batch_size, seed)
 

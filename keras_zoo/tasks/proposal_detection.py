@@ -43,6 +43,8 @@ def proposal_arrays(model, split="train", n=32, seed=None, max_objects=MAX_OBJEC
 
 class ProposalDetectionTask(DetectionTask):
     name = "proposal_detection"
+    # Selective search runs on every test image (~20 ms each at 64 px).
+    verify_size = 128
 
     def battery_data(self, model, entry, n=32, seed=0):
         """``n`` images with ``rois_per_image`` RoIs each, sampled as ``dataset`` does."""
@@ -104,8 +106,8 @@ class ProposalDetectionTask(DetectionTask):
         images, _, boxes = proposal_arrays(model, "test", n, seed=1000 + seed)
         return {"images": images, "proposals": boxes}
 
-    def test_examples(self, model, entry, n=32):
-        images, targets, boxes = proposal_arrays(model, "test", n)
+    def held_out(self, model, split="test", n=128):
+        images, targets, boxes = proposal_arrays(model, split, n)
         return {"images": images, "proposals": boxes}, targets
 
     def representative_examples(self, model, entry, n=100, seed=0):

@@ -16,6 +16,7 @@ class ReadingComprehensionTask(ArraysTask, ClassificationTask):
     ``document_length`` (pairs) and ``answers`` (values); keys are as many as values."""
 
     name = "reading_comprehension"
+    data_names = ("key_value_retrieval",)
 
     @staticmethod
     def _length(model, name):

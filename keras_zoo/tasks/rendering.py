@@ -51,18 +51,14 @@ def _serving_inputs(model, origins, directions):
 
 class RenderingTask(Task):
     name = "rendering"
+    data_names = ("scenes",)
 
     def battery_data(self, model, entry, n=32, seed=0):
         origins, directions, colors = _pick("train", n, seed)
         return {"origins": origins, "directions": directions}, colors
 
     def dataset(self, model, entry, split="train", batch_size=1024, seed=0, data=None,
-                image_size=IMAGE_SIZE, scene_seed=0, drop_remainder=False, **options):
-        if data not in (None, "scenes"):
-            raise ValueError(f"data must be 'scenes' for a rendering model, got {data!r}.")
-        if options:
-            raise ValueError(f"unknown data options {sorted(options)}; expected image_size, "
-                             f"scene_seed.")
+                image_size=IMAGE_SIZE, scene_seed=0, drop_remainder=False):
         origins, directions, colors = _rays(split, image_size, scene_seed)
         ds = tf.data.Dataset.from_tensor_slices(
             ({"origins": origins, "directions": directions}, colors))

@@ -18,6 +18,7 @@ class Seq2SeqTask(Task):
     """
 
     name = "seq2seq"
+    data_names = ("reversal", "addition")
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import sequences
@@ -41,8 +42,7 @@ class Seq2SeqTask(Task):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._arrays(model, entry, "train", n)
 
-    def dataset(self, model, entry, split="train", batch_size=64, seed=0, data=None, n=None,
-                **options):
+    def dataset(self, model, entry, split="train", batch_size=64, seed=0, data=None, n=None):
         x, y = self._arrays(model, entry, split, n, data)
         return array_dataset(x, y, split, batch_size, seed)
 

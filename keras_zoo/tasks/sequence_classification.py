@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.tasks._sequence_common import sequence_length, string_array, tokenize
 from keras_zoo.tasks.base import array_dataset
 from keras_zoo.tasks.classification import ClassificationTask
+from keras_zoo.tasks.sequence_common import sequence_length, string_array, tokenize
 
 
 class SequenceClassificationTask(ClassificationTask):
@@ -17,13 +17,11 @@ class SequenceClassificationTask(ClassificationTask):
     """
 
     name = "sequence_classification"
+    data_names = ("balanced_parentheses",)
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import sequences
 
-        data = data or (entry.data if entry else "balanced_parentheses")
-        if data != "balanced_parentheses":
-            raise ValueError(f"{self.name}: data must be 'balanced_parentheses', got {data!r}.")
         n = n or 2000
         seed = {"train": 0, "validation": 1, "test": 2}[split]
         return sequences.balanced_parentheses(n, sequence_length(model), seed=seed)
@@ -31,8 +29,7 @@ class SequenceClassificationTask(ClassificationTask):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._arrays(model, entry, "train", n)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None, n=None,
-                **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None, n=None):
         x, y = self._arrays(model, entry, split, n, data)
         return array_dataset(x, y, split, batch_size, seed)
 
@@ -75,6 +72,8 @@ class TextClassificationTask(SequenceClassificationTask):
     """
 
     name = "text_classification"
+    #: The embedded docstrings, or a TFDS text-classification set already on disk.
+    data_names = ("stdlib_docstrings", "imdb_reviews")
 
     def _texts(self, split, n=None, data=None):
         from keras_zoo.data import text

@@ -16,6 +16,7 @@ class VQATask(ArraysTask, ClassificationTask):
     ``probabilities`` and ``answers`` (indices of ``keras_zoo.data.vqa.ANSWERS``)."""
 
     name = "vqa"
+    data_names = ("shapes_vqa",)
 
     @staticmethod
     def _input_shape(model, name):

@@ -84,6 +84,8 @@ def embedding_outputs(table, word_ids, k=NUM_NEIGHBOURS):
 class _EmbeddingTask(Task):
     """Serving and int8 checks shared by the embedding tasks."""
 
+    data_names = ("stdlib_docstrings",)
+
     def export_model(self, model):
         return model
 
@@ -159,7 +161,7 @@ class WordEmbeddingTask(_EmbeddingTask):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._examples(model, "train", n, seed)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None):
         x, y = self._examples(model, split, n, seed={"train": 0, "validation": 1,
                                                      "test": 2}[split])
         return array_dataset(x, y, split, batch_size, seed)
@@ -192,7 +194,7 @@ class CooccurrenceEmbeddingTask(_EmbeddingTask):
     def battery_data(self, model, entry, n=32, seed=0):
         return self._pairs(model, "train", n, seed)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, **options):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None):
         x, y = self._pairs(model, split, n, seed)
         return array_dataset(x, y, split, batch_size, seed)
 

@@ -11,6 +11,8 @@ import importlib
 import pkgutil
 from typing import Any, Mapping
 
+from keras_zoo.registry import Registry
+
 _OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 _SCHEDULES = (None, "cosine", "warmup_cosine")
 
@@ -32,6 +34,12 @@ class Recipe:
         weight_decay: for "adamw" (decoupled) and "sgd".
         momentum: for "sgd".
         global_clipnorm: clip the gradients to this global norm (DETR's 0.1), or None.
+        optimizer_factory: a model's own optimizer and schedule instead of the fields above:
+            a callable or ``"module:function"`` returning a Keras optimizer, called with
+            ``optimizer_options`` and, for each of its other parameters that the model's
+            ``get_config()`` has (``d_model``), the model's value. The optimizer fields
+            (``learning_rate``, ``optimizer``, ``schedule``, ...) must then stay unset.
+        optimizer_options: keyword arguments of ``optimizer_factory``.
         data_options: keyword arguments of the task's ``dataset`` for the training split
             (e.g. ``augment=("translation", "rotation")``).
         compile_options: keyword arguments of the task's ``compile`` (e.g. ``one_hot=True``).
@@ -44,7 +52,13 @@ class Recipe:
         preset: the model preset ``keras-zoo train`` builds ("tiny", "canonical" or None).
         config: builder overrides for this recipe.
         min_test_accuracy: what a run of this recipe is expected to reach (documented, and
-            checked by the slow tests that run the recipe).
+            checked by the slow tests that run the recipe); ``min_test_metric=("accuracy", x)``.
+        min_test_metric: the bar on another figure of the run (``TrainResult.metrics``, the
+            task's evaluation metrics included): ``(name, value)``, reached when the figure is
+            at least ``value``, or ``(name, value, "min")`` for a figure that must stay at or
+            below it (a depth error). Not both with ``min_test_accuracy``.
+        wrap: a function ``model -> model`` applied to the built model before it is compiled
+            (``keras_zoo.robust.AdversarialTraining`` for adversarial training), or None.
     """
 
     name: str
@@ -58,6 +72,8 @@ class Recipe:
     weight_decay: float = 0.0
     momentum: float = 0.9
     global_clipnorm: float | None = None
+    optimizer_factory: Any = None
+    optimizer_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     data_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     compile_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     early_stopping_patience: int | None = None
@@ -66,8 +82,19 @@ class Recipe:
     preset: str | None = None
     config: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     min_test_accuracy: float | None = None
+    min_test_metric: tuple | None = None
+    wrap: Any = None
 
     def __post_init__(self):
+        if self.min_test_metric is not None:
+            metric = tuple(self.min_test_metric)
+            if (self.min_test_accuracy is not None or len(metric) not in (2, 3)
+                    or not isinstance(metric[0], str)
+                    or not isinstance(metric[1], (int, float))
+                    or (len(metric) == 3 and metric[2] not in ("max", "min"))):
+                raise ValueError(f"Recipe {self.name}: min_test_metric must be (name, value) or "
+                                 f"(name, value, 'max'|'min'), without min_test_accuracy; got "
+                                 f"{self.min_test_metric!r}.")
         if self.optimizer not in _OPTIMIZERS:
             raise ValueError(f"Recipe {self.name}: optimizer must be one of {_OPTIMIZERS}, "
                              f"got {self.optimizer!r}.")
@@ -80,6 +107,30 @@ class Recipe:
         if self.schedule not in _SCHEDULES:
             raise ValueError(f"Recipe {self.name}: schedule must be one of {_SCHEDULES}, "
                              f"got {self.schedule!r}.")
+        if self.optimizer_factory is None:
+            if self.optimizer_options:
+                raise ValueError(f"Recipe {self.name}: optimizer_options "
+                                 f"{sorted(self.optimizer_options)} need an optimizer_factory.")
+        else:
+            if not (callable(self.optimizer_factory) or (
+                    isinstance(self.optimizer_factory, str) and ":" in self.optimizer_factory)):
+                raise ValueError(f"Recipe {self.name}: optimizer_factory must be a callable or "
+                                 f"'module:function', got {self.optimizer_factory!r}.")
+            overridden = [f.name for f in dataclasses.fields(self) if f.name in _OPTIMIZER_FIELDS
+                          and getattr(self, f.name) != f.default]
+            if overridden:
+                raise ValueError(f"Recipe {self.name}: optimizer_factory makes the optimizer, so "
+                                 f"{overridden} would be ignored; set them in optimizer_options.")
+
+    @property
+    def test_bar(self):
+        """``(metric, value, "max"|"min")`` a run of the recipe must reach, or None."""
+        if self.min_test_accuracy is not None:
+            return ("accuracy", self.min_test_accuracy, "max")
+        if self.min_test_metric is None:
+            return None
+        name, value, *direction = self.min_test_metric
+        return (name, value, direction[0] if direction else "max")
 
     @property
     def resolved_monitor_mode(self) -> str:
@@ -101,9 +152,13 @@ class Recipe:
             decay_steps=total - warmup, warmup_target=self.learning_rate if warmup else None,
             warmup_steps=warmup)
 
-    def make_optimizer(self, steps_per_epoch: int, epochs: int | None = None):
+    def make_optimizer(self, steps_per_epoch: int, epochs: int | None = None, model=None):
+        """The recipe's optimizer for a run of ``epochs`` of ``steps_per_epoch``; ``model``
+        gives an ``optimizer_factory`` the parameters it takes from the model's config."""
         import keras
 
+        if self.optimizer_factory is not None:
+            return self._factory_optimizer(model)
         lr = self.learning_rate_schedule(steps_per_epoch, epochs)
         clip = {"global_clipnorm": self.global_clipnorm}
         if self.optimizer == "adam":
@@ -116,27 +171,43 @@ class Recipe:
                                     weight_decay=self.weight_decay or None, **clip)
 
 
-_RECIPES: dict[str, Recipe] = {}
+    def _factory_optimizer(self, model):
+        import inspect
+
+        factory = self.optimizer_factory
+        if isinstance(factory, str):
+            module, _, attr = factory.partition(":")
+            factory = getattr(importlib.import_module(module), attr)
+        options = dict(self.optimizer_options)
+        config = model.get_config() if model is not None else {}
+        for parameter in inspect.signature(factory).parameters:
+            if parameter not in options and parameter in config:
+                options[parameter] = config[parameter]
+        return factory(**options)
+
+
+#: The fields an ``optimizer_factory`` replaces.
+_OPTIMIZER_FIELDS = ("learning_rate", "optimizer", "schedule", "warmup_epochs", "weight_decay",
+                     "momentum", "global_clipnorm")
+
+_RECIPES: Registry[Recipe] = Registry("recipe")
 
 
 def _collect():
-    if _RECIPES:
+    if len(_RECIPES):
         return
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         for recipe in getattr(module, "RECIPES", ()):
-            if recipe.name in _RECIPES:
-                raise ValueError(f"Recipe {recipe.name!r} is defined twice.")
-            _RECIPES[recipe.name] = recipe
+            _RECIPES.add(recipe.name, recipe)
 
 
 def get_recipe(name: str) -> Recipe:
+    """The recipe ``name``; ``ValueError`` with close matches if it is unknown."""
     _collect()
-    if name not in _RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}; known: {sorted(_RECIPES)}.")
-    return _RECIPES[name]
+    return _RECIPES.get(name)
 
 
-def recipe_names() -> list:
+def recipe_names(pattern: str | None = None) -> list:
     _collect()
-    return sorted(_RECIPES)
+    return _RECIPES.names(pattern)

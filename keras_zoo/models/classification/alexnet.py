@@ -24,7 +24,7 @@ def AlexNet(
     and three fully connected layers with dropout 0.5.
 
     The input is 227x227, not the paper's "224": ``floor((224 - 11) / 4) + 1 = 54``, while the
-    paper's 55x55x96 first layer needs 227 (ERRATA.md; test_notes_vectors pins it). ``groups=2``
+    paper's 55x55x96 first layer needs 227 (tests/notes/test_notes_vectors.py pins it). ``groups=2``
     reproduces the paper's two-GPU split of conv2, conv4 and conv5, which gives the paper's
     60,965,224 parameters ("60 million"); ``groups=1`` gives the single-tower 62,378,344.
 

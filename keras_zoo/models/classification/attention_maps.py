@@ -7,8 +7,8 @@ class token, then the distillation token for DeiT, then the patches in row-major
 Transformers, ACL 2020) do: with the residual connection added as an identity,
 ``A_l' = normalise(0.5 A_l + 0.5 I)``, ``R = A_L' ... A_1'``; the class token's row of ``R``
 over the patches, on the patch grid, says which image regions reach the class token.
-``save_rollout_overlay`` writes it over the image as a PNG; ``add_arguments``/``run`` are the
-``keras-zoo`` subcommand.
+``save_rollout_overlay`` writes it over the image as a PNG (``keras-zoo attention``,
+``training/commands/attention.py``).
 
 The maps are read from the functional graph: ``keras_zoo.blocks.transformer`` calls each
 MultiHeadAttention with ``return_attention_scores=True``, so the weights are an intermediate
@@ -146,58 +146,3 @@ def save_rollout_overlay(model, image, path, head_fusion="mean", alpha=0.5):
     overlay = (1 - alpha) * np.clip(rgb, 0, 1) + alpha * colored
     Image.fromarray(np.uint8(np.round(overlay * 255))).save(path, format="PNG")
     return heat
-
-
-# --- command line --------------------------------------------------------------------------
-def add_arguments(parser):
-    """Adds the ``attention`` subcommand's arguments to an ``argparse`` parser."""
-    parser.add_argument("model", help="a registered ViT/DeiT name (e.g. vit_b16), or a .keras file")
-    parser.add_argument("--weights", help="a .weights.h5 file for the named model")
-    parser.add_argument("--preset", default="tiny", choices=("tiny", "canonical"),
-                        help="the named model's config (default: tiny)")
-    parser.add_argument("--image", help="a PNG/JPEG image; default: a test digit")
-    parser.add_argument("--digit-index", type=int, default=0,
-                        help="which embedded test digit to use when --image is not given")
-    parser.add_argument("--head-fusion", default="mean", choices=("mean", "max", "min"))
-    parser.add_argument("--output", required=True, help="the PNG to write (must not exist)")
-
-
-def _load_model(args):
-    import keras_zoo
-
-    if args.model.endswith(".keras"):
-        return keras.saving.load_model(args.model, safe_mode=True, compile=False)
-    model = keras_zoo.models.get(args.model, preset=args.preset)
-    if args.weights:
-        model.load_weights(args.weights)
-    return model
-
-
-def _load_image(args, model):
-    height, width, channels = model.input_shape[1:]
-    if args.image:
-        from PIL import Image
-
-        mode = "L" if channels == 1 else "RGB"
-        picture = Image.open(args.image).convert(mode).resize((width, height), Image.BILINEAR)
-        array = np.asarray(picture, dtype=np.float32) / 255.0
-        return array.reshape(height, width, channels)
-    from keras_zoo.data import load_arrays
-
-    images, _ = load_arrays("digits", "test", (height, width), channels)
-    return images[args.digit_index].astype(np.float32) / 255.0
-
-
-def run(args) -> int:
-    """Runs the subcommand: writes the rollout overlay PNG; returns the exit status."""
-    import sys
-
-    try:
-        model = _load_model(args)
-        image = _load_image(args, model)
-        heat = save_rollout_overlay(model, image, args.output, args.head_fusion)
-    except (ValueError, OSError) as error:
-        print(f"keras-zoo attention: {error}", file=sys.stderr)
-        return 1
-    print(f"wrote {args.output} (rollout on a {heat.shape[0]}x{heat.shape[1]} patch grid)")
-    return 0

@@ -26,7 +26,9 @@ def validate_args(
     min_size: int = 1,
     fixed_shape: bool = False,
 ):
-    """Checks the keras.applications arguments; returns the input shape to build with.
+    """Checks the keras.applications arguments as ``obtain_input_shape`` does; returns the
+    input shape to build with. With ``include_top=True`` the height and width must be static
+    (the head has a fixed size).
 
     Args:
         name: the model's name, used in the error messages.
@@ -63,6 +65,11 @@ def validate_args(
                 f"{name}: input_shape {shape} is too small: height and width must be at least "
                 f"{min_size}."
             )
+    if include_top and None in shape[:2]:
+        raise ValueError(
+            f"{name}: with include_top=True the input_shape needs a static height and width, "
+            f"got {shape}; pass include_top=False for variable-size inputs."
+        )
     if include_top and fixed_shape and shape != tuple(default_shape):
         if shape[:2] != tuple(default_shape[:2]):
             raise ValueError(

@@ -240,9 +240,7 @@ def DeiT(
                          weights=weights, input_tensor=input_tensor)
 
 
-def _variant(size, distilled):
-    model_name = f"deit_{size}" + ("_distilled" if distilled else "")
-
+def _variant(model_name, size, distilled):
     def builder(**kwargs):
         return DeiT(size=size, distilled=distilled, **{"name": model_name, **kwargs})
 
@@ -252,7 +250,7 @@ def _variant(size, distilled):
     builder.__doc__ = (f"DeiT-{size.upper()}{' distilled' if distilled else ''} ({PAPER}): 12 "
                        f"layers, width {hidden_dim}, {num_heads} heads, 16x16 patches. Keyword "
                        "arguments override ``DeiT``'s.")
-    return model_name, builder
+    return builder
 
 
 #: Tiny configs: 2 layers of width 32 on 32x32 digits with 4x4 patches (64 patches).
@@ -262,18 +260,24 @@ TINY = dict(input_shape=(32, 32, 1), patch_size=4, hidden_dim=32, num_layers=2, 
 PARAMS = {("ti", False): 5_717_416, ("s", False): 22_050_664, ("b", False): 86_567_656,
           ("ti", True): 5_910_800, ("s", True): 22_436_432, ("b", True): 87_338_192}
 
-for (_size, _distilled), _params in PARAMS.items():
-    _name, _builder = _variant(_size, _distilled)
-    globals()[_builder.__name__] = _builder
-    register(
-        _name,
-        task="classification",
-        family="deit",
-        tiny=TINY,
-        canonical=dict(input_shape=(224, 224, 3), classes=1000),
-        paper=PAPER,
-        params=_params,
-        notes=("Distillation token + second head; hard-label distillation in train_step "
-               "(compile(teacher=...)); inference averages the two heads." if _distilled else
-               "A ViT with DeiT's sizes; trained with DeiT's recipe in the paper."),
-    )(_builder)
+DeiTTi = _variant("deit_ti", "ti", False)
+DeiTS = _variant("deit_s", "s", False)
+DeiTB = _variant("deit_b", "b", False)
+DeiTTiDistilled = _variant("deit_ti_distilled", "ti", True)
+DeiTSDistilled = _variant("deit_s_distilled", "s", True)
+DeiTBDistilled = _variant("deit_b_distilled", "b", True)
+
+_ENTRY = dict(task="classification", family="deit", tiny=TINY, paper=PAPER,
+              canonical=dict(input_shape=(224, 224, 3), classes=1000))
+_PLAIN = "A ViT with DeiT's sizes; trained with DeiT's recipe in the paper."
+_DISTILLED = ("Distillation token + second head; hard-label distillation in train_step "
+              "(compile(teacher=...)); inference averages the two heads.")
+register("deit_ti", params=PARAMS["ti", False], notes=_PLAIN, **_ENTRY)(DeiTTi)
+register("deit_s", params=PARAMS["s", False], notes=_PLAIN, **_ENTRY)(DeiTS)
+register("deit_b", params=PARAMS["b", False], notes=_PLAIN, **_ENTRY)(DeiTB)
+register("deit_ti_distilled", params=PARAMS["ti", True], notes=_DISTILLED,
+         **_ENTRY)(DeiTTiDistilled)
+register("deit_s_distilled", params=PARAMS["s", True], notes=_DISTILLED,
+         **_ENTRY)(DeiTSDistilled)
+register("deit_b_distilled", params=PARAMS["b", True], notes=_DISTILLED,
+         **_ENTRY)(DeiTBDistilled)

@@ -12,7 +12,7 @@ import keras
 
 from keras_zoo.blocks.dense import dense_block, transition
 from keras_zoo.blocks.residual import BN_EPSILON
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.classification.resnet import imagenet_shape
 from keras_zoo.models.registry import register
 
@@ -81,10 +81,10 @@ def DenseNet(
         shape = imagenet_shape(name, weights, input_shape, include_top, pooling, classes)
     else:
         default = (32, 32, 3) if include_top else (None, None, 3)
-        shape = _args.validate(name=name, weights=weights, input_shape=input_shape,
-                               default_shape=default, include_top=include_top,
-                               pooling=pooling, classes=classes,
-                               min_size=2 ** (len(blocks) - 1))
+        shape = common.validate_args(name=name, weights=weights, input_shape=input_shape,
+                                     default_shape=default, include_top=include_top,
+                                     pooling=pooling, classes=classes,
+                                     min_size=2 ** (len(blocks) - 1))
     inputs = common.image_input(input_tensor, shape)
     filters = stem_filters or 2 * growth_rate
     x = (_imagenet_stem if stem == "imagenet" else _cifar_stem)(inputs, filters)
@@ -137,18 +137,16 @@ def DenseNetBC(depth=100, growth_rate=12, **kwargs):
 
 
 _TINY = dict(blocks=(1, 2), growth_rate=4, stem_filters=8, input_shape=(32, 32, 3), classes=10)
-for _depth, _params in ((121, 8_062_504), (169, 14_307_880), (201, 20_242_984), (264, 33_736_232)):
-    register(
-        f"densenet{_depth}",
-        task="classification",
-        family="densenet",
-        tiny=_TINY,
-        canonical=dict(input_shape=(224, 224, 3), classes=1000),
-        paper=PAPER,
-        params=_params,
-        notes=(f"= keras.applications.DenseNet{_depth} (weights transfer)" if _depth < 264
-               else "the paper's Table 1; not in keras.applications"),
-    )(globals()[f"DenseNet{_depth}"])
+_ENTRY = dict(task="classification", family="densenet", tiny=_TINY,
+              canonical=dict(input_shape=(224, 224, 3), classes=1000), paper=PAPER)
+register("densenet121", params=8_062_504,
+         notes="= keras.applications.DenseNet121 (weights transfer)", **_ENTRY)(DenseNet121)
+register("densenet169", params=14_307_880,
+         notes="= keras.applications.DenseNet169 (weights transfer)", **_ENTRY)(DenseNet169)
+register("densenet201", params=20_242_984,
+         notes="= keras.applications.DenseNet201 (weights transfer)", **_ENTRY)(DenseNet201)
+register("densenet264", params=33_736_232,
+         notes="the paper's Table 1; not in keras.applications", **_ENTRY)(DenseNet264)
 
 register(
     "densenet_bc_cifar",

@@ -11,7 +11,7 @@ from keras_zoo.blocks.mobile import (
     mbconv_block,
     same_padding_for_stride2,
 )
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: The compound-scaling constants of the paper (section 3.3), found by grid search on B0:
@@ -105,7 +105,7 @@ def EfficientNet(
                        ("depth_coefficient", depth_coefficient)):
         if not value > 0:
             raise ValueError(f"EfficientNet: {arg} must be > 0, got {value!r}.")
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape,
         default_shape=(default_size, default_size, 3), include_top=include_top,
         pooling=pooling, classes=classes, min_size=32,
@@ -175,17 +175,29 @@ _TINY = dict(width_coefficient=0.25, depth_coefficient=0.5, top_filters=128,
              stages=EFFICIENTNET_B0_STAGES[:4], input_shape=(32, 32, 3), classes=10,
              dropout=0.0, drop_connect_rate=0.0)
 
-for _key, _builder in zip(EFFICIENTNET_VARIANTS, (
-        EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3,
-        EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7), strict=True):
-    _size = EFFICIENTNET_VARIANTS[_key][2]
-    register(
-        f"efficientnet{_key}",
-        task="classification",
-        family="efficientnet",
-        tiny=_TINY,
-        canonical=dict(input_shape=(_size, _size, 3), classes=1000),
-        paper="Tan & Le, EfficientNet, ICML 2019",
-        params=EFFICIENTNET_PARAMS[_key],
-        notes="Input float in [0, 1]; keras.applications' equivalent takes [0, 255].",
-    )(_builder)
+_ENTRY = dict(task="classification", family="efficientnet", tiny=_TINY,
+              paper="Tan & Le, EfficientNet, ICML 2019",
+              notes="Input float in [0, 1]; keras.applications' equivalent takes [0, 255].")
+
+
+def _canonical(key):
+    size = EFFICIENTNET_VARIANTS[key][2]
+    return dict(input_shape=(size, size, 3), classes=1000)
+
+
+register("efficientnetb0", canonical=_canonical("b0"), params=EFFICIENTNET_PARAMS["b0"],
+         **_ENTRY)(EfficientNetB0)
+register("efficientnetb1", canonical=_canonical("b1"), params=EFFICIENTNET_PARAMS["b1"],
+         **_ENTRY)(EfficientNetB1)
+register("efficientnetb2", canonical=_canonical("b2"), params=EFFICIENTNET_PARAMS["b2"],
+         **_ENTRY)(EfficientNetB2)
+register("efficientnetb3", canonical=_canonical("b3"), params=EFFICIENTNET_PARAMS["b3"],
+         **_ENTRY)(EfficientNetB3)
+register("efficientnetb4", canonical=_canonical("b4"), params=EFFICIENTNET_PARAMS["b4"],
+         **_ENTRY)(EfficientNetB4)
+register("efficientnetb5", canonical=_canonical("b5"), params=EFFICIENTNET_PARAMS["b5"],
+         **_ENTRY)(EfficientNetB5)
+register("efficientnetb6", canonical=_canonical("b6"), params=EFFICIENTNET_PARAMS["b6"],
+         **_ENTRY)(EfficientNetB6)
+register("efficientnetb7", canonical=_canonical("b7"), params=EFFICIENTNET_PARAMS["b7"],
+         **_ENTRY)(EfficientNetB7)

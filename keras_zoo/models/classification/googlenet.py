@@ -2,9 +2,16 @@
 
 import keras
 
-from keras_zoo.blocks.inception import check_modules, conv, conv_relu, inception_module, pool
+from keras_zoo.blocks.inception import (
+    check_modules,
+    conv,
+    conv_bn_relu,
+    conv_relu,
+    inception_module,
+    pool,
+)
 from keras_zoo.layers.lrn import LocalResponseNormalization
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Table 1 of the paper: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
@@ -24,17 +31,17 @@ GOOGLENET_MODULES = {
 _AUX_AFTER = ("4a", "4d")
 
 
-def googlenet_module(x, filters, name, width=1.0):
+def googlenet_module(x, filters, name, width=1.0, unit=conv_relu, five_kernel=5):
     """One Inception module of Table 1 (Figure 2b), with the BVLC Caffe model's layer names
     (``inception_3a_1x1``, ``inception_3a_3x3_reduce``, ..., ``inception_3a_pool_proj``)."""
     c1, c3r, c3, c5r, c5, proj = (max(1, int(round(f * width))) for f in filters)
     branches = [
         [conv(c1, 1, name="1x1")],
         [conv(c3r, 1, name="3x3_reduce"), conv(c3, 3, name="3x3")],
-        [conv(c5r, 1, name="5x5_reduce"), conv(c5, 5, name="5x5")],
+        [conv(c5r, 1, name="5x5_reduce"), conv(c5, five_kernel, name="5x5")],
         [pool("max", 3, 1, name="pool"), conv(proj, 1, name="pool_proj")],
     ]
-    return inception_module(x, branches, conv_relu, name, branch_names=[name] * 4)
+    return inception_module(x, branches, unit, name, branch_names=[name] * 4)
 
 
 def lrn(name):
@@ -73,6 +80,8 @@ def GoogLeNet(
     pooling=None,
     classes=1000,
     classifier_activation="softmax",
+    batch_norm=False,
+    five_kernel=5,
     name="googlenet",
 ):
     """GoogLeNet: conv 7x7/2, max pool, LRN, conv 1x1 + 3x3, LRN, max pool, nine Inception
@@ -86,7 +95,7 @@ def GoogLeNet(
     1000 classes, recomputed from Table 1's layer definitions (6,990,272 weights + 8,280
     biases). The paper's own "params" column sums to about 6.8M but does not recompute from
     its layer columns (its 4c, 5a, 5b rows are off by 30-55K, conv1 is given as 2.7K instead of
-    7*7*3*64 = 9,408); the notes' "~5M" is wrong too (ERRATA.md). We follow the layer
+    7*7*3*64 = 9,408); an often quoted "~5M" is wrong too. We follow the layer
     definitions, 2.9 % above the column's total; test_inception.py pins both figures.
 
     Args:
@@ -99,13 +108,19 @@ def GoogLeNet(
         dropout: dropout before the main classifier (0.4).
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
+        batch_norm: Inception-v1 with batch normalisation (Ioffe & Szegedy 2015, section 4.2.1:
+            BN after every convolution, which then has no bias, and no LRN), the 2-D network
+            that I3D inflates (Carreira & Zisserman 2017, section 2.4).
+        five_kernel: the kernel of the "5x5" branch (5 in the paper; TF-slim's Inception-v1,
+            the network the released I3D inflates, uses 3 there).
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )
     check_modules(name, modules, GOOGLENET_MODULES)
+    unit = conv_bn_relu if batch_norm else conv_relu
     if aux_classifiers and include_top and not set(_AUX_AFTER) <= set(modules):
         raise ValueError(f"{name}: aux_classifiers=True needs modules 4a and 4d, got {modules!r}.")
     inputs = common.image_input(input_tensor, shape)
@@ -113,14 +128,14 @@ def GoogLeNet(
     def filters(f):
         return max(1, int(round(f * width)))
 
-    x = keras.layers.Conv2D(filters(64), 7, strides=2, padding="same", activation="relu",
-                            name="conv1_7x7_s2")(inputs)
+    x = unit(inputs, filters(64), 7, 2, "same", "conv1_7x7_s2")
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_3x3_s2")(x)
-    x = lrn("pool1_norm1")(x)
-    x = keras.layers.Conv2D(filters(64), 1, activation="relu", name="conv2_3x3_reduce")(x)
-    x = keras.layers.Conv2D(filters(192), 3, padding="same", activation="relu",
-                            name="conv2_3x3")(x)
-    x = lrn("conv2_norm2")(x)
+    if not batch_norm:
+        x = lrn("pool1_norm1")(x)
+    x = unit(x, filters(64), 1, 1, "same", "conv2_3x3_reduce")
+    x = unit(x, filters(192), 3, 1, "same", "conv2_3x3")
+    if not batch_norm:
+        x = lrn("conv2_norm2")(x)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
     aux = []
     stage = "3"
@@ -129,7 +144,8 @@ def GoogLeNet(
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
                                           name=f"pool{stage}_3x3_s2")(x)
             stage = key[0]
-        x = googlenet_module(x, GOOGLENET_MODULES[key], f"inception_{key}", width)
+        x = googlenet_module(x, GOOGLENET_MODULES[key], f"inception_{key}", width, unit,
+                             five_kernel)
         if key in _AUX_AFTER and aux_classifiers and include_top:
             aux.append(auxiliary_classifier(x, len(aux) + 1, classes, classifier_activation,
                                             width, aux_dense_units, aux_dropout))

@@ -4,7 +4,7 @@ Training by Reducing Internal Covariate Shift, ICML 2015, appendix Figure 5)."""
 import keras
 
 from keras_zoo.blocks.inception import check_modules, conv, conv_bn_relu, inception_module, pool
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Figure 5: #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool, pool proj,
@@ -79,7 +79,7 @@ def BNInception(
             classifier_activation: as in keras.applications.
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )

@@ -11,7 +11,7 @@ from keras_zoo.blocks.inception import (
     run_branch,
     split,
 )
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 
@@ -120,7 +120,7 @@ def InceptionV3(
             classifier_activation: as in keras.applications.
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(299, 299, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=75,
     )

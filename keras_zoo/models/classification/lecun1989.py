@@ -4,7 +4,7 @@ Backpropagation Applied to Handwritten Zip Code Recognition, Neural Computation 
 import keras
 
 from keras_zoo.layers.untied_bias import UntiedBias
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: H2's partial connection: H1's 12 maps are three groups of 4, and each group of 4 H2 maps
@@ -53,7 +53,7 @@ def LeCun1989(
             classifier_activation: as in keras.applications.
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(16, 16, 1),
         include_top=include_top, pooling=pooling, classes=classes, min_size=4,
         fixed_shape=True,

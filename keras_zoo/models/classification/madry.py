@@ -3,7 +3,7 @@ Models Resistant to Adversarial Attacks, ICLR 2018 (their mnist_challenge model)
 
 import keras
 
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 
@@ -30,7 +30,7 @@ def MadryCNN(
             classifier_activation: as in keras.applications.
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(28, 28, 1),
         include_top=include_top, pooling=pooling, classes=classes, min_size=4,
         fixed_shape=True,
@@ -57,4 +57,5 @@ register(
     canonical=dict(input_shape=(28, 28, 1), classes=10),
     paper="Madry et al., Towards Deep Learning Models Resistant to Adversarial Attacks, ICLR 2018",
     params=3_274_634,
+    recipe="madry_mnist_adversarial",
 )(MadryCNN)

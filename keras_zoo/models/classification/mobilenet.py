@@ -4,7 +4,7 @@ Vision Applications, arXiv 1704.04861, 2017)."""
 import keras
 
 from keras_zoo.blocks.mobile import conv_bn, depthwise_separable_block
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Table 1 of the paper: (pointwise filters, stride) of the 13 depthwise-separable blocks.
@@ -51,7 +51,7 @@ def MobileNet(
     if not isinstance(depth_multiplier, int) or depth_multiplier < 1:
         raise ValueError(f"MobileNet: depth_multiplier must be a positive int, got "
                          f"{depth_multiplier!r}.")
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )

@@ -4,7 +4,7 @@ Linear Bottlenecks, CVPR 2018)."""
 import keras
 
 from keras_zoo.blocks.mobile import conv_bn, inverted_residual_block, make_divisible
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Table 2 of the paper: (expansion t, output channels c, repeats n, first stride s).
@@ -44,7 +44,7 @@ def MobileNetV2(
     """
     if not alpha > 0:
         raise ValueError(f"MobileNetV2: alpha must be > 0, got {alpha!r}.")
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )

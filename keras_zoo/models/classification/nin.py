@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: The authors' CIFAR-10 model (released with the paper): per mlpconv block, a spatial
@@ -50,7 +50,7 @@ def NiN(
             classifier_activation: as in keras.applications.
         name: the model's name.
     """
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(32, 32, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=8,
     )

@@ -11,12 +11,18 @@ count, about 0.5 % better top-1, more FLOPs) and drops the biases BN makes redun
 Table 1 and torchvision (bias-free, projection shortcuts = option B): 11,699,112 and
 21,814,696 parameters as Keras counts them (BN moving statistics included; the trainable
 11,689,512 and 21,797,672 are torchvision's figures), the paper's 11.7M and 21.8M.
+
+Pretrained weights: ``weights="imagenet"`` (keras.applications' ResNet50/101/152, caffe-style
+preprocessing built in) and ``weights="keras_hub:resnet_50_imagenet"`` (and 18/101/152):
+keras-hub's ResNet v1 is v1.5, so those load into ``stride_at="3x3", use_bias=False`` (set
+from the preset) with ``bn_epsilon=1e-5`` (keras.applications' is 1.001e-5, our default: at
+BN variances near 1e-2 the difference moves outputs by ~1e-4).
 """
 
 import keras
 
 from keras_zoo.blocks.residual import BN_EPSILON, basic_block, bottleneck_block, stack
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Blocks per stage (conv2_x .. conv5_x) and block kind, from Table 1 of the paper.
@@ -31,12 +37,12 @@ BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 PAPER = "He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016"
 
 
-def imagenet_stem(x, filters=64, use_bias=True):
+def imagenet_stem(x, filters=64, use_bias=True, bn_epsilon=BN_EPSILON):
     """7x7/2 convolution, BN, ReLU, 3x3/2 max pooling, each padded explicitly as in the paper's
     Caffe model and keras.applications (``conv1_pad`` ... ``pool1_pool``)."""
     x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
     x = keras.layers.Conv2D(filters, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name="conv1_bn")(x)
     x = keras.layers.Activation("relu", name="conv1_relu")(x)
     x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
     return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
@@ -46,9 +52,9 @@ def imagenet_shape(name, weights, input_shape, include_top, pooling, classes, mi
     """keras.applications' input rules: 224x224x3 by default with the top, (None, None, 3)
     without; a static size of at least ``min_size`` with the top."""
     default = (224, 224, 3) if include_top else (None, None, 3)
-    return _args.validate(name=name, weights=weights, input_shape=input_shape,
-                          default_shape=default, include_top=include_top, pooling=pooling,
-                          classes=classes, min_size=min_size)
+    return common.validate_args(name=name, weights=weights, input_shape=input_shape,
+                                default_shape=default, include_top=include_top,
+                                pooling=pooling, classes=classes, min_size=min_size)
 
 
 def ResNet(
@@ -62,6 +68,7 @@ def ResNet(
     groups=1,
     width_per_group=None,
     se=False,
+    bn_epsilon=BN_EPSILON,
     include_top=True,
     weights=None,
     input_tensor=None,
@@ -87,6 +94,8 @@ def ResNet(
         width_per_group: ResNeXt's bottleneck width d of the first stage; the 3x3 then has
             ``groups * width_per_group * filters / 64`` channels. ``None``: ``filters``.
         se: squeeze-and-excitation on every block's residual branch (SE-ResNet).
+        bn_epsilon: the BatchNormalization epsilon: keras.applications' 1.001e-5 by default,
+            1e-5 for torchvision's and keras-hub's weights.
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
         name: the model's name.
@@ -103,8 +112,8 @@ def ResNet(
             "same length (one entry per stage).")
     shape = imagenet_shape(name, weights, input_shape, include_top, pooling, classes)
     inputs = common.image_input(input_tensor, shape)
-    x = imagenet_stem(inputs, stem_filters, use_bias)
-    options = dict(shortcut=shortcut, use_bias=use_bias, se=se)
+    x = imagenet_stem(inputs, stem_filters, use_bias, bn_epsilon)
+    options = dict(shortcut=shortcut, use_bias=use_bias, se=se, bn_epsilon=bn_epsilon)
     if block == "bottleneck":
         options.update(stride_at=stride_at, groups=groups)
     for stage, (blocks, f) in enumerate(zip(stack_sizes, filters, strict=True)):

@@ -12,7 +12,7 @@ as the paper's section 4.2 says. ResNet-20/56/110 have 0.27M / 0.85M / 1.7M para
 import keras
 
 from keras_zoo.blocks.residual import BN_EPSILON, basic_block, stack
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 PAPER = ("He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016, "
@@ -22,9 +22,9 @@ PAPER = ("He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CV
 def cifar_shape(name, weights, input_shape, include_top, pooling, classes, min_size):
     """32x32x3 by default with the top, (None, None, 3) without."""
     default = (32, 32, 3) if include_top else (None, None, 3)
-    return _args.validate(name=name, weights=weights, input_shape=input_shape,
-                          default_shape=default, include_top=include_top, pooling=pooling,
-                          classes=classes, min_size=min_size)
+    return common.validate_args(name=name, weights=weights, input_shape=input_shape,
+                                default_shape=default, include_top=include_top,
+                                pooling=pooling, classes=classes, min_size=min_size)
 
 
 def CifarResNet(
@@ -73,15 +73,14 @@ def CifarResNet(
     return common.finish(inputs, x, name=name, weights=weights, input_tensor=input_tensor)
 
 
-for _depth, _paper_params, _params in ((20, "0.27M", 271_098), (56, "0.85M", 857_082),
-                                       (110, "1.7M", 1_736_058)):
-    register(
-        f"resnet{_depth}_cifar",
-        task="classification",
-        family="resnet_cifar",
-        tiny=dict(depth=8, filters=(4, 8, 16), input_shape=(32, 32, 3), classes=10),
-        canonical=dict(depth=_depth, input_shape=(32, 32, 3), classes=10),
-        paper=PAPER,
-        params=_params,
-        notes=f"option A (zero-padding) shortcuts; paper: {_paper_params} parameters",
-    )(CifarResNet)
+_ENTRY = dict(task="classification", family="resnet_cifar", paper=PAPER,
+              tiny=dict(depth=8, filters=(4, 8, 16), input_shape=(32, 32, 3), classes=10))
+register("resnet20_cifar", canonical=dict(depth=20, input_shape=(32, 32, 3), classes=10),
+         params=271_098, notes="option A (zero-padding) shortcuts; paper: 0.27M parameters",
+         **_ENTRY)(CifarResNet)
+register("resnet56_cifar", canonical=dict(depth=56, input_shape=(32, 32, 3), classes=10),
+         params=857_082, notes="option A (zero-padding) shortcuts; paper: 0.85M parameters",
+         **_ENTRY)(CifarResNet)
+register("resnet110_cifar", canonical=dict(depth=110, input_shape=(32, 32, 3), classes=10),
+         params=1_736_058, notes="option A (zero-padding) shortcuts; paper: 1.7M parameters",
+         **_ENTRY)(CifarResNet)

@@ -4,7 +4,7 @@ Networks for Large-Scale Image Recognition, ICLR 2015)."""
 import keras
 
 from keras_zoo.layers.lrn import LocalResponseNormalization
-from keras_zoo.models.classification import _args, common
+from keras_zoo.models.classification import common
 from keras_zoo.models.registry import register
 
 #: Table 1 of the paper, one tuple per block (each followed by 2x2 max pooling); a number is a
@@ -24,13 +24,15 @@ VGG_CONFIGS = {
 VGG_PAPER_PARAMS_M = {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144}
 
 
-def vgg_blocks(x, blocks, width=1.0):
+def vgg_blocks(x, blocks, width=1.0, start=1):
     """The convolutional part: blocks of 'same' ReLU convolutions, each ending in 2x2 pooling.
 
     Layers are named like keras.applications' (``block3_conv2``, ``block3_pool``), so
     configurations D and E take ``keras.applications.VGG16``/``VGG19`` weights by name.
+    ``start`` numbers the first block (FCN builds blocks 1-3, 4 and 5 separately to tap
+    pool3 and pool4).
     """
-    for b, block in enumerate(blocks, start=1):
+    for b, block in enumerate(blocks, start=start):
         conv = 0
         for step in block:
             if step == "LRN":
@@ -78,7 +80,7 @@ def VGG(
     if config not in VGG_CONFIGS:
         raise ValueError(f"VGG: config must be one of {list(VGG_CONFIGS)}, got {config!r}.")
     name = name or f"vgg_{config.lower().replace('-', '_')}"
-    shape = _args.validate(
+    shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape, default_shape=(224, 224, 3),
         include_top=include_top, pooling=pooling, classes=classes, min_size=32,
     )

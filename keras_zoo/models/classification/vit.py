@@ -11,6 +11,10 @@ L 24 / 1024 / 4096 / 16, H 32 / 1280 / 5120 / 16. ViT-B/16 at 224x224 with 1000 
 Resolution change (section 3.2): build the same architecture at the new ``input_shape`` and load
 the weights (``weights=path.weights.h5`` or ``model.load_weights``): the position embedding is
 resampled bicubically on its 2-D grid, class token kept (``PatchEmbedding.load_own_variables``).
+
+keras-hub's ``ViTBackbone`` is this architecture exactly (pre-norm, LayerNorm epsilon 1e-6,
+exact GELU, attention biases): ``weights="keras_hub:vit_base_patch16_224_imagenet"`` loads it,
+with its image converter's [-1, 1] scaling built in (``keras_zoo.weights``).
 """
 
 from __future__ import annotations

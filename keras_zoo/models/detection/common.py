@@ -32,9 +32,10 @@ def conv_backbone(x, filters=(16, 32, 64), name="backbone"):
     return features
 
 
-def registry_backbone(inputs, backbone):
+def registry_backbone(inputs, backbone, drop_last_pool=False):
     """The feature extractor of a registered classifier (``include_top=False``), applied to
-    ``inputs``; returns its feature map."""
+    ``inputs``; returns its feature map. ``drop_last_pool``: without its last max pooling
+    (Fast R-CNN's RoI pooling replaces it; section 2.1)."""
     from keras_zoo import models
 
     entry = models.info(backbone)
@@ -43,14 +44,17 @@ def registry_backbone(inputs, backbone):
                          f"(task {entry.task!r}).")
     net = models.get(backbone, include_top=False, weights=None,
                      input_shape=tuple(inputs.shape[1:]))
+    if drop_last_pool and isinstance(net.layers[-1], keras.layers.MaxPooling2D):
+        net = keras.Model(net.inputs, net.layers[-2].output, name=f"{net.name}_conv")
     return net(inputs)
 
 
-def backbone_features(inputs, backbone, filters):
-    """``[feature maps]``: of the conv stack (``backbone=None``) or of a registered classifier."""
+def backbone_features(inputs, backbone, filters, drop_last_pool=False):
+    """``[feature maps]``: of the conv stack of ``filters`` (``backbone=None``), or of a
+    registered classifier (``registry_backbone``; ``drop_last_pool`` applies to it only)."""
     if backbone is None:
         return conv_backbone(inputs, filters)
-    return [registry_backbone(inputs, backbone)]
+    return [registry_backbone(inputs, backbone, drop_last_pool)]
 
 
 def check_num_classes(classes, num_classes, name="model"):
@@ -86,9 +90,13 @@ class Detector(keras.Model):
     """Base of keras-zoo's detectors (not registered itself).
 
     Subclasses build the graph, then call ``super().__init__(inputs, outputs, name=...)`` and
-    ``self._set_serving(...)``, and implement ``detection_loss(y, y_pred)`` (a scalar) and
+    ``self._configure(...)``, and implement ``detection_loss(y, y_pred)`` (a scalar) and
     ``decode(y_pred)`` (``boxes [B, N, 4]`` pixels, ``scores [B, N, C]``).
     """
+
+    #: Whether the model predicts instance masks (training targets then include ``masks``
+    #: ``[B, M, H, W]`` and serving returns ``masks``); Mask R-CNN sets it.
+    predicts_masks = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -99,15 +107,21 @@ class Detector(keras.Model):
             if method in cls.__dict__:
                 setattr(cls, method, tf.autograph.experimental.do_not_convert(cls.__dict__[method]))
 
-    def _set_serving(self, config, max_detections, iou_threshold, score_threshold):
+    def _configure(self, config, max_detections, iou_threshold, score_threshold):
+        """Records the constructor's arguments (``get_config``), ``num_classes``, the image
+        size (``image_shape`` or ``input_shape``) and the served NMS's settings."""
         self._config = dict(config)
+        self.num_classes = config["num_classes"]
+        self._image_size = tuple((config.get("image_shape") or config["input_shape"])[:2])
         self.max_detections = max_detections
         self.iou_threshold = iou_threshold
         self.score_threshold = score_threshold
 
     @property
     def image_size(self):
-        return tuple(self.input_shape[1:3])
+        """``(height, width)`` of the images the detector serves (for R-CNN not its input,
+        which is warped regions; for Fast R-CNN a part of its inputs)."""
+        return self._image_size
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         boxes = tf.cast(y["boxes"], tf.float32)

@@ -212,12 +212,12 @@ class DETR(common.Detector):
         }
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes, self.num_queries = num_classes, num_queries
+        self.num_queries = num_queries
         self.class_cost, self.l1_weight = float(class_cost), float(l1_weight)
         self.giou_weight, self.no_object_weight = float(giou_weight), float(no_object_weight)
         self.loss_trackers = {k: keras.metrics.Mean(name=k) for k in (
             "hungarian_loss", "class_loss", "l1_loss", "giou_loss")}
-        self._set_serving(dict(
+        self._configure(dict(
             input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), hidden_dim=hidden_dim, num_heads=num_heads,
             num_encoder_layers=num_encoder_layers, num_decoder_layers=num_decoder_layers,

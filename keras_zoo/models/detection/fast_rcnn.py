@@ -27,32 +27,6 @@ RANK_TIE_BREAK = 1e-6
 NMS_TIE_EPSILON = 1e-4
 
 
-def conv_features(inputs, backbone, filters):
-    """The shared convolutional feature map that RoIs are pooled from, and whether it is
-    nonnegative (it comes out of a ReLU).
-
-    With a registered classifier (``include_top=False``), its last max pooling is dropped:
-    Fast R-CNN's RoI pooling layer replaces it (section 2.1 and 2.2; VGG-16's conv5_3, stride
-    16). With ``backbone=None``, the small conv stack of ``filters`` (one 2x2 pooling each).
-    """
-    if backbone is None:
-        return common.conv_backbone(inputs, filters)[-1], True
-    from keras_zoo import models
-
-    entry = models.info(backbone)
-    if entry.task != "classification":
-        raise ValueError(f"backbone must be a registered classifier, got {backbone!r} "
-                         f"(task {entry.task!r}).")
-    net = models.get(backbone, include_top=False, weights=None,
-                     input_shape=tuple(inputs.shape[1:]))
-    if isinstance(net.layers[-1], keras.layers.MaxPooling2D):
-        net = keras.Model(net.inputs, net.layers[-2].output, name=f"{net.name}_conv")
-    last = net.layers[-1]
-    relu = isinstance(last, keras.layers.ReLU) or (
-        getattr(last, "activation", None) is keras.activations.relu)
-    return net(inputs), relu
-
-
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class FastRCNN(common.Detector):
     """Fast R-CNN: one pass of a CNN over the whole image, then for each region proposal
@@ -109,32 +83,28 @@ class FastRCNN(common.Detector):
         # === Functional Model ===
         images = keras.Input(input_shape, name="images")
         proposals = keras.Input((None, 4), name="proposals")
-        features, nonnegative = conv_features(images, backbone, tuple(filters))
+        # A registered classifier's last max pooling is dropped: RoI pooling replaces it
+        # (sections 2.1 and 2.2; VGG-16's conv5_3, stride 16).
+        features = common.backbone_features(images, backbone, tuple(filters),
+                                            drop_last_pool=True)[-1]
         stride = input_shape[0] / features.shape[1]
         rois = keras.layers.Identity(name="rois")(proposals)
-        # After a ReLU, RoI pooling may use its int8-safe form (see BatchedRoIPool).
-        pooled = BatchedRoIPool(pool_size, 1.0 / stride, nonnegative=nonnegative,
-                                name="roi_pool")(features, rois)
+        pooled = BatchedRoIPool(pool_size, 1.0 / stride, name="roi_pool")(features, rois)
         class_logits, box_deltas = box_head(pooled, num_classes, head_units, dropout)
         outputs = {"proposals": rois, "class_logits": class_logits, "box_deltas": box_deltas}
         super().__init__({"images": images, "proposals": proposals}, outputs, name=name,
                          **kwargs)
         # === Config ===
-        self.num_classes, self.num_proposals = num_classes, num_proposals
+        self.num_proposals = num_proposals
         self.rois_per_image, self.fg_fraction = rois_per_image, float(fg_fraction)
         self.bg_iou_low, self.box_weight = float(bg_iou_low), float(box_weight)
-        self._image_size = input_shape[:2]
-        self._set_serving(dict(
+        self._configure(dict(
             input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), pool_size=pool_size, head_units=head_units,
             dropout=dropout, num_proposals=num_proposals, rois_per_image=rois_per_image,
             fg_fraction=fg_fraction, bg_iou_low=bg_iou_low, box_weight=box_weight,
             max_detections=max_detections, iou_threshold=iou_threshold,
             score_threshold=score_threshold), max_detections, iou_threshold, score_threshold)
-
-    @property
-    def image_size(self):
-        return self._image_size
 
     def sample(self, proposals, boxes, classes):
         """The paper's RoI sampling of ``[B, P, 4]`` proposals (``roi_head.sample_rois``)."""

@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras_zoo.boxes import batched_nms, decode, encode, grid_anchors, match_anchors
 from keras_zoo.models.detection import common
 from keras_zoo.models.detection.roi_head import (
-    BatchedRoIAlign,  # re-exported: Mask R-CNN imports it from here
+    BatchedRoIAlign,
     box_head,
     decode_head,
     head_loss,
@@ -104,9 +104,14 @@ class FasterRCNN(common.Detector):
             num_proposals=num_proposals, rpn_batch=rpn_batch, pool_size=pool_size,
             head_units=head_units, max_detections=max_detections, iou_threshold=iou_threshold,
             score_threshold=score_threshold)
-        inputs, _, outputs = self._graph(config)
+        inputs, features, outputs = self._graph(config)
+        outputs.update(self._extra_heads(config, features, outputs))
         super().__init__(inputs, outputs, name=name, **kwargs)
-        self._setup(config)
+        # === Config ===
+        self.num_proposals, self.rpn_batch = num_proposals, rpn_batch
+        fh, fw = features.shape[1:3]
+        self.anchors = grid_anchors((fh, fw), input_shape[0] / fh, anchor_sizes, anchor_ratios)
+        self._configure(config, max_detections, iou_threshold, score_threshold)
 
     def _graph(self, config):
         """``(inputs, features, outputs)`` of the RPN and the box head, from the config."""
@@ -136,16 +141,10 @@ class FasterRCNN(common.Detector):
                    "class_logits": class_logits, "box_deltas": box_deltas}
         return inputs, features, outputs
 
-    def _setup(self, config):
-        # === Config ===
-        self.num_classes = config["num_classes"]
-        self.num_proposals, self.rpn_batch = config["num_proposals"], config["rpn_batch"]
-        features = self.get_layer("rpn_conv").input
-        fh, fw = features.shape[1:3]
-        self.anchors = grid_anchors((fh, fw), config["input_shape"][0] / fh,
-                                    config["anchor_sizes"], config["anchor_ratios"])
-        self._set_serving(config, config["max_detections"], config["iou_threshold"],
-                          config["score_threshold"])
+    def _extra_heads(self, config, features, outputs):
+        """The hook of subclasses that add heads on the shared ``features`` and the RPN's
+        ``outputs["proposals"]`` (Mask R-CNN's mask branch): a dict of extra outputs."""
+        return {}
 
     def rpn_loss(self, y, y_pred):
         anchors = tf.constant(self.anchors)

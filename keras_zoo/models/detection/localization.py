@@ -46,8 +46,8 @@ class Localizer(common.Detector):
         outputs = keras.layers.Concatenate(name="predictions")([c, b])
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes, self.box_weight = num_classes, float(box_weight)
-        self._set_serving(dict(input_shape=list(input_shape), num_classes=num_classes,
+        self.box_weight = float(box_weight)
+        self._configure(dict(input_shape=list(input_shape), num_classes=num_classes,
                                backbone=backbone, filters=list(filters), units=units,
                                box_weight=box_weight), 1, 0.5, 0.0)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keras_zoo.boxes import batched_nms, match_anchors
+from keras_zoo.boxes import batched_nms, image_indices, match_anchors
 from keras_zoo.layers import RoIAlign
-from keras_zoo.models.detection import common
-from keras_zoo.models.detection.faster_rcnn import BatchedRoIAlign, FasterRCNN
+from keras_zoo.models.detection.faster_rcnn import FasterRCNN
+from keras_zoo.models.detection.roi_head import BatchedRoIAlign
 from keras_zoo.models.registry import register
 
 
@@ -60,37 +60,31 @@ class MaskRCNN(FasterRCNN):
     predicts_masks = True
 
     def __init__(self, input_shape=(800, 800, 3), num_classes=80, backbone="resnet50",
-                 filters=(64, 128, 256, 512), anchor_sizes=(32, 64, 128, 256, 512),
-                 anchor_ratios=(0.5, 1.0, 2.0), rpn_filters=512, num_proposals=300,
-                 rpn_batch=256, pool_size=7, head_units=1024, mask_pool_size=14,
-                 mask_filters=(256, 256, 256, 256), mask_weight=1.0, max_detections=20,
-                 iou_threshold=0.5, score_threshold=0.05, name="mask_rcnn", **kwargs):
-        config = dict(
-            input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
-            filters=list(filters), anchor_sizes=list(anchor_sizes),
-            anchor_ratios=list(anchor_ratios), rpn_filters=rpn_filters,
-            num_proposals=num_proposals, rpn_batch=rpn_batch, pool_size=pool_size,
-            head_units=head_units, max_detections=max_detections, iou_threshold=iou_threshold,
-            score_threshold=score_threshold)
-        inputs, features, outputs = self._graph(config)
-        stride = input_shape[0] / features.shape[1]
-        x = BatchedRoIAlign(mask_pool_size, 1.0 / stride, name="mask_roi_align")(
+                 anchor_sizes=(32, 64, 128, 256, 512), head_units=1024, mask_pool_size=14,
+                 mask_filters=(256, 256, 256, 256), mask_weight=1.0, name="mask_rcnn",
+                 **kwargs):
+        # Read by _extra_heads while FasterRCNN builds the graph.
+        self.mask_pool_size, self.mask_filters = mask_pool_size, tuple(mask_filters)
+        self.mask_size, self.mask_weight = 2 * mask_pool_size, float(mask_weight)
+        super().__init__(input_shape=input_shape, num_classes=num_classes, backbone=backbone,
+                         anchor_sizes=anchor_sizes, head_units=head_units, name=name, **kwargs)
+        self._config.update({"mask_pool_size": mask_pool_size,
+                             "mask_filters": list(mask_filters), "mask_weight": mask_weight})
+
+    def _extra_heads(self, config, features, outputs):
+        """The mask branch (Figure 4) on RoIAlign features of the proposals."""
+        stride = config["input_shape"][0] / features.shape[1]
+        x = BatchedRoIAlign(self.mask_pool_size, 1.0 / stride, name="mask_roi_align")(
             features, outputs["proposals"])
-        for i, f in enumerate(mask_filters, start=1):
+        for i, f in enumerate(self.mask_filters, start=1):
             x = keras.layers.TimeDistributed(
                 keras.layers.Conv2D(f, 3, padding="same", activation="relu"),
                 name=f"mask_conv{i}")(x)
         x = keras.layers.TimeDistributed(
-            keras.layers.Conv2DTranspose(mask_filters[-1], 2, strides=2, activation="relu"),
-            name="mask_deconv")(x)
-        outputs["mask_logits"] = keras.layers.TimeDistributed(
-            keras.layers.Conv2D(num_classes, 1), name="mask_logits")(x)
-        common.Detector.__init__(self, inputs, outputs, name=name, **kwargs)
-        self._setup(config)
-        self.mask_size = 2 * mask_pool_size
-        self.mask_weight = float(mask_weight)
-        self._config.update({"mask_pool_size": mask_pool_size,
-                             "mask_filters": list(mask_filters), "mask_weight": mask_weight})
+            keras.layers.Conv2DTranspose(self.mask_filters[-1], 2, strides=2,
+                                         activation="relu"), name="mask_deconv")(x)
+        return {"mask_logits": keras.layers.TimeDistributed(
+            keras.layers.Conv2D(config["num_classes"], 1), name="mask_logits")(x)}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = super().compute_loss(x, y, y_pred, sample_weight, training)
@@ -103,8 +97,7 @@ class MaskRCNN(FasterRCNN):
         positive = tf.reshape(match["positive"] * real, [-1])
         masks = tf.cast(y["masks"], tf.float32)  # [B, M, H, W]
         b, m = tf.shape(masks)[0], tf.shape(masks)[1]
-        p = self.num_proposals
-        image = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
+        image = image_indices(b, self.num_proposals)
         which = image * m + tf.reshape(match["indices"], [-1])
         flat = tf.reshape(masks, [-1, masks.shape[2], masks.shape[3], 1])
         target = RoIAlign(self.mask_size, 1.0, sampling_ratio=2, aligned=True)(

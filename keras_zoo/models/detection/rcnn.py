@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.boxes import batched_nms, encode
+from keras_zoo.boxes import batched_nms, encode, image_indices
 from keras_zoo.data.proposals import proposals_for as batch_proposals_for
 from keras_zoo.layers import RoIAlign
 from keras_zoo.models.detection import common
@@ -112,21 +112,16 @@ class RCNN(common.Detector):
         }
         super().__init__(regions, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes, self.num_proposals = num_classes, num_proposals
+        self.num_proposals = num_proposals
         self.region_size, self.context_padding = region_size, context_padding
         self.box_weight = float(box_weight)
-        self._image_size = image_shape[:2]
-        self._set_serving(dict(
+        self._configure(dict(
             image_shape=list(image_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), region_size=region_size, context_padding=context_padding,
             head_units=head_units, dropout=dropout, num_proposals=num_proposals,
             box_weight=box_weight, max_detections=max_detections,
             iou_threshold=iou_threshold, score_threshold=score_threshold),
             max_detections, iou_threshold, score_threshold)
-
-    @property
-    def image_size(self):
-        return self._image_size
 
     def warp(self, images, boxes, batch_indices, chunk=1024):
         """NumPy warped regions (``warp_regions`` in chunks of ``chunk`` boxes)."""
@@ -166,8 +161,7 @@ class RCNN(common.Detector):
             proposals = batch_proposals_for(images, self.num_proposals)
         proposals = tf.cast(proposals, tf.float32)
         b, p = tf.shape(proposals)[0], tf.shape(proposals)[1]
-        indices = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
-        regions = warp_regions(images, tf.reshape(proposals, [-1, 4]), indices,
+        regions = warp_regions(images, tf.reshape(proposals, [-1, 4]), image_indices(b, p),
                                self.region_size, self.context_padding)
         out = self(regions, training=False)
         logits = tf.reshape(out["class_logits"], [b, p, self.num_classes + 1])

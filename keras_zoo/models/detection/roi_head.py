@@ -15,7 +15,7 @@ import math
 import keras
 import tensorflow as tf
 
-from keras_zoo.boxes import decode, encode, iou, match_anchors
+from keras_zoo.boxes import decode, encode, image_indices, iou, match_anchors
 from keras_zoo.layers import RoIAlign, RoIPool
 from keras_zoo.models.detection import common
 
@@ -24,16 +24,12 @@ class _BatchedRoI(keras.layers.Layer):
     """A RoI layer (``[features, boxes [K, 4], batch_indices [K]]``) applied to ``[B, P, 4]``
     boxes, ``P`` per image (static or not): returns ``[B, P, out_h, out_w, C]``."""
 
-    def _pool_layer(self):
-        raise NotImplementedError
-
     def build(self, features_shape, boxes_shape=None):
         self.pool.build([features_shape, (None, 4), (None,)])
 
     def call(self, features, boxes):
         b, p = tf.shape(boxes)[0], tf.shape(boxes)[1]
-        indices = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
-        pooled = self.pool([features, tf.reshape(boxes, [-1, 4]), indices])
+        pooled = self.pool([features, tf.reshape(boxes, [-1, 4]), image_indices(b, p)])
         oh, ow = self.pool.output_size
         static_p = boxes.shape[1] if boxes.shape[1] is not None else p
         return tf.reshape(pooled, [b, static_p, oh, ow, features.shape[-1]])
@@ -72,44 +68,17 @@ class BatchedRoIPool(_BatchedRoI):
     """RoI max pooling (``keras_zoo.layers.RoIPool``, Fast R-CNN section 2.1) of ``[B, P, 4]``
     boxes, ``P`` per image: returns ``[B, P, out_h, out_w, C]``.
 
-    With ``nonnegative=True`` (features after a ReLU, as VGG-16's conv5_3 and the small conv
-    stack are), the max over a bin is taken over the features times RoIPool's own bin masks
-    (``RoIPool._bin_masks``): the same value, since a cell outside the bin contributes 0,
-    which is <= the max, and an empty bin gives RoIPool's 0. RoIPool itself pushes the cells
-    outside a bin to -1e30 before the max, which an int8 TFLite conversion cannot quantise
-    (the LiteRT runtime aborts); the product keeps every tensor in the features' range.
-    (RoIPool now shifts by the image's minimum and is int8-safe for signed features too; this
-    branch, equal to it after a ReLU, can go.)
-
     Args:
         output_size, spatial_scale: RoIPool's.
-        nonnegative: the features are >= 0 (see above).
     """
 
-    def __init__(self, output_size, spatial_scale, nonnegative=False, **kwargs):
+    def __init__(self, output_size, spatial_scale, **kwargs):
         super().__init__(**kwargs)
         self.pool = RoIPool(output_size, spatial_scale, name="roi_pool")
-        self.nonnegative = bool(nonnegative)
-
-    def call(self, features, boxes):
-        if not self.nonnegative:
-            return super().call(features, boxes)
-        b, p = tf.shape(boxes)[0], tf.shape(boxes)[1]
-        _, h, w, c = features.shape
-        out_h, out_w = self.pool.output_size
-        flat = tf.reshape(tf.cast(boxes, tf.float32), [-1, 4]) * self.pool.spatial_scale
-        m_y = RoIPool._bin_masks(flat[:, 1], flat[:, 3], out_h, h)  # [K, out_h, H]
-        m_x = RoIPool._bin_masks(flat[:, 0], flat[:, 2], out_w, w)  # [K, out_w, W]
-        indices = tf.reshape(tf.tile(tf.expand_dims(tf.range(b), 1), [1, p]), [-1])
-        per_box = tf.gather(tf.cast(features, tf.float32), indices)  # [K, H, W, C]
-        cols = tf.reduce_max(per_box[:, :, None, :, :] * m_x[:, None, :, :, None], axis=3)
-        pooled = tf.reduce_max(cols[:, None, :, :, :] * m_y[:, :, :, None, None], axis=2)
-        static_p = boxes.shape[1] if boxes.shape[1] is not None else p
-        return tf.reshape(pooled, [b, static_p, out_h, out_w, c])
 
     def get_config(self):
         return {**super().get_config(), "output_size": list(self.pool.output_size),
-                "spatial_scale": self.pool.spatial_scale, "nonnegative": self.nonnegative}
+                "spatial_scale": self.pool.spatial_scale}
 
 
 def box_head(pooled, num_classes, units, dropout=0.0):

@@ -143,12 +143,12 @@ class SlidingWindowDetector(common.Detector):
             outputs["box_deltas"] = join(deltas, "box_deltas")
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes, self.stride = num_classes, stride
+        self.stride = stride
         self.window_size, self.scale_sizes = window_size, sizes
         self.windows = np.concatenate(windows).astype(np.float32)
         self.box_regression = box_regression
         self.positive_iou, self.negative_ratio = float(positive_iou), negative_ratio
-        self._set_serving(dict(
+        self._configure(dict(
             input_shape=list(input_shape), num_classes=num_classes, window_size=window_size,
             scales=list(scales), filters=list(filters), units=units,
             box_regression=box_regression, positive_iou=positive_iou,

@@ -73,12 +73,11 @@ class SSD(common.Detector):
         ])
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes = num_classes
         self.alpha, self.negative_ratio = float(alpha), negative_ratio
         sizes = [tuple(m.shape[1:3]) for m in maps]
         self.default_boxes = ssd_default_boxes(sizes, input_shape[:2], aspect_ratios, s_min,
                                                s_max)
-        self._set_serving(dict(
+        self._configure(dict(
             input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), extra_filters=list(extra_filters),
             num_backbone_maps=num_backbone_maps, aspect_ratios=list(aspect_ratios), s_min=s_min,

@@ -58,9 +58,9 @@ class YOLOv1(common.Detector):
         outputs = keras.layers.Reshape((s, s, b * 5 + c), name="grid")(x)
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
-        self.num_classes, self.grid_size, self.boxes_per_cell = c, s, b
+        self.grid_size, self.boxes_per_cell = s, b
         self.lambda_coord, self.lambda_noobj = float(lambda_coord), float(lambda_noobj)
-        self._set_serving(dict(
+        self._configure(dict(
             input_shape=list(input_shape), num_classes=c, grid_size=s, boxes_per_cell=b,
             backbone=backbone, filters=list(filters), head_units=head_units, dropout=dropout,
             lambda_coord=lambda_coord, lambda_noobj=lambda_noobj, max_detections=max_detections,

@@ -1,9 +1,9 @@
 """The one adversarial training loop of keras-zoo: a ``keras.Model`` that owns its networks and
 optimizers and trains them in ``train_step``, so that a GAN trains with plain ``model.fit``.
 
-Following KERAS3-NOTES ("Custom train_step"): one model, two optimizers, a ``metrics`` property
+Keras 3's way to train with a custom step: one model, two optimizers, a ``metrics`` property
 listing the trackers, a working ``call()``; never two compiled models alternated with
-``train_on_batch`` (keras #20474).
+``train_on_batch``, whose frozen-discriminator trick Keras 3 breaks (keras #20474).
 
 Conventions shared by the family:
 - Inputs are the package's images, float32 in [0, 1]; the model maps them to [-1, 1], the range
@@ -25,8 +25,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
-
-CONDITIONINGS = (None, "labels", "images")
 
 
 def to_signed(images):
@@ -102,9 +100,24 @@ def network_input(network, name):
 
 
 class TrackedModel(keras.Model):
-    """A model whose ``fit`` logs are the means of named trackers (``metric_names``)."""
+    """A model whose ``fit`` logs are the means of named trackers (``metric_names``).
+
+    Attributes read by the tasks (``keras_zoo.tasks.generative``) instead of probing:
+        training_kind: ``"objective"`` (one optimizer on one loss: ``compile(optimizer=...)``)
+            or ``"adversarial"`` (``compile(d_optimizer=..., g_optimizer=...)``).
+        conditioning: what the generator is given besides noise: ``None``, ``"labels"``,
+            ``"images"`` or ``"domains"``.
+        semi_supervised: the discriminator also classifies (SGAN): ``fit`` takes labels.
+    """
 
     metric_names = ("loss",)
+    training_kind = "objective"
+    conditioning = None
+    semi_supervised = False
+
+    def serving_model(self):
+        """The network served by the SavedModel and TFLite exports (default: the model)."""
+        return self
 
     def _make_trackers(self):
         self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
@@ -167,6 +180,7 @@ class AdversarialModel(TrackedModel):
         **kwargs: ``keras.Model`` arguments (``name``).
     """
 
+    training_kind = "adversarial"
     #: The attributes holding networks (serialised by ``get_config``).
     networks = ("generator", "discriminator")
     generator_networks = ("generator",)

@@ -163,7 +163,7 @@ def mix_styles(dlatents, mixing_dlatents, crossover):
     ``mixing_dlatents`` (style mixing, section 3.1); ``crossover >= L`` mixes nothing.
 
     The notes (004) call the operation that receives w1 and w2 "adaln": it is the paper's
-    AdaIN (ERRATA.md), which is what every layer here uses."""
+    AdaIN (there is no "AdaLN" in the paper), which is what every layer here uses."""
     index = tf.range(tf.shape(dlatents)[1])[None, :, None]
     return tf.where(index < tf.cast(crossover, index.dtype), dlatents, mixing_dlatents)
 

@@ -75,7 +75,7 @@ class VAEModel(ReconstructionModel):
 
     def call(self, inputs, training=False):
         z_mean, z_log_var = self.encoder(self._images(inputs), training=training)
-        z = self.sampling([z_mean, z_log_var]) if training else z_mean
+        z = self.sampling([z_mean, z_log_var], training=True) if training else z_mean
         return tf.sigmoid(self.decoder(z, training=training))
 
     def objective(self, images, training):
@@ -83,7 +83,10 @@ class VAEModel(ReconstructionModel):
 
     def losses_of(self, images, training):
         z_mean, z_log_var = self.encoder(images, training=training)
-        z = self.sampling([z_mean, z_log_var])
+        # The bound is estimated with a draw in evaluation too; the draw comes from the
+        # sampler's seed generator (training=True), saved with a run's backup, so a resumed run
+        # repeats both training and validation draws.
+        z = self.sampling([z_mean, z_log_var], training=True)
         logits = self.decoder(z, training=training)
         bound, reconstruction, kl = elbo(images, logits, z_mean, z_log_var)
         return {"loss": -tf.reduce_mean(bound), "reconstruction": -tf.reduce_mean(reconstruction),

@@ -316,13 +316,23 @@ _SELECT_INT8_DEBT = (
     "tanh state (tfl.select_v2), which requires both to share one quantisation scale, and the "
     "converter gives them different ones; LSTM and GRU classifiers quantise")
 
-for _cell in CELLS:
-    register(f"{_cell}_classifier", task="sequence_classification", family="rnn",
-             debts={"int8": _SELECT_INT8_DEBT} if _cell in ("elman", "jordan") else {},
-             tiny={"cell": _cell, **_TINY, **_PARENS},
-             canonical={"cell": _cell, "units": 128, "embedding_dim": 64, "sequence_length": 64,
-                        **_PARENS},
-             data="balanced_parentheses", recipe="sequence", paper=_PAPERS[_cell])(RNNClassifier)
+
+
+def _classifier_configs(cell):
+    return dict(tiny={"cell": cell, **_TINY, **_PARENS},
+                canonical={"cell": cell, "units": 128, "embedding_dim": 64,
+                           "sequence_length": 64, **_PARENS},
+                paper=_PAPERS[cell])
+
+
+_CLASSIFIER = dict(task="sequence_classification", family="rnn", data="balanced_parentheses",
+                   recipe="sequence")
+register("elman_classifier", debts={"int8": _SELECT_INT8_DEBT}, **_classifier_configs("elman"),
+         **_CLASSIFIER)(RNNClassifier)
+register("jordan_classifier", debts={"int8": _SELECT_INT8_DEBT}, **_classifier_configs("jordan"),
+         **_CLASSIFIER)(RNNClassifier)
+register("lstm_classifier", **_classifier_configs("lstm"), **_CLASSIFIER)(RNNClassifier)
+register("gru_classifier", **_classifier_configs("gru"), **_CLASSIFIER)(RNNClassifier)
 
 register("bilstm_classifier", task="sequence_classification", family="rnn",
          tiny={"cell": "lstm", "bidirectional": True, **_TINY, **_PARENS},
@@ -348,15 +358,21 @@ register("lstm_text_classifier", task="text_classification", family="rnn",
          notes="Serves raw strings; words over sequence_length are truncated.")(TextClassifier)
 
 _LM_TINY = {"units": 16, "embedding_dim": 8, "sequence_length": 16, "max_tokens": 40}
-for _cell in ("elman", "lstm", "gru"):
-    register(f"{_cell}_char_lm", task="language_model", family="rnn",
-             tiny={"cell": _cell, **_LM_TINY},
-             canonical={"cell": _cell, "units": 512, "embedding_dim": 64,
-                        "sequence_length": 128},
-             data="stdlib_docstrings", recipe="sequence", paper=_PAPERS[_cell],
-             debts={"tflite": STRING_TFLITE_DEBT, "int8": STRING_TFLITE_DEBT},
-             notes="Serves raw strings; characters over sequence_length are truncated."
-             )(CharLanguageModel)
+
+
+def _lm_configs(cell):
+    return dict(tiny={"cell": cell, **_LM_TINY},
+                canonical={"cell": cell, "units": 512, "embedding_dim": 64,
+                           "sequence_length": 128},
+                paper=_PAPERS[cell])
+
+
+_LM = dict(task="language_model", family="rnn", data="stdlib_docstrings", recipe="sequence",
+           debts={"tflite": STRING_TFLITE_DEBT, "int8": STRING_TFLITE_DEBT},
+           notes="Serves raw strings; characters over sequence_length are truncated.")
+register("elman_char_lm", **_lm_configs("elman"), **_LM)(CharLanguageModel)
+register("lstm_char_lm", **_lm_configs("lstm"), **_LM)(CharLanguageModel)
+register("gru_char_lm", **_lm_configs("gru"), **_LM)(CharLanguageModel)
 
 register("deep_lstm_char_lm", task="language_model", family="rnn",
          tiny={"cell": "lstm", "num_layers": 2, "skip_connections": True, **_LM_TINY},

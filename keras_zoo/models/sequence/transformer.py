@@ -151,7 +151,7 @@ register("transformer", task="seq2seq", family="transformer",
                "dropout": 0.0},
          canonical={"vocabulary_size": PAPER_VOCABULARY_SIZE, "source_length": 64,
                     "target_length": 64},
-         data="reversal", recipe="sequence", params=transformer_base_parameters(),
+         data="reversal", recipe="transformer", params=transformer_base_parameters(),
          paper="Vaswani et al., Attention Is All You Need, NeurIPS 2017",
          notes="base: 63.1M parameters with a 37,000-token shared vocabulary (paper: 65M).")(
              Transformer)

@@ -134,18 +134,22 @@ class Word2Vec(keras.Model):
 
 _PAPER = ("Mikolov et al., Distributed Representations of Words and Phrases and their "
           "Compositionality, NeurIPS 2013")
-for _mode in MODES:
-    register(f"word2vec_{_mode}", task="word_embedding", family="word_embedding",
-             tiny={"vocabulary_size": 200, "embedding_dim": 8, "mode": _mode, "window": 2,
-                   "num_negative": 3},
-             # 300-d, 5 noise words, window 5, the 692K-word vocabulary of the paper's News
-             # corpus (section 3); counted, not built (1.7 GB): v and u, V x D each.
-             canonical={"vocabulary_size": 692000, "embedding_dim": 300, "mode": _mode,
-                        "window": 5, "num_negative": 5},
-             params=2 * 692000 * 300,
-             data="stdlib_docstrings", recipe="word2vec", paper=_PAPER,
-             notes="Serves word ids -> input vectors v and their nearest neighbours "
-                   "(cosine).")(Word2Vec)
+
+
+def _configs(mode):
+    # canonical: 300-d, 5 noise words, window 5, the 692K-word vocabulary of the paper's News
+    # corpus (section 3); counted, not built (1.7 GB): v and u, V x D each.
+    return dict(tiny={"vocabulary_size": 200, "embedding_dim": 8, "mode": mode, "window": 2,
+                      "num_negative": 3},
+                canonical={"vocabulary_size": 692000, "embedding_dim": 300, "mode": mode,
+                           "window": 5, "num_negative": 5})
+
+
+_ENTRY = dict(task="word_embedding", family="word_embedding", params=2 * 692000 * 300,
+              data="stdlib_docstrings", recipe="word2vec", paper=_PAPER,
+              notes="Serves word ids -> input vectors v and their nearest neighbours (cosine).")
+register("word2vec_skipgram", **_configs("skipgram"), **_ENTRY)(Word2Vec)
+register("word2vec_cbow", **_configs("cbow"), **_ENTRY)(Word2Vec)
 
 
 def _unit(x):

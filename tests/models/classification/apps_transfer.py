@@ -25,10 +25,16 @@ def perturbed_weights(model, seed=0, gamma_scale=1.0):
 
 
 def assert_transfer(ours, theirs, images, their_images=None, atol=1e-5, gamma_scale=1.0):
-    """``ours.set_weights(theirs.get_weights())`` then both give the same outputs."""
+    """keras_zoo.weights' structural transfer (the one mapping), then both give the same
+    outputs."""
+    from keras_zoo.weights import structure
+
     assert ours.count_params() == theirs.count_params()
     theirs.set_weights(perturbed_weights(theirs, gamma_scale=gamma_scale))
-    ours.set_weights(theirs.get_weights())
+    # set_weights leaves Normalization's cached mean and variance at 0 and 1 (loading a file
+    # refreshes them): refresh the anchor, or EfficientNet's comparison ignores those weights.
+    structure.refresh(theirs)
+    structure.transfer(theirs, ours, f"{ours.name} <- {theirs.name}")
     expected = np.asarray(theirs(images if their_images is None else their_images,
                                  training=False))
     actual = np.asarray(ours(images, training=False))

@@ -1,5 +1,5 @@
 """DenseNet: counts against keras.applications and the paper, weight transfer, the dense
-connectivity the notes get wrong (ERRATA.md), the argument checks."""
+connectivity the notes get wrong (an erratum of the lecture notes), the argument checks."""
 
 import keras
 import numpy as np
@@ -61,7 +61,7 @@ def test_densenet264_blocks():
 
 
 def test_dense_block_connections_are_l_l_plus_1_over_2_not_feature_maps():
-    # ERRATA.md: L(L+1)/2 counts connections; the block's feature maps grow by k per layer.
+    # erratum of the lecture notes: L(L+1)/2 counts connections; the block's feature maps grow by k per layer.
     layers, k, c0 = 6, 4, 8
     model = densenet.DenseNet(blocks=(layers,), growth_rate=k, stem_filters=c0,
                               input_shape=(32, 32, 3), include_top=False)
@@ -75,7 +75,7 @@ def test_dense_block_connections_are_l_l_plus_1_over_2_not_feature_maps():
 
 
 def test_densenet_b_has_bn_relu_before_both_convolutions(small121):
-    # ERRATA.md: the notes put BN-ReLU only before the 3x3; the paper has BN-ReLU-Conv1x1-
+    # erratum of the lecture notes: the notes put BN-ReLU only before the 3x3; the paper has BN-ReLU-Conv1x1-
     # BN-ReLU-Conv3x3.
     model = small121
     for conv, relu in (("conv3_block2_1_conv", "conv3_block2_0_relu"),

@@ -39,7 +39,7 @@ def test_googlenet_count_follows_table_1_layers():
     model = GoogLeNet(aux_classifiers=False)
     assert model.count_params() == googlenet_count_from_layers() == 6_998_552
     # The paper's params column sums to 6.8M (6797.7K) but does not recompute from its own
-    # layer columns (ERRATA.md): the layer definitions give 2.9 % more.
+    # layer columns (an erratum of the lecture notes): the layer definitions give 2.9 % more.
     column = sum(row[-1] for row in GOOGLENET_TABLE) + GOOGLENET_COLUMN_OTHERS_K
     assert column == pytest.approx(6797.7)
     assert model.count_params() / (column * 1e3) == pytest.approx(1.0295, abs=5e-4)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo.benchmark import census_difference
+from keras_zoo.benchmarks.applications import census_difference
 from keras_zoo.models.classification import resnet, resnet_cifar, resnet_v2, resnext, se_resnet
 
 APPS = keras.applications

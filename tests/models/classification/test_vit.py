@@ -15,6 +15,7 @@ import keras_zoo
 from keras_zoo.layers import PatchEmbedding, resample_position_embedding
 from keras_zoo.models.classification import attention_maps as am
 from keras_zoo.models.classification.vit import VisionTransformer
+from training.commands import attention
 
 TINY = dict(keras_zoo.models.info("vit_b16").tiny)
 
@@ -213,15 +214,15 @@ def test_rollout_overlay_png_through_the_cli_entry(tmp_path):
     from PIL import Image
 
     parser = argparse.ArgumentParser()
-    am.add_arguments(parser)
+    attention.add_arguments(parser)
     out = tmp_path / "rollout.png"
     args = parser.parse_args(["vit_b16", "--digit-index", "3", "--output", os.fspath(out)])
-    assert am.run(args) == 0
+    assert attention.run(args) == 0
     picture = Image.open(out)
     assert picture.format == "PNG" and picture.size == (32, 32) and picture.mode == "RGB"
-    assert am.run(args) == 1  # never overwrites
+    assert attention.run(args) == 1  # never overwrites
     no_attention = parser.parse_args(["lenet5", "--output", os.fspath(tmp_path / "x.png")])
-    assert am.run(no_attention) == 1
+    assert attention.run(no_attention) == 1
 
 
 def test_attention_maps_of_a_distilled_deit_have_two_tokens():

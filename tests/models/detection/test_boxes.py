@@ -161,3 +161,39 @@ def test_batched_nms_top_k_and_indices_point_back_to_the_inputs():
         idx = np.asarray(got["indices"][i, :n])
         np.testing.assert_allclose(boxes[i, idx], got["boxes"][i, :n])
         np.testing.assert_allclose(got["boxes"][i, :n], [d[0] for d in expected[i]])
+
+
+def test_batched_nms_at_batch_256_uses_memory_linear_in_the_batch():
+    """Issue: regrouping the survivors built a [B * D, B * N] matrix (an SSD verify at batch
+    10,000 asked for 3,360,000 x 10,000 bools). Every intermediate of the traced graph at batch
+    256 must be known and at most the boxes' own size, 4 B (N + D) elements."""
+    import tensorflow as tf
+
+    b, n, c, d = 256, 300, 3, 20
+    nms = tf.function(lambda x, s: batched_nms(x, s, d, 0.5, 0.05, image_size=(64, 64),
+                                               return_indices=True))
+    graph = nms.get_concrete_function(tf.TensorSpec([b, n, 4], tf.float32),
+                                      tf.TensorSpec([b, n, c], tf.float32)).graph
+    sizes = {}
+    for op in graph.get_operations():
+        for t in op.outputs:
+            assert t.shape.is_fully_defined(), (op.type, op.name, t.shape)
+            sizes[f"{op.type} {op.name}"] = t.shape.num_elements()
+    largest = max(sizes, key=sizes.get)
+    assert sizes[largest] <= 4 * b * (n + d), (largest, sizes[largest])
+
+
+def test_batched_nms_of_a_large_batch_equals_nms_per_image():
+    rng = np.random.default_rng(7)
+    b, n = 256, 48
+    xy = rng.uniform(0, 40, (b, n, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(4, 24, xy.shape)], -1).astype(np.float32)
+    scores = rng.uniform(0, 1, (b, n, 2)).astype(np.float32)
+    scores[5] *= 0.01  # nothing above the threshold
+    got = batched_nms(boxes, scores, 6, 0.4, 0.3, return_indices=True)
+    assert got["boxes"].shape == (b, 6, 4)
+    for i in (0, 5, 100, 255):
+        one = batched_nms(boxes[i:i + 1], scores[i:i + 1], 6, 0.4, 0.3, return_indices=True)
+        for key in one:
+            np.testing.assert_array_equal(got[key][i], one[key][0], err_msg=key)
+    assert int(got["num_detections"][5]) == 0

@@ -163,3 +163,21 @@ def test_backbone_from_the_registry(name):
     assert any(isinstance(layer, keras.Model) for layer in model.layers)
     out = model.detect(np.zeros((2, 64, 64, 3), np.float32))
     assert out["boxes"].shape == (2, 20, 4)
+
+
+def test_mask_rcnn_is_faster_rcnn_with_one_more_head():
+    import inspect
+
+    from keras_zoo.models.detection.faster_rcnn import FasterRCNN
+    from keras_zoo.models.detection.mask_rcnn import MaskRCNN
+
+    tiny = dict(keras_zoo.models.info("faster_rcnn").tiny)
+    faster, mask = FasterRCNN(**tiny), MaskRCNN(**tiny, mask_pool_size=3, mask_filters=(8,))
+    extra = set(mask.get_config()) - set(faster.get_config())
+    assert extra == {"mask_pool_size", "mask_filters", "mask_weight"}
+    assert set(inspect.signature(FasterRCNN).parameters) - {"kwargs"} <= set(mask.get_config())
+    # Same RPN and box head (layer names and weight shapes), plus the mask branch.
+    shapes = {w.path: tuple(w.shape) for w in faster.weights}
+    assert shapes.items() <= {w.path: tuple(w.shape) for w in mask.weights}.items()
+    assert set(mask.output) - set(faster.output) == {"mask_logits"}
+    assert mask.num_classes == faster.num_classes == tiny["num_classes"]

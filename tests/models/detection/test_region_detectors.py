@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 import keras_zoo
-from keras_zoo.boxes import encode, mean_average_precision
+from keras_zoo.boxes import encode
 from keras_zoo.data import proposals, shapes
 from keras_zoo.models.detection import common, roi_head
 from keras_zoo.tasks import get_task
@@ -58,15 +58,21 @@ def test_selective_search_covers_the_objects_inside_the_image():
     assert proposals.recall(boxes, data["boxes"], data["classes"]) == pytest.approx(measured)
 
 
-def test_selective_search_is_deterministic_and_cached():
+def test_selective_search_is_deterministic_and_cached(monkeypatch):
     image = shapes.generate(1, image_size=(48, 56), max_objects=3, seed=3)["images"][0]
     first = proposals.selective_search(image)
     proposals._CACHE.clear()
     again = proposals.selective_search(image)
     np.testing.assert_array_equal(first, again)  # same boxes in the same (ranked) order
-    start = time.perf_counter()
-    proposals.selective_search(image)
-    assert time.perf_counter() - start < 0.005  # the cache answers
+    # The cache answers: OpenCV is not called again (checked by what runs, not by a duration,
+    # which a loaded machine exceeds).
+    import cv2
+
+    monkeypatch.setattr(cv2.ximgproc.segmentation,
+                        "createSelectiveSearchSegmentation",
+                        lambda: pytest.fail("selective search ran again instead of the cache"))
+    np.testing.assert_array_equal(proposals.selective_search(image), first)
+    monkeypatch.undo()
     other_seed = proposals.selective_search(image, seed=1)
     assert sorted(map(tuple, other_seed)) == sorted(map(tuple, first))
 
@@ -125,21 +131,22 @@ def test_roi_sampling_is_random_but_within_the_candidates():
     assert a["positive"].numpy().sum() == b["positive"].numpy().sum() == 4
 
 
-def test_batched_roi_pool_on_relu_features_is_roi_pool():
+def test_batched_roi_pool_is_roi_pool_per_image():
     from keras_zoo.layers import RoIPool
 
     rng = np.random.default_rng(4)
-    features = np.maximum(rng.normal(size=(2, 16, 16, 5)), 0).astype(np.float32)
+    features = rng.normal(size=(2, 16, 16, 5)).astype(np.float32)
     features[0, :8] = 0.0  # whole bins of zeros, and boxes partly outside the map
     boxes = np.concatenate([rng.uniform(-8, 40, (2, 9, 2)), rng.uniform(4, 40, (2, 9, 2))],
                            -1).astype(np.float32)
     boxes[..., 2:] += boxes[..., :2]
-    boxes[1, 3] = [60, 60, 80, 80]  # entirely outside: empty bins give 0
-    pooled = roi_head.BatchedRoIPool(4, 0.25, nonnegative=True)(features, boxes).numpy()
+    boxes[1, 3] = [60, 60, 80, 80]  # mostly outside: empty bins give 0
+    pooled = roi_head.BatchedRoIPool(4, 0.25)(features, boxes).numpy()
+    assert pooled.shape == (2, 9, 4, 4, 5)
     reference = RoIPool(4, 0.25)([features, boxes.reshape(-1, 4), np.repeat([0, 1], 9)])
-    np.testing.assert_allclose(pooled.reshape(-1, 4, 4, 5), reference.numpy(), atol=1e-6)
-    general = roi_head.BatchedRoIPool(4, 0.25)(features, boxes).numpy()
-    np.testing.assert_allclose(general, pooled, atol=1e-6)
+    np.testing.assert_array_equal(pooled.reshape(-1, 4, 4, 5), reference.numpy())
+    assert np.all(pooled[1, 3, :, 1:] == 0.0) and np.all(pooled[1, 3, 1:] == 0.0)
+    assert pooled.min() < 0  # signed features keep their sign
 
 
 def test_smooth_l1_against_numpy():
@@ -359,7 +366,8 @@ def test_fast_rcnn_uses_vgg16_conv5_3_at_stride_16():
     pool = model.get_layer("roi_pool")
     assert pool.pool.spatial_scale == pytest.approx(1 / 16)
     assert pool.pool.output_size == (7, 7)
-    assert pool.nonnegative  # conv5_3 has its ReLU: the int8-safe RoI pooling applies
+    # The backbone ends at conv5_3's ReLU: VGG-16's last max pooling was dropped.
+    assert not isinstance(model.get_layer("vgg16_conv").layers[-1], keras.layers.MaxPooling2D)
 
 
 # --- slow tier: mAP@0.5 on held-out synthetic shapes --------------------------------------------
@@ -373,15 +381,6 @@ SLOW_RUNS = {
     "rcnn": (8, 1024, 128, 1e-3, 0.5),
     "fast_rcnn": (15, 2048, 16, 1e-3, 0.8),
 }
-
-
-def evaluate_map(model, entry, n=128):
-    task = get_task(entry.task)
-    inputs, gt = task.test_examples(model, entry, n=n)
-    serve = task.serving_fn(model)
-    parts = [serve(**{k: v[i:i + 32] for k, v in inputs.items()}) for i in range(0, n, 32)]
-    detections = {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
-    return mean_average_precision(detections, gt, model.num_classes)
 
 
 @pytest.mark.slow
@@ -399,6 +398,6 @@ def test_training_reaches_map(name):
     start = time.time()
     model.fit(ds, epochs=epochs, verbose=0)
     elapsed = time.time() - start
-    result = evaluate_map(model, entry)
+    result = task.evaluation_metrics(model, entry)  # the 128 held-out test images
     print(f"{name}: {elapsed:.0f} s training, {result}")
-    assert result["mAP@0.5"] >= target, result
+    assert result["map50"] >= target, result

@@ -1,0 +1,186 @@
+"""Synthetic video clips drawn from a seed, whose classes need motion to be told apart.
+
+Each clip shows one shape (a square or a circle, in a random colour) moving across a noisy
+background. The four classes are the shape crossed with the direction of motion:
+
+    0 "square right", 1 "square left", 2 "circle right", 3 "circle left"
+
+so classes 0 and 1 (and 2 and 3) look the same in any single frame and differ only in motion,
+while 0 and 2 (and 1 and 3) move alike and differ only in appearance. A network that sees one
+frame is at chance on the direction; one that sees motion (3-D convolutions, optical flow, a
+recurrence over frames) is not.
+
+``next_frame`` gives sequences of moving shapes for next-frame prediction (ConvLSTM, ConvGRU),
+and ``optical_flow`` computes dense Farneback flow between consecutive frames with OpenCV, cached
+on disk by a fingerprint of the clips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+
+CLASSES = ("square right", "square left", "circle right", "circle left")
+#: Each split draws from its own seed stream, so the splits never share a clip.
+SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
+SPLIT_SIZES = {"train": 512, "validation": 128, "test": 128}
+
+
+def _check(frames, image_size):
+    h, w = image_size
+    if frames < 2:
+        raise ValueError(f"a clip needs at least 2 frames to show motion, got frames={frames}.")
+    if min(h, w) < 8:
+        raise ValueError(f"clips must be at least 8x8 pixels, got image_size={image_size}.")
+
+
+def _draw(rng, kind, direction, frames, image_size, radius=None, velocity=None):
+    """One clip ``[T, H, W, 3]`` uint8 of a ``kind`` shape moving by ``(dy, dx)`` per frame."""
+    h, w = image_size
+    r = radius if radius is not None else rng.uniform(0.12, 0.2) * min(h, w)
+    dy, dx = velocity if velocity is not None else direction
+    colour = rng.uniform(0.5, 1.0, size=3)
+    background = rng.uniform(0.0, 0.15, size=(h, w, 3))
+    # Start where the whole path stays inside the frame.
+    span_x, span_y = abs(dx) * (frames - 1), abs(dy) * (frames - 1)
+    x0 = rng.uniform(r + (span_x if dx < 0 else 0), w - r - (span_x if dx > 0 else 0))
+    y0 = rng.uniform(r + (span_y if dy < 0 else 0), h - r - (span_y if dy > 0 else 0))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    clip = np.empty((frames, h, w, 3), np.uint8)
+    for t in range(frames):
+        cx, cy = x0 + dx * t, y0 + dy * t
+        if kind == "square":
+            mask = (np.abs(xx - cx) <= r * 0.85) & (np.abs(yy - cy) <= r * 0.85)
+        else:
+            mask = (xx - cx) ** 2 + (yy - cy) ** 2 <= r ** 2
+        frame = background + rng.normal(0.0, 0.02, size=(h, w, 3))
+        frame[mask] = colour
+        clip[t] = np.clip(frame * 255.0, 0, 255).astype(np.uint8)
+    return clip
+
+
+def generate(n: int, frames: int = 8, image_size=(32, 32), seed: int = 0):
+    """``n`` clips ``[n, T, H, W, 3]`` uint8 and their labels ``[n]`` int32 (see ``CLASSES``).
+
+    Args:
+        n: number of clips (labels cycle through the classes, then are shuffled).
+        frames: frames per clip T (>= 2).
+        image_size: ``(height, width)``.
+        seed: the clips are a function of the seed alone.
+    """
+    _check(frames, image_size)
+    rng = np.random.default_rng(seed)
+    h, w = image_size
+    # The shape travels about 40 % of the width over the clip, whatever T is.
+    speed = 0.4 * w / max(frames - 1, 1)
+    labels = rng.permutation(np.arange(n) % len(CLASSES)).astype(np.int32)
+    clips = np.empty((n, frames, h, w, 3), np.uint8)
+    for i, label in enumerate(labels):
+        kind = "square" if label < 2 else "circle"
+        dx = speed if label % 2 == 0 else -speed
+        clips[i] = _draw(rng, kind, (0.0, dx), frames, image_size)
+    return clips, labels
+
+
+def load(split: str = "train", frames: int = 8, image_size=(32, 32), n: int | None = None):
+    """A fixed split of the synthetic clips: ``(clips, labels)``."""
+    if split not in SPLIT_SEEDS:
+        raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}.")
+    count = SPLIT_SIZES[split] if n is None else n
+    return generate(count, frames, tuple(image_size), seed=1000 + SPLIT_SEEDS[split])
+
+
+def next_frame(n: int, frames: int = 8, image_size=(16, 16), seed: int = 0):
+    """Sequences for next-frame prediction: ``(inputs [n, T-1, H, W, 1], targets [n, T-1, H,
+    W, 1])`` float32 in [0, 1], the target of step t being frame t + 1 (moving shapes in any of
+    eight directions, grey)."""
+    _check(frames, image_size)
+    rng = np.random.default_rng(seed)
+    h, w = image_size
+    speed = 0.3 * min(h, w) / max(frames - 1, 1)
+    out = np.empty((n, frames, h, w, 1), np.float32)
+    for i in range(n):
+        angle = rng.integers(0, 8) * np.pi / 4
+        kind = "square" if rng.random() < 0.5 else "circle"
+        clip = _draw(rng, kind, None, frames, image_size,
+                     velocity=(speed * np.sin(angle), speed * np.cos(angle)))
+        out[i] = clip.mean(axis=-1, keepdims=True) / 255.0
+    return out[:, :-1], out[:, 1:]
+
+
+def _cache_dir():
+    return os.environ.get("KERAS_ZOO_CACHE",
+                          os.path.join(os.path.expanduser("~"), ".cache", "keras_zoo"))
+
+
+def optical_flow(clips, cache: bool = True):
+    """Dense optical flow between consecutive frames (Farneback 2003, OpenCV), as in the
+    two-stream network's temporal input: ``[n, T-1, H, W, 2]`` float32 (dx, dy) in pixels.
+
+    Cached under ``$KERAS_ZOO_CACHE/flow/<fingerprint>.npy`` (written atomically), keyed by a
+    hash of the clips' bytes and shape, since flow costs far more than drawing the clips.
+    """
+    import cv2
+
+    clips = np.asarray(clips)
+    if clips.ndim != 5 or clips.shape[-1] != 3 or clips.dtype != np.uint8:
+        raise ValueError(f"optical_flow takes uint8 clips [n, T, H, W, 3], got {clips.dtype} "
+                         f"{clips.shape}.")
+    key = hashlib.sha256(clips.tobytes() + repr(clips.shape).encode()).hexdigest()[:24]
+    path = os.path.join(_cache_dir(), "flow", f"{key}.npy")
+    if cache and os.path.exists(path):
+        return np.load(path)
+    n, t, h, w, _ = clips.shape
+    flow = np.empty((n, t - 1, h, w, 2), np.float32)
+    for i in range(n):
+        grey = [cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in clips[i]]
+        for j in range(t - 1):
+            flow[i, j] = cv2.calcOpticalFlowFarneback(
+                grey[j], grey[j + 1], None, pyr_scale=0.5, levels=2, winsize=7, iterations=3,
+                poly_n=5, poly_sigma=1.1, flags=0)
+    if cache:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npy"
+        np.save(tmp, flow)
+        os.replace(tmp, path)
+    return flow
+
+
+#: keras-zoo split -> TFDS split of UCF101 (validation carved from training, fixed).
+UCF101_SPLITS = {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"}
+UCF101_CLASSES = 101
+
+
+def uniform_indices(length: int, frames: int) -> np.ndarray:
+    """``frames`` indices spread evenly over a video of ``length`` frames (the middle of each of
+    ``frames`` equal segments; repeated indices when the video is shorter)."""
+    if length < 1:
+        raise ValueError(f"a video needs at least one frame, got length={length}.")
+    return np.minimum(((np.arange(frames) + 0.5) * length / frames).astype(int), length - 1)
+
+
+def load_ucf101(split: str = "train", frames: int = 8, image_size=(112, 112), data_dir=None,
+                limit: int | None = None, config: str = "ucf101_1_256"):
+    """``(clips uint8 [N, frames, H, W, 3], labels [N])`` of UCF101 through tensorflow-datasets
+    (it must be on disk where ``tfds`` looks, or downloadable): ``frames`` frames sampled
+    uniformly over each video (the evaluation protocol of TSN-style sampling), resized to
+    ``image_size``."""
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    if split not in UCF101_SPLITS:
+        raise ValueError(f"split must be one of {sorted(UCF101_SPLITS)}, got {split!r}.")
+    ds = tfds.load(f"ucf101/{config}", split=UCF101_SPLITS[split], data_dir=data_dir)
+    if limit is not None:
+        ds = ds.take(limit)
+    videos, labels = [], []
+    for example in tfds.as_numpy(ds):
+        video = example["video"][uniform_indices(len(example["video"]), frames)]
+        resized = tf.image.resize(video, image_size, antialias=True)
+        videos.append(np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8))
+        labels.append(int(example["label"]))
+    if not videos:
+        raise ValueError(f"UCF101 split {split!r} is empty.")
+    return np.stack(videos), np.asarray(labels, np.int32)

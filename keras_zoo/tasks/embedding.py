@@ -1,0 +1,272 @@
+"""Embedding: uint8 images in, L2-normalised embeddings out (metric, contrastive and pretext
+learning). Siamese models also serve the similarity of image pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from keras_zoo.tasks.base import Task
+
+
+def _image_shape(model):
+    shape = tuple(getattr(model, "image_shape", ()) or ())
+    if len(shape) != 3 or None in shape:
+        raise ValueError(f"{model.name}: an embedding model needs a fixed (H, W, C) image_shape, "
+                         f"got {shape}.")
+    return shape
+
+
+def load_images(model, split, data="digits", classes=None, n=None):
+    """``(uint8 images [N,H,W,C] at the model's size, int32 labels [N])`` of one split.
+
+    Args:
+        classes: keep only these class ids (e.g. digits 0-6 to train, 7-9 to test retrieval on
+            classes never seen in training); ``None`` keeps all.
+        n: keep the first ``n`` (after the class filter).
+    """
+    from keras_zoo.data import load_arrays, num_classes
+
+    h, w, c = _image_shape(model)
+    images, labels = load_arrays(data, split, (h, w), c)
+    if classes is not None:
+        classes = tuple(int(k) for k in classes)
+        bad = [k for k in classes if not 0 <= k < num_classes(data)]
+        if bad or not classes:
+            raise ValueError(f"classes must be a non-empty subset of 0..{num_classes(data) - 1} "
+                             f"for {data!r}, got {classes}.")
+        keep = np.isin(labels, classes)
+        images, labels = images[keep], labels[keep]
+    if n is not None:
+        images, labels = images[:n], labels[:n]
+    return images, labels.astype(np.int32)
+
+
+def targets(model, labels):
+    """What ``fit`` gets as ``y``: class labels, or the example's index (instance
+    discrimination's memory bank), per the model's ``target``."""
+    if getattr(model, "target", "labels") == "index":
+        return np.arange(len(labels), dtype=np.int32)
+    return labels
+
+
+def edge_examples(images, labels, seed=0, n=None):
+    """``({"anchor", "positive"} images, zeros)`` of a synthetic co-occurrence graph over the
+    images (``keras_zoo.data.cooccurrence``: related items share a hidden topic, the class)."""
+    from keras_zoo.data import cooccurrence
+
+    anchors, positives = cooccurrence.edges(labels, edges_per_item=4, noise=0.1, seed=seed)
+    order = np.random.default_rng(seed).permutation(len(anchors))
+    if n is not None:
+        order = order[:n]
+    anchors, positives = anchors[order], positives[order]
+    return ({"anchor": images[anchors], "positive": images[positives]},
+            np.zeros(len(anchors), np.int32))
+
+
+def embed(model, images, batch_size=256):
+    """Embeddings ``[N, D]`` (numpy) of uint8 images, in batches."""
+    out = [np.asarray(model(images[i:i + batch_size].astype(np.float32) / 255.0, training=False))
+           for i in range(0, len(images), batch_size)]
+    return np.concatenate(out, axis=0)
+
+
+class EmbeddingTask(Task):
+    name = "embedding"
+    data_names = ("digits", "shapes")
+
+    def battery_data(self, model, entry, n=32, seed=0):
+        images, labels = load_images(model, "train", entry.data if entry else "digits", n=n)
+        images = images.astype(np.float32) / 255.0
+        if getattr(model, "target", "labels") == "edges":
+            return edge_examples(images, labels, seed, n)
+        return images, targets(model, labels)
+
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None,
+                classes=None, drop_remainder=False):
+        """``(float images in [0, 1], y)`` batches (co-occurrence edges ``{"anchor",
+        "positive"}`` for a model whose ``target`` is ``"edges"``); ``classes`` restricts the
+        split to some classes. The training split is reshuffled each epoch and drops its last partial batch:
+        the losses form their pairs inside a batch, and a last batch of one or two examples
+        has almost none (a single-class batch is an error for the triplet loss)."""
+        if getattr(model, "target", "labels") == "index" and classes is not None:
+            raise ValueError(f"task {self.name!r}: classes is not supported for {model.name}: "
+                             "its targets are instance indices of the whole training split.")
+        images, labels = load_images(model, split, data or entry.data, classes)
+        if getattr(model, "target", "labels") == "edges":
+            x, y = edge_examples(images, labels, seed=seed if split == "train" else 0)
+        else:
+            x, y = images, (targets(model, labels) if split == "train" else labels)
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+        if split == "train":
+            ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder or split == "train")
+        ds = ds.map(lambda x, t: (tf.nest.map_structure(
+            lambda v: tf.cast(v, tf.float32) / 255.0, x), t), num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def compile(self, model, entry, learning_rate=1e-3, optimizer=None):
+        import keras
+
+        # The loss is the model's own objective (its train_step): nothing else to compile.
+        model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate))
+
+    def serving_fn(self, model):
+        h, w, c = _image_shape(model)
+
+        def embeddings(images):
+            # Preprocessing in the graph: a client sends raw uint8 pixels.
+            return model(tf.cast(images, tf.float32) / 255.0, training=False)
+
+        spec = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
+        if not getattr(model, "serves_pairs", False):
+            @tf.function(input_signature=[spec])
+            def serve(images):
+                return {"embeddings": embeddings(images)}
+
+            return serve
+
+        pair_spec = tf.TensorSpec([None, h, w, c], tf.uint8, name="pair_images")
+
+        @tf.function(input_signature=[spec, pair_spec])
+        def serve_pairs(images, pair_images):
+            a, b = embeddings(images), embeddings(pair_images)
+            # Cosine similarity of unit vectors; the distance is sqrt(2 - 2 * similarity).
+            return {"embeddings": a, "pair_embeddings": b,
+                    "similarity": tf.reduce_sum(a * b, axis=-1)}
+
+        return serve_pairs
+
+    def _inputs(self, model, images):
+        if getattr(model, "serves_pairs", False):
+            return {"images": images, "pair_images": np.roll(images, 1, axis=0)}
+        return {"images": images}
+
+    def serving_example(self, model, n=4, seed=0):
+        h, w, c = _image_shape(model)
+        rng = np.random.default_rng(seed)
+        return self._inputs(model, rng.integers(0, 256, size=(n, h, w, c)).astype(np.uint8))
+
+    def test_examples(self, model, entry, n=64):
+        images, labels = load_images(model, "test", entry.data if entry else "digits", n=n)
+        return self._inputs(model, images), labels
+
+    def representative_examples(self, model, entry, n=100, seed=0):
+        images, _ = load_images(model, "train", entry.data if entry else "digits", n=n)
+        return [self._inputs(model, images[i:i + 1]) for i in range(len(images))]
+
+    def int8_agreement(self, reference, quantized):
+        a = np.asarray(reference["embeddings"], np.float64)
+        b = np.asarray(quantized["embeddings"], np.float64)
+        cos = np.sum(a * b, -1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+                                   + 1e-12)
+        return float(np.mean(cos))
+
+    def int8_check(self, reference, quantized):
+        cosine = self.int8_agreement(reference, quantized)
+        a = np.asarray(reference["embeddings"])
+        b = np.asarray(quantized["embeddings"])
+        # Retrieval is what embeddings are for: the nearest neighbour should not change where
+        # the float model's nearest is clearly nearer than its second (ties may flip).
+        sa, sb = a @ a.T, b @ b.T
+        np.fill_diagonal(sa, -np.inf)
+        np.fill_diagonal(sb, -np.inf)
+        top2 = np.sort(sa, axis=1)[:, -2:]
+        clear = (top2[:, 1] - top2[:, 0]) >= 0.02
+        agree = (np.argmax(sa, 1) == np.argmax(sb, 1))[clear]
+        same_nn = float(agree.mean()) if agree.size else 1.0
+        ok = cosine >= 0.98 and same_nn >= 0.9
+        return ok, (f"mean cosine(float, int8) {cosine:.4f} (>= 0.98); same nearest neighbour "
+                    f"{same_nn:.3f} on {int(clear.sum())} clear queries (>= 0.9)")
+
+    def evaluation_metrics(self, model, entry, split="test", data=None, seed=0):
+        """Leave-one-out retrieval on the held-out split: recall@1/5, NDCG@10, MAP@R; and for
+        self-supervised models (no labels in training) the accuracy of a linear probe."""
+        from keras_zoo.metrics.retrieval import retrieval_report
+
+        if data is not None:
+            self.check_data(data)
+        images, labels = load_images(model, split, data or entry.data)
+        report = retrieval_report(embed(model, images), labels)
+        if getattr(model, "target", "labels") in (None, "index"):
+            report["linear_probe_accuracy"] = linear_probe_accuracy(model, data or entry.data,
+                                                                    split=split)
+        return report
+
+
+def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
+    """Accuracy on ``split`` of a linear classifier (multinomial logistic regression) trained
+    on the frozen features (``model.features``) of the training split, or of its first
+    ``per_class`` images of each class: the evaluation of SimCLR (Chen et al. 2020, section
+    4.2) and of the pretext tasks."""
+    from sklearn.linear_model import LogisticRegression
+
+    train, y_train = load_images(model, "train", data)
+    if per_class is not None:
+        keep = np.concatenate([np.flatnonzero(y_train == c)[:per_class]
+                               for c in np.unique(y_train)])
+        train, y_train = train[keep], y_train[keep]
+    test, y_test = load_images(model, split, data)
+
+    def features(images):
+        return np.concatenate([np.asarray(model.features(
+            images[i:i + 256].astype(np.float32) / 255.0, training=False))
+            for i in range(0, len(images), 256)])
+
+    probe = LogisticRegression(max_iter=2000).fit(features(train), y_train)
+    return float(probe.score(features(test), y_test))
+
+
+def embedding_function(model):
+    """``(images float [N,H,W,C] in [0,1] -> numpy embeddings [N, D], (H, W, C))`` of any
+    keras-zoo image model: a representation model's own embedding, DANN's features, or an
+    image classifier's features before its last layer; all L2-normalised."""
+    import keras
+
+    if hasattr(model, "embed") and hasattr(model, "image_shape"):
+        return (lambda x: np.asarray(model(x, training=False))), tuple(model.image_shape)
+    if hasattr(model, "encoder") and hasattr(model, "image_shape"):
+        return (lambda x: np.asarray(tf.math.l2_normalize(model.encoder(x, training=False), -1)),
+                tuple(model.image_shape))
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 4 or len(model.layers) < 2:
+        raise ValueError(f"{model.name}: embed needs an embedding model or an image classifier "
+                         "with one image input.")
+    try:
+        features = model.get_layer("predictions").input
+    except ValueError:
+        features = model.layers[-2].output
+    extractor = keras.Model(model.inputs, features)
+    return (lambda x: np.asarray(tf.math.l2_normalize(
+        tf.reshape(extractor(x, training=False), [tf.shape(x)[0], -1]), -1)),
+        tuple(inputs[0].shape[1:]))
+
+
+def save_tsne(embeddings, labels, path, seed=0, title=""):
+    """A 2-D t-SNE (scikit-learn) of ``embeddings`` coloured by ``labels``, written as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.manifold import TSNE
+
+    embeddings = np.asarray(embeddings, np.float64)
+    if len(embeddings) < 3:
+        raise ValueError(f"t-SNE needs at least 3 examples, got {len(embeddings)}.")
+    # Exact gradients up to 1,000 points: Barnes-Hut was 3x slower at 359 points here, and
+    # its OpenMP threads compete with everything else on a shared machine.
+    method = "exact" if len(embeddings) <= 1000 else "barnes_hut"
+    points = TSNE(n_components=2, perplexity=min(30.0, len(embeddings) - 1.0), init="pca",
+                  method=method, random_state=seed).fit_transform(embeddings)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    for c in np.unique(labels):
+        keep = np.asarray(labels) == c
+        ax.scatter(points[keep, 0], points[keep, 1], s=8, label=str(c))
+    ax.legend(title="class", fontsize=7, markerscale=2, loc="best")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,281 @@
+"""keras-hub backbones' weights: ``get(name, weights="keras_hub:<preset>")``.
+
+The backbone comes from ``keras_hub.models.<Backbone>.from_preset(preset)`` (so keras-hub's
+Kaggle / Hugging Face caches and ``KAGGLE_*`` settings apply) and its image converter from
+``keras_hub.layers.<Converter>.from_preset(preset)``: the converter's ``scale`` and ``offset``
+(applied by keras-hub to [0, 255] pixels) become the model's ``ChannelAffine`` preprocessing on
+[0, 1] images. The zoo model is built with the backbone's hyper-parameters (read from its
+config; a keyword argument given to ``get`` wins, and a conflict fails on the first tensor), and
+each of the backbone's variables is mapped to ours by its path, one rule per architecture;
+anything unmapped or misshapen raises ``ValueError`` naming it. keras-hub presets carry
+backbones, so a classifier head is always new.
+
+Covered (keras-hub 0.32): ViT (``ViTBackbone``), B/16, B/32, L/16, H/14 presets, by path
+rules; keras-hub's ViT is the paper's (pre-norm, LayerNorm epsilon 1e-6, exact GELU, biases in
+the attention, a class token, a learned position embedding added after it). ResNet-18/50/101/152
+v1 (``ResNetBackbone``: the zoo ResNet with ``stride_at="3x3", use_bias=False,
+bn_epsilon=1e-5``) and VGG
+11/13/16/19 (``VGGBackbone``), by graph structure, as keras.applications. Not covered: keras-hub's
+DenseNet pads its strided convolutions "same" (asymmetric) where the paper's Caffe model and the
+zoo pad symmetrically; its ResNet v2 and "vd" variants and its EfficientNet/MobileNet backbones
+(other block layouts) have no zoo twin; Swin, BERT and GPT-2 are not mapped yet. DeiT
+(``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
+subclassed model, so its keras-hub weights load with ``include_top=False``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Callable
+
+import numpy as np
+
+from keras_zoo.weights import structure
+from keras_zoo.weights.applications import OFFLINE
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """A keras-hub backbone class, its converter class, the presets of one zoo model, the rule
+    mapping the backbone's config to zoo builder arguments, and how variables map: path rules
+    (``rules``), or, for flat functional CNNs, the graph structure (``rules=None``, with
+    ``new_head`` naming our layers the backbone has no counterpart for)."""
+
+    backbone: str
+    converter: str | None
+    presets: tuple
+    config: Callable[[dict], dict]
+    rules: tuple | None
+    new_head: tuple = ("predictions",)
+
+
+def _vit_config(hub):
+    patch = hub["patch_size"]
+    patch = patch[0] if isinstance(patch, (tuple, list)) else patch
+    differs = {key: hub[key] for key, paper in (("layer_norm_epsilon", 1e-6),
+                                                ("use_mha_bias", True), ("use_mlp_bias", True),
+                                                ("use_class_token", True),
+                                                ("use_patch_bias", True)) if hub[key] != paper}
+    if differs:
+        raise NotImplementedError(f"keras-hub's ViT with {differs}: the zoo ViT has the paper's "
+                                  "LayerNorm epsilon 1e-6 and biases everywhere.")
+    return dict(input_shape=tuple(hub["image_shape"]), patch_size=patch,
+                hidden_dim=hub["hidden_dim"], num_layers=hub["num_layers"],
+                num_heads=hub["num_heads"], mlp_dim=hub["mlp_dim"])
+
+
+def _block(match, suffix):
+    return f"encoder_layer_{int(match.group(1)) - 1}_{suffix}"
+
+
+_VIT_RULES = (
+    (r"(?:vit|deit)_patching_and_embedding/(class_token|distillation_token)$",
+     lambda m: f"patch_embedding/{m.group(1)}"),
+    (r"(?:vit|deit)_patching_and_embedding/patch_embedding/(kernel|bias)$",
+     lambda m: f"patch_embedding/projection/{m.group(1)}"),
+    (r"(?:vit|deit)_patching_and_embedding/position_embedding(?:/embeddings)?$",
+     lambda m: "patch_embedding/position_embedding"),
+    (r"transformer_block_(\d+)/ln_1/(gamma|beta)$",
+     lambda m: f"{_block(m, 'attention_norm')}/{m.group(2)}"),
+    (r"transformer_block_(\d+)/mha/(\w+/(?:kernel|bias))$",
+     lambda m: f"{_block(m, 'attention')}/{m.group(2)}"),
+    (r"transformer_block_(\d+)/ln_2/(gamma|beta)$",
+     lambda m: f"{_block(m, 'mlp_norm')}/{m.group(2)}"),
+    (r"transformer_block_(\d+)/mlp/(dense_[12])/(kernel|bias)$",
+     lambda m: f"{_block(m, 'mlp_' + m.group(2))}/{m.group(3)}"),
+    # DeiT names its MLP's two layers differently.
+    (r"transformer_block_(\d+)/mlp/dense/(kernel|bias)$",
+     lambda m: f"{_block(m, 'mlp_dense_1')}/{m.group(2)}"),
+    (r"transformer_block_(\d+)/output_layer/output/(kernel|bias)$",
+     lambda m: f"{_block(m, 'mlp_dense_2')}/{m.group(2)}"),
+    (r"(?:vit|deit)_encoder/ln/(gamma|beta)$", lambda m: f"encoder_norm/{m.group(1)}"),
+)
+
+
+def _deit_config(hub):
+    """keras-hub's DeiT: the paper's (a ViT with a distillation token; LayerNorm epsilon 1e-6,
+    biases in the attention)."""
+    if hub["layer_norm_epsilon"] != 1e-6 or not hub["use_mha_bias"]:
+        raise NotImplementedError(f"keras-hub's DeiT with layer_norm_epsilon="
+                                  f"{hub['layer_norm_epsilon']}, use_mha_bias="
+                                  f"{hub['use_mha_bias']}: the zoo DeiT has 1e-6 and biases.")
+    patch = hub["patch_size"]
+    patch = patch[0] if isinstance(patch, (tuple, list)) else patch
+    return dict(input_shape=tuple(hub["image_shape"]), patch_size=patch,
+                hidden_dim=hub["hidden_dim"], num_layers=hub["num_layers"],
+                num_heads=hub["num_heads"], mlp_dim=hub["intermediate_dim"])
+
+
+def _deit(*presets):
+    return Source("DeiTBackbone", "DeiTImageConverter", presets, _deit_config, _VIT_RULES)
+
+
+def _vit(*presets):
+    return Source("ViTBackbone", "ViTImageConverter", presets, _vit_config, _VIT_RULES)
+
+
+def _resnet_config(hub):
+    """keras-hub's ResNet v1 is torchvision's "v1.5": stride in the 3x3, bias-free
+    convolutions, BN epsilon 1e-5 (the zoo's default is keras.applications' 1.001e-5)."""
+    blocks = {"bottleneck_block": "bottleneck", "basic_block": "basic"}
+    if (hub["block_type"] not in blocks or hub["use_pre_activation"]
+            or list(hub["input_conv_kernel_sizes"]) != [7]
+            or list(hub["stackwise_num_strides"]) != [1] + [2] * (len(hub["stackwise_num_strides"]) - 1)):
+        raise NotImplementedError(
+            f"keras-hub's ResNet with block_type={hub['block_type']!r}, "
+            f"use_pre_activation={hub['use_pre_activation']}, stem kernels "
+            f"{hub['input_conv_kernel_sizes']}, strides {hub['stackwise_num_strides']}: the zoo "
+            "ResNet is v1 (post-activation) with one 7x7 stem convolution.")
+    return dict(block=blocks[hub["block_type"]], stack_sizes=tuple(hub["stackwise_num_blocks"]),
+                filters=tuple(hub["stackwise_num_filters"]),
+                stem_filters=hub["input_conv_filters"][0], stride_at="3x3", use_bias=False,
+                bn_epsilon=1e-5)
+
+
+_VGG_CONFIGS = {(1, 1, 2, 2, 2): "A", (2, 2, 2, 2, 2): "B", (2, 2, 3, 3, 3): "D",
+                (2, 2, 4, 4, 4): "E"}
+
+
+def _vgg_config(hub):
+    repeats = tuple(hub["stackwise_num_repeats"])
+    if repeats not in _VGG_CONFIGS or list(hub["stackwise_num_filters"]) != [64, 128, 256, 512, 512]:
+        raise NotImplementedError(f"keras-hub's VGG with repeats {repeats} and filters "
+                                  f"{hub['stackwise_num_filters']} is not one of Table 1's.")
+    return dict(config=_VGG_CONFIGS[repeats])
+
+
+def _resnet(preset):
+    return Source("ResNetBackbone", "ResNetImageConverter", (preset,), _resnet_config, None)
+
+
+def _vgg(preset):
+    # keras-hub's VGG backbone ends at block5_pool; its classifiers' heads are not ours.
+    return Source("VGGBackbone", "VGGImageConverter", (preset,), _vgg_config, None,
+                  ("fc1", "fc2", "predictions"))
+
+
+MODELS = {
+    "resnet18": _resnet("resnet_18_imagenet"),
+    "resnet50": _resnet("resnet_50_imagenet"),
+    "resnet101": _resnet("resnet_101_imagenet"),
+    "resnet152": _resnet("resnet_152_imagenet"),
+    "vgg11": _vgg("vgg_11_imagenet"),
+    "vgg13": _vgg("vgg_13_imagenet"),
+    "vgg16": _vgg("vgg_16_imagenet"),
+    "vgg19": _vgg("vgg_19_imagenet"),
+    "vit_b16": _vit("vit_base_patch16_224_imagenet", "vit_base_patch16_384_imagenet",
+                    "vit_base_patch16_224_imagenet21k"),
+    "vit_b32": _vit("vit_base_patch32_384_imagenet", "vit_base_patch32_224_imagenet21k"),
+    "vit_l16": _vit("vit_large_patch16_224_imagenet", "vit_large_patch16_384_imagenet",
+                    "vit_large_patch16_224_imagenet21k"),
+    "vit_h14": _vit("vit_huge_patch14_224_imagenet21k"),
+    "deit_ti_distilled": _deit("deit_tiny_distilled_patch16_224_imagenet"),
+    "deit_s_distilled": _deit("deit_small_distilled_patch16_224_imagenet"),
+    "deit_b_distilled": _deit("deit_base_distilled_patch16_224_imagenet",
+                              "deit_base_distilled_patch16_384_imagenet"),
+}
+
+
+def presets(name):
+    """The keras-hub presets whose weights the zoo model ``name`` takes."""
+    return list(MODELS[name].presets) if name in MODELS else []
+
+
+def _owner(preset):
+    """The keras-hub backbone class that registers ``preset``, or None."""
+    import keras_hub
+
+    for attribute in dir(keras_hub.models):
+        cls = getattr(keras_hub.models, attribute)
+        # The base classes list every preset of their subclasses.
+        specific = attribute.endswith("Backbone") and not (attribute == "Backbone"
+                                                           or "Pyramid" in attribute)
+        if specific and preset in (getattr(cls, "presets", None) or {}):
+            return attribute
+    return None
+
+
+def _check_preset(name, preset, label):
+    if name not in MODELS:
+        raise ValueError(f"{label}: no keras-hub backbone implements this model's architecture "
+                         f"(models with keras-hub weights: {sorted(MODELS)}).")
+    spec = MODELS[name]
+    if preset in spec.presets:
+        return spec
+    owner = _owner(preset)
+    if owner is None:
+        raise ValueError(f"{label}: unknown keras-hub preset {preset!r}; {name} accepts "
+                         f"{list(spec.presets)}.")
+    raise ValueError(f"{label}: {preset!r} is a keras_hub.models.{owner} preset, not one of "
+                     f"{name}'s ({spec.backbone}); {name} accepts {list(spec.presets)}.")
+
+
+def converter_affine(converter):
+    """``(matrix, offset)`` on [0, 1] images of a keras-hub image converter (which applies
+    ``x * scale + offset`` to [0, 255] pixels), or None when it does neither."""
+    if converter is None or (converter.scale is None and converter.offset is None):
+        return None
+    scale = np.broadcast_to(np.asarray(1.0 if converter.scale is None else converter.scale,
+                                       "float64"), (3,))
+    offset = np.broadcast_to(np.asarray(0.0 if converter.offset is None else converter.offset,
+                                        "float64"), (3,))
+    return np.diag(255.0 * scale).astype("float32"), offset.astype("float32")
+
+
+def convert(backbone, model, name, label):
+    """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules."""
+    spec = MODELS[name]
+    if spec.rules is None:
+        structure.transfer(backbone, model, label, new_head=spec.new_head)
+        return model
+    ours = {v.path: v for v in model.weights}
+    assigned = set()
+    for variable in backbone.weights:
+        found = [(rule, re.search(pattern, variable.path)) for pattern, rule in spec.rules]
+        found = [(rule, match) for rule, match in found if match]
+        if not found:
+            raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
+                             "has no counterpart in our model (no mapping rule).")
+        rule, match = found[0]
+        path = rule(match)
+        if path not in ours:
+            raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
+                             f"maps to our {path!r}, which the model does not have.")
+        value = np.asarray(variable)
+        if value.shape[:1] == (1,) and value.shape[1:] == tuple(ours[path].shape):
+            value = value[0]  # DeiT keeps a batch axis on its position embedding
+        if tuple(ours[path].shape) != value.shape:
+            raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
+                             f"does not fit our {path!r} {tuple(ours[path].shape)}.")
+        ours[path].assign(value)
+        assigned.add(path)
+    head = [path for path in ours if path not in assigned]
+    if any(not path.startswith("predictions/") for path in head):
+        first = next(path for path in head if not path.startswith("predictions/"))
+        raise ValueError(f"{label}: our tensor {first!r} {tuple(ours[first].shape)} has no "
+                         "counterpart in the backbone.")
+    return model
+
+
+def load(entry, preset, zoo_preset, config):
+    """The zoo model of ``entry`` with the keras-hub ``preset``'s backbone weights, and the
+    preprocessing of the preset's image converter as ``(matrix, offset)`` (or None)."""
+    import keras_hub
+
+    label = f"{entry.name}: weights='keras_hub:{preset}'"
+    spec = _check_preset(entry.name, preset, label)
+    try:
+        backbone = getattr(keras_hub.models, spec.backbone).from_preset(preset)
+        converter = (getattr(keras_hub.layers, spec.converter).from_preset(preset)
+                     if spec.converter else None)
+    except (OSError, ConnectionError) as error:  # offline, or no cached copy
+        raise OSError(f"{label}: keras-hub's from_preset failed ({str(error).splitlines()[0]})."
+                      f" {OFFLINE}") from error
+    try:
+        defaults = spec.config(backbone.get_config())
+    except NotImplementedError as error:
+        raise ValueError(f"{label}: {error}") from error
+    model = entry.build(zoo_preset, **{**defaults, **config})
+    convert(backbone, model, entry.name, f"{label} (keras_hub.models.{spec.backbone})")
+    return model, converter_affine(converter)

@@ -1,0 +1,81 @@
+"""The input-pipeline benchmark runs, counts what it trains on and prints a ratio; timings
+themselves are never asserted (speed is measured by running the benchmark, not asserted)."""
+
+import argparse
+import re
+
+import pytest
+
+from keras_zoo.benchmarks.pipeline import compare_pipeline
+from training import get_recipe
+from training.commands import benchmark
+
+RECIPE = get_recipe("classification")
+
+
+def test_pipeline_against_cached_tensors_prints_a_ratio():
+    lines = []
+    pipeline, cached, ratio = compare_pipeline("mlp", RECIPE, batch_size=16, steps=3,
+                                               rounds=1, out=lines.append)
+    assert pipeline > 0 and cached > 0
+    assert ratio == pytest.approx(pipeline / cached)
+    assert "48 examples per epoch" in lines[0], lines
+    assert re.match(r"^\s*[\d.]+\s+[\d.]+\s+[\d.]+\s+\((meets|below) the 0.95 target\)$",
+                    lines[-1]), lines
+
+
+def test_cli_routes_cached_tensors_to_the_pipeline_benchmark(capsys):
+    parser = argparse.ArgumentParser()
+    benchmark.add_arguments(parser)
+    args = parser.parse_args(["mlp", "--against", "cached-tensors", "--steps", "2",
+                              "--rounds", "1", "--batch-size", "8"])
+    assert benchmark.run(args) == 0
+    assert "fit from tf.data vs fit from cached tensors, batch 8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kwargs, match", [({"rounds": 0}, "rounds"), ({"steps": 0}, "steps")])
+def test_bad_arguments_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        compare_pipeline("mlp", RECIPE, **kwargs)
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="lenet"):
+        compare_pipeline("lenet6", RECIPE)
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    benchmark.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize("argv, refused", [
+    (["mlp", "--against", "cached-tensors", "--modes", "call"], "--modes"),
+    (["mlp", "--against", "cached-tensors", "--control"], "--control"),
+    (["mlp", "--against", "cached-tensors", "--jit-compile"], "--jit-compile"),
+    (["resnet50", "--workers", "2"], "--workers"),
+    (["--strategy", "multi-worker", "--model", "mlp", "--rounds", "2"], "--rounds"),
+])
+def test_an_option_the_benchmark_does_not_use_is_refused(argv, refused):
+    with pytest.raises(ValueError, match=f"does not use {refused}; it takes"):
+        benchmark.run(_parse(argv))
+
+
+def test_conflicting_routes_and_models_are_refused():
+    with pytest.raises(ValueError, match="two different benchmarks"):
+        benchmark.run(_parse(["mlp", "--strategy", "multi-worker", "--against",
+                              "cached-tensors"]))
+    with pytest.raises(ValueError, match="differ"):
+        benchmark.run(_parse(["mlp", "--model", "lenet5", "--strategy", "multi-worker"]))
+    with pytest.raises(ValueError, match="needs a MODEL"):
+        benchmark.run(_parse(["--against", "cached-tensors"]))
+
+
+def test_the_scaling_benchmark_refuses_bad_options_before_starting_workers():
+    from keras_zoo.benchmarks.scaling import compare_scaling
+
+    with pytest.raises(ValueError, match="unknown options"):
+        compare_scaling(model="mlp", rounds=2)
+    with pytest.raises(ValueError, match="--workers must be >= 2"):
+        compare_scaling(model="mlp", workers=1)

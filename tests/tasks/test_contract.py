@@ -1,0 +1,98 @@
+"""The task contract (keras_zoo/tasks/base.py): explicit options, declared data names, seeds."""
+
+import numpy as np
+import pytest
+
+import keras_zoo
+from keras_zoo.tasks import Task, get_task, task_names
+
+
+@pytest.mark.parametrize("name", task_names())
+def test_every_task_rejects_an_unknown_option(name):
+    task = get_task(name)
+    for method in ("dataset", "battery_data"):
+        with pytest.raises(ValueError) as error:
+            getattr(task, method)(None, None, no_such_option=1)
+        message = str(error.value)
+        assert repr(name) in message and "no_such_option" in message, message
+        assert "seed" in message  # the accepted options are listed
+
+
+@pytest.mark.parametrize("name", task_names())
+def test_every_task_rejects_an_unknown_data_name(name):
+    task = get_task(name)
+    with pytest.raises(ValueError) as error:
+        task.dataset(None, None, "train", data="no_such_data")
+    message = str(error.value)
+    assert repr(name) in message and "'no_such_data'" in message, message
+    assert task.data_names and all(repr(d) in message for d in task.data_names), message
+
+
+@pytest.mark.parametrize("name", task_names())
+def test_every_task_takes_a_seed(name):
+    assert "seed" in get_task(name).options("dataset")
+    assert "seed" in get_task(name).options("battery_data")
+
+
+def test_every_entry_trains_on_a_name_its_task_loads():
+    for entry in keras_zoo.models.entries():
+        if entry.task in task_names():
+            assert entry.data in get_task(entry.task).data_names, entry.name
+
+
+def test_a_task_that_swallows_options_is_refused_when_defined():
+    with pytest.raises(TypeError, match=r"\*\*options"):
+        class Swallowing(Task):  # noqa: F841
+            name = "base"
+
+            def dataset(self, model, entry, split="train", batch_size=32, seed=0, **options):
+                return None
+
+
+def test_a_task_of_several_data_names_must_take_data():
+    with pytest.raises(TypeError, match="must take data="):
+        class Deaf(Task):  # noqa: F841
+            name = "base"
+            data_names = ("a", "b")
+
+            def dataset(self, model, entry, split="train", batch_size=32, seed=0):
+                return None
+
+
+def test_a_declared_option_and_data_name_pass_through():
+    calls = []
+
+    class Recording(Task):
+        name = "base"
+        data_names = ("only",)
+
+        def dataset(self, model, entry, split="train", batch_size=32, seed=0, window=3):
+            calls.append((split, batch_size, seed, window))
+            return "ds"
+
+    task = Recording()
+    assert task.dataset(None, None, "test", 8, 5, window=4, data="only") == "ds"
+    assert calls == [("test", 8, 5, 4)]
+    assert task.options() == ["split", "batch_size", "seed", "window", "data"]
+
+
+def test_hooks_have_defaults_naming_the_task():
+    class Toy(Task):
+        name = "toy"
+
+    task = Toy()
+    assert task.evaluation_metrics(None, None) == {}
+    for call in (lambda: task.draw_prediction(None, {}), lambda: task.describe_prediction({})):
+        with pytest.raises(ValueError, match="predict does not support task 'toy'"):
+            call()
+
+
+def test_detection_battery_data_honours_the_seed():
+    task = get_task("localization")
+    entry = keras_zoo.models.info("localizer")
+    model = entry.build("tiny")
+    first, _ = task.battery_data(model, entry, n=4, seed=0)
+    again, _ = task.battery_data(model, entry, n=4, seed=0)
+    other, _ = task.battery_data(model, entry, n=4, seed=1)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)

@@ -1,0 +1,132 @@
+"""Bad input to every command: one line naming the file or argument, exit code 2, no traceback;
+a bug (an unexpected exception) keeps its traceback and exit code 1; parsing imports no
+TensorFlow."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from training import cli
+
+
+def _fails_cleanly(capsys, argv, first_line_contains):
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("keras-zoo: error: ")
+    assert first_line_contains in lines[0], lines[0]
+
+
+@pytest.fixture
+def files(tmp_path):
+    text = tmp_path / "notimage.txt"
+    text.write_text("hello, not an image\n")
+    fake = tmp_path / "fake.png"
+    fake.write_text("not a png either\n")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(b"PK\x03\x04" + b"\x00" * 10)
+    not_zip = tmp_path / "foreign.keras"
+    not_zip.write_bytes(b"\x89HDF\r\n\x1a\n" + os.urandom(64))
+    from PIL import Image
+
+    Image.new("RGBA", (30, 20)).save(tmp_path / "rgba.png")  # any size and channels
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["predict", "mlp", "{d}/notimage.txt"], "notimage.txt"),
+    (["predict", "mlp", "{d}/fake.png"], "fake.png"),
+    (["predict", "mlp", "{d}/missing.png"], "missing.png"),
+    (["predict", "{d}/truncated.keras", "{d}/fake.png"], "truncated.keras"),
+    (["predict", "{d}/foreign.keras", "{d}/fake.png"], "foreign.keras"),
+    (["predict", "no_such_model", "{d}/fake.png"], "no_such_model"),
+    (["verify", "{d}/no/such/export"], "does not exist"),
+    (["verify", "{d}/notimage.txt"], "not a directory"),
+    (["verify", "{d}"], "not a keras-zoo export"),
+    (["export", "{d}/truncated.keras", "--root", "{d}/saved"], "truncated.keras"),
+    (["evaluate", "{d}/foreign.keras"], "foreign.keras"),
+    (["info", "no_such_model"], "no_such_model"),
+    (["explain", "mlp", "{d}/fake.png", "-o", "{d}/out.png"], "fake.png"),
+    (["explain", "mlp", "{d}/rgba.png", "--class", "10", "-o", "{d}/out.png"], "--class 10"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, files, argv, names):
+    argv = [a.format(d=files) for a in argv]
+    _fails_cleanly(capsys, argv, names)
+    if argv[0] == "predict" and argv[1] == "mlp":
+        assert not list(files.glob("*_prediction.png"))  # nothing written
+
+
+def test_argument_errors_exit_2_without_traceback(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "lenet5", "--epochs", "-1"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--epochs" in err and "Traceback" not in err
+
+
+def test_a_bug_shows_its_traceback_and_a_user_error_shows_it_with_debug(monkeypatch, capsys):
+    def bug(args):
+        raise TypeError("unsupported operand")
+
+    monkeypatch.setattr(cli, "_cmd_list", bug)
+    with pytest.raises(TypeError):  # not caught: Python prints the traceback, exit code 1
+        cli.main(["list"])
+    with pytest.raises(ValueError, match="Unknown model name"):
+        cli.main(["info", "no_such_model", "--debug"])
+    assert cli.main(["--verbose", "info", "no_such_model"]) == 2
+
+
+def test_user_error_is_a_known_error(monkeypatch, capsys):
+    def refuse(args):
+        raise cli.UserError("bad input.txt: refused")
+
+    monkeypatch.setattr(cli, "_cmd_list", refuse)
+    _fails_cleanly(capsys, ["list"], "bad input.txt: refused")
+
+
+def test_parsing_and_help_import_no_tensorflow():
+    """``keras-zoo --help`` and argument errors answer without importing TensorFlow (nor a
+    plugin's module, which may import it)."""
+    code = (
+        "import sys\n"
+        "from training import cli\n"
+        "for argv in (['--help'], ['train', 'lenet5', '--epochs', '-1'], ['train', '--help'],\n"
+        "             ['verify', '--help']):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'keras_zoo') if m in sys.modules]\n"
+        "plugins = [m for m, _ in cli._PLUGINS.values() if m in sys.modules]\n"
+        "assert not heavy and not plugins, (heavy, plugins)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: keras-zoo" in done.stdout
+
+
+def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(capsys, tmp_path):
+    """The file is named in its row; the table is printed; ``verify: FAILED``, exit code 1.
+    (~10 s: verify runs the SavedModel in a fresh process; the only end-to-end check of a
+    corrupt export file.)"""
+    import keras_zoo
+
+    keras_path = str(tmp_path / "mlp.keras")
+    keras_zoo.models.get("mlp", "tiny").save(keras_path)
+    assert cli.main(["export", keras_path, "--root", str(tmp_path / "saved"),
+                     "--tflite", "float"]) == 0
+    export = tmp_path / "saved" / "mlp" / "1"
+    (tiny,) = export.glob("*.tflite")
+    tiny.write_bytes(b"not a flatbuffer" * 4)
+    capsys.readouterr()
+    assert cli.main(["verify", str(export)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "verify: FAILED"
+    assert any(line.startswith("ok") and "savedmodel" in line for line in out)
+    assert any(line.startswith("FAIL") and tiny.name in line for line in out)

@@ -1,0 +1,66 @@
+"""``training.train`` does all that ``keras-zoo train`` does: the recipe's bar, export and
+verify, the task's evaluation metrics; recipes may name a model's own optimizer factory."""
+
+import dataclasses
+
+import keras
+import pytest
+
+import keras_zoo
+from training import get_recipe, train
+from training.recipes import Recipe
+
+
+def test_a_recipe_run_below_its_bar_fails_and_is_not_exported(tmp_path, monkeypatch):
+    from training import trainer
+
+    recipe = dataclasses.replace(get_recipe("classification"), epochs=1, min_test_accuracy=1.01)
+    monkeypatch.setattr(trainer, "get_recipe", lambda name: recipe)
+    result = train("mlp", out=str(tmp_path / "run"), verbose=0, export=True,
+                   root=str(tmp_path / "saved"), tflite=("float",))
+    assert result.bar == ("accuracy", 1.01, "max") and result.bar_met is False
+    assert result.changed == () and result.failed and result.export_path is None
+    assert not (tmp_path / "saved").exists()
+    # A bar on another figure, lower is better; a shortened run is reported, not failed.
+    recipe = dataclasses.replace(recipe, min_test_accuracy=None,
+                                 min_test_metric=("loss", 1e-9, "min"))
+    shortened = train("mlp", epochs=1, out=str(tmp_path / "short"), verbose=0)
+    assert shortened.bar == ("loss", 1e-9, "min") and shortened.bar_met is False
+    assert shortened.changed == ("epochs",) and not shortened.failed
+    assert "accuracy" in shortened.metrics and shortened.export_path is None
+    # export=True with verify is run through the CLI's shell over train() in tests/training/test_cli.py.
+
+
+def test_bars_are_validated():
+    assert Recipe(name="x", min_test_metric=("map50", 0.5)).test_bar == ("map50", 0.5, "max")
+    assert Recipe(name="x", min_test_accuracy=0.9).test_bar == ("accuracy", 0.9, "max")
+    for bad in (("map50",), ("map50", "high"), ("abs_rel", 0.2, "down"), (5, 0.5)):
+        with pytest.raises(ValueError, match="min_test_metric must be"):
+            Recipe(name="x", min_test_metric=bad)
+    with pytest.raises(ValueError, match="without min_test_accuracy"):
+        Recipe(name="x", min_test_metric=("map50", 0.5), min_test_accuracy=0.9)
+
+
+def test_the_transformer_recipe_uses_the_papers_schedule():
+    from keras_zoo.models.sequence.transformer import TransformerSchedule
+
+    recipe = get_recipe(keras_zoo.models.info("transformer").recipe)
+    model = keras_zoo.models.get("transformer", "tiny")
+    optimizer = recipe.make_optimizer(10, 5, model=model)
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, TransformerSchedule)
+    assert (schedule.d_model, schedule.warmup_steps) == (model.d_model, 100)
+    assert (optimizer.beta_2, optimizer.epsilon) == (0.98, 1e-9)
+    assert float(schedule(99)) > float(schedule(9)) and float(schedule(999)) < float(schedule(99))
+
+
+def test_an_optimizer_factory_may_be_a_callable_and_excludes_the_optimizer_fields():
+    made = Recipe(name="x", optimizer_factory=lambda rate=0.5: keras.optimizers.SGD(rate),
+                  optimizer_options={"rate": 0.25}).make_optimizer(10)
+    assert float(made.learning_rate) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match=r"\['learning_rate'\] would be ignored"):
+        Recipe(name="x", optimizer_factory="a.b:c", learning_rate=0.1)
+    with pytest.raises(ValueError, match="need an optimizer_factory"):
+        Recipe(name="x", optimizer_options={"rate": 1})
+    with pytest.raises(ValueError, match="'module:function'"):
+        Recipe(name="x", optimizer_factory="no_colon")

@@ -1,0 +1,168 @@
+"""keras-hub -> keras-zoo: ViT backbones built from their class constructors (no network),
+converted by path rules, equal outputs; ``weights="keras_hub:<preset>"`` with ``from_preset``
+patched; the errors for an unknown preset and a preset of another architecture."""
+
+import keras_hub
+import numpy as np
+import pytest
+
+import keras_zoo
+from keras_zoo.weights import keras_hub as hub_weights
+from keras_zoo.weights import with_preprocessing
+from tests.weights.anchors import random_images
+
+#: A 2-layer ViT of the same architecture (default tier) and the real ViT-B/16 and L/16
+#: (keras-hub's documented hyper-parameters of vit_base_patch16_224_imagenet and
+#: vit_large_patch16_224_imagenet; slow tier).
+SMALL = dict(image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2, hidden_dim=16,
+             mlp_dim=32)
+BASE = dict(image_shape=(224, 224, 3), patch_size=16, num_layers=12, num_heads=12,
+            hidden_dim=768, mlp_dim=3072)
+LARGE = dict(image_shape=(224, 224, 3), patch_size=16, num_layers=24, num_heads=16,
+             hidden_dim=1024, mlp_dim=4096)
+
+
+def _perturbed(backbone, seed=0):
+    rng = np.random.default_rng(seed)
+    backbone.set_weights([(w + rng.normal(0, 0.02, w.shape)).astype(w.dtype)
+                          for w in backbone.get_weights()])
+    return backbone
+
+
+def _converter():
+    # The ViT presets' converter: [0, 255] pixels to [-1, 1] (HF's mean 0.5, std 0.5).
+    return keras_hub.layers.ViTImageConverter(scale=1 / 127.5, offset=-1.0)
+
+
+def _compare(name, config, atol):
+    backbone = _perturbed(keras_hub.models.ViTBackbone(**config))
+    defaults = hub_weights.MODELS[name].config(backbone.get_config())
+    ours = keras_zoo.models.get(name, include_top=False, **defaults)
+    hub_weights.convert(backbone, ours, name, name)
+    ours = with_preprocessing(ours, hub_weights.converter_affine(_converter()))
+    images = random_images(config["image_shape"], n=2)
+    expected = np.asarray(backbone(np.asarray(_converter()(255.0 * images))))
+    actual = np.asarray(ours(images))
+    assert np.abs(expected).max() > 1e-2
+    difference = np.abs(actual - expected).max()
+    assert difference <= atol, difference
+    return difference
+
+
+def test_vit_small_backbone_converts_exactly():
+    _compare("vit_b16", SMALL, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, config", [("vit_b16", BASE), ("vit_l16", LARGE)])
+def test_vit_real_sizes_convert(name, config):
+    # 12 / 24 layers of width 768 / 1024: float32 rounding over the depth; 1e-4 stated.
+    _compare(name, config, atol=1e-4)
+
+
+def test_keras_hub_path_from_the_name_to_equal_outputs(monkeypatch):
+    backbone = _perturbed(keras_hub.models.ViTBackbone(**SMALL))
+    asked = []
+
+    def backbone_from_preset(cls, preset, **kwargs):
+        asked.append(preset)
+        return backbone
+
+    monkeypatch.setattr(keras_hub.models.ViTBackbone, "from_preset",
+                        classmethod(backbone_from_preset))
+    monkeypatch.setattr(keras_hub.layers.ViTImageConverter, "from_preset",
+                        classmethod(lambda cls, preset, **kwargs: _converter()))
+    model = keras_zoo.models.get("vit_b16", weights="keras_hub:vit_base_patch16_224_imagenet",
+                                 classes=5)
+    assert asked == ["vit_base_patch16_224_imagenet"]
+    assert model.output_shape == (None, 5)  # the head is new; the backbone loaded
+    images = random_images((32, 32, 3))
+    features = keras_zoo.models.get("vit_b16", weights="keras_hub:vit_base_patch16_224_imagenet",
+                                    include_top=False)
+    expected = np.asarray(backbone(np.asarray(_converter()(255.0 * images))))
+    np.testing.assert_allclose(np.asarray(features(images)), expected, atol=1e-5, rtol=0)
+
+
+def test_unknown_preset_is_one_clear_error():
+    with pytest.raises(ValueError, match="vit_b16: weights='keras_hub:vit_tiny_nonexistent': "
+                                         "unknown keras-hub preset"):
+        keras_zoo.models.get("vit_b16", weights="keras_hub:vit_tiny_nonexistent")
+
+
+def test_preset_of_another_architecture_is_one_clear_error():
+    with pytest.raises(ValueError, match="'bert_base_en' is a keras_hub.models.BertBackbone "
+                                         "preset, not one of vit_b16's"):
+        keras_zoo.models.get("vit_b16", weights="keras_hub:bert_base_en")
+
+
+def test_model_without_a_keras_hub_twin_is_an_error():
+    with pytest.raises(ValueError, match="lenet5: .*no keras-hub backbone"):
+        keras_zoo.models.get("lenet5", weights="keras_hub:vit_base_patch16_224_imagenet")
+
+
+def test_mismatching_config_names_the_first_tensor():
+    backbone = _perturbed(keras_hub.models.ViTBackbone(**SMALL))
+    ours = keras_zoo.models.get("vit_b16", include_top=False, input_shape=(32, 32, 3),
+                                patch_size=8, num_layers=2, num_heads=2, hidden_dim=16,
+                                mlp_dim=64)
+    with pytest.raises(ValueError, match=r"dense_1/kernel' \(16, 32\) does not fit our "
+                                         r"'encoder_layer_0_mlp_dense_1/kernel' \(16, 64\)"):
+        hub_weights.convert(backbone, ours, "vit_b16", "vit_b16: weights='keras_hub:x'")
+
+
+SMALL_RESNET = dict(input_conv_filters=[64], input_conv_kernel_sizes=[7],
+                    stackwise_num_filters=[64, 128], stackwise_num_blocks=[2, 2],
+                    stackwise_num_strides=[1, 2], block_type="bottleneck_block",
+                    use_pre_activation=False, image_shape=(32, 32, 3))
+#: keras-hub's documented hyper-parameters of resnet_50_imagenet, resnet_18_imagenet and
+#: vgg_16_imagenet.
+RESNET50 = dict(SMALL_RESNET, stackwise_num_filters=[64, 128, 256, 512],
+                stackwise_num_blocks=[3, 4, 6, 3], stackwise_num_strides=[1, 2, 2, 2])
+RESNET18 = dict(RESNET50, stackwise_num_blocks=[2, 2, 2, 2], block_type="basic_block")
+VGG16 = dict(stackwise_num_repeats=[2, 2, 3, 3, 3],
+             stackwise_num_filters=[64, 128, 256, 512, 512], image_shape=(32, 32, 3))
+
+
+def _imagenet_converter(cls):
+    # keras-hub's ResNet/VGG presets: ImageNet mean and std on [0, 255] pixels.
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    return cls(scale=list(1 / (255 * std)), offset=list(-mean / std))
+
+
+@pytest.mark.parametrize("name, backbone, config", [
+    ("resnet50", "ResNetBackbone", SMALL_RESNET),
+    pytest.param("resnet50", "ResNetBackbone", RESNET50, marks=pytest.mark.slow),
+    pytest.param("resnet18", "ResNetBackbone", RESNET18, marks=pytest.mark.slow),
+    pytest.param("vgg16", "VGGBackbone", VGG16, marks=pytest.mark.slow),
+])
+def test_cnn_backbones_convert_by_structure(name, backbone, config):
+    from tests.weights.anchors import assert_same_outputs, calibrate
+
+    hub = getattr(keras_hub.models, backbone)(**config)
+    # Floor 0.5: at 0.1 the one-ulp rounding of the converter's x * scale + offset grew to
+    # 5e-5 (ResNet-50) and 2e-5 (ResNet-18) through the real depths.
+    calibrate(hub, random_images((32, 32, 3), n=8, seed=1), floor=0.5)
+    zoo_config = hub_weights.MODELS[name].config(hub.get_config())
+    ours = keras_zoo.models.get(name, include_top=False, input_shape=(32, 32, 3), **zoo_config)
+    hub_weights.convert(hub, ours, name, name)
+    converter = _imagenet_converter(getattr(keras_hub.layers, backbone.replace(
+        "Backbone", "ImageConverter")))
+    ours = with_preprocessing(ours, hub_weights.converter_affine(converter))
+    images = random_images((32, 32, 3))
+    assert_same_outputs(ours, hub, images, np.asarray(converter(255.0 * images)))
+
+
+def test_deit_small_backbone_converts_exactly():
+    config = dict(image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2,
+                  hidden_dim=16, intermediate_dim=32)
+    backbone = _perturbed(keras_hub.models.DeiTBackbone(**config))
+    ours = keras_zoo.models.get("deit_b_distilled", include_top=False,
+                                **hub_weights.MODELS["deit_b_distilled"].config(
+                                    backbone.get_config()))
+    hub_weights.convert(backbone, ours, "deit_b_distilled", "deit_b_distilled")
+    converter = keras_hub.layers.DeiTImageConverter(scale=1 / 127.5, offset=-1.0)
+    ours = with_preprocessing(ours, hub_weights.converter_affine(converter))
+    images = random_images((32, 32, 3))
+    expected = np.asarray(backbone(np.asarray(converter(255.0 * images))))
+    assert np.abs(expected[0] - expected[1]).max() > 1e-3
+    np.testing.assert_allclose(np.asarray(ours(images)), expected, atol=1e-5, rtol=0)

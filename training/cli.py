@@ -1,0 +1,365 @@
+"""keras-zoo: list | info | train | evaluate | export | verify | benchmark | predict | attention | table.
+
+Errors in what the user typed (unknown model, wrong shape, corrupt checkpoint, existing export
+version, bad version number, a file that is not what it should be) are one line on stderr and
+exit code 2, never a traceback: ``ValueError``, ``OSError`` (missing, unreadable or foreign
+files) and ``UserError``. Any other exception is a bug: its traceback is shown and the exit code
+is 1. ``--debug`` shows the traceback of a user error too; ``--verbose`` lets TensorFlow's logs
+and warnings through. Parsing imports nothing heavy: TensorFlow loads when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+
+class UserError(Exception):
+    """A bad input the CLI reports in one line (exit code 2)."""
+
+
+#: What a user's input can cause (one line, exit 2). Not TypeError: that is a bug in our code.
+_USER_ERRORS = (ValueError, OSError, UserError)
+
+#: Subcommands implemented in training/commands/<name>.py (``add_arguments(parser)`` and
+#: ``run(args) -> int``): name -> (module, help). One line per command.
+_PLUGINS = {
+    "benchmark": ("training.commands.benchmark",
+                  "against keras.applications, tf.data against cached tensors, or N workers "
+                  "against one"),
+    "predict": ("training.commands.predict", "a model's prediction for an image, drawn as PNG"),
+    "attention": ("training.commands.attention",
+                  "attention maps / rollout of a vision transformer as PNG"),
+    "explain": ("training.commands.explain", "heat map of a classifier's decision (CAM, RISE...)"),
+    "attack": ("training.commands.attack", "FGSM/PGD accuracy of a classifier, PNG grid"),
+    "weights": ("training.commands.weights", "convert pretrained weights once, save .weights.h5"),
+    "embed": ("training.commands.embed", "t-SNE of held-out embeddings (PNG), recall@k, NDCG@10"),
+}
+
+
+#: Python warnings known to be harmless in the CLI (hidden unless --verbose).
+_HARMLESS_WARNINGS = (
+    r"`shuffle=True` was passed, but will be ignored",  # fit on a tf.data pipeline
+)
+
+
+def _quiet_tensorflow(verbose=False):
+    """TensorFlow's C++/absl logs (CUDA initialisation errors on a CPU-only machine, oneDNN and
+    converter chatter) and known harmless warnings off, unless ``verbose``. Takes effect on
+    the TensorFlow import, which happens after parsing."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if verbose:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    for pattern in _HARMLESS_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def _cmd_list(args):
+    import keras_zoo
+
+    for entry in keras_zoo.models.entries(args.task, args.pattern):
+        debts = f"  [debts: {', '.join(entry.debts)}]" if entry.debts else ""
+        print(f"{entry.name:28s} {entry.task:16s} {entry.family}{debts}")
+    return 0
+
+
+def _cmd_info(args):
+    import keras_zoo
+    from keras_zoo.tasks import input_spec
+
+    entry = keras_zoo.models.info(args.model)
+    print(entry.describe())
+    from keras_zoo.weights import sources
+
+    print(f"weights:   {', '.join(sources(entry.name))}")
+    for name, shape, dtype in input_spec(entry, "tiny"):
+        print(f"input:     {name} {shape} {dtype} (tiny)")
+    if args.params:
+        model = entry.build("canonical")
+        print(f"params:    {model.count_params():,} (built, canonical)")
+    return 0
+
+
+def _cmd_train(args):
+    """A shell over ``training.train``, which applies the recipe's bar and exports."""
+    from training.trainer import train
+
+    result = train(args.model, epochs=args.epochs, batch_size=args.batch_size, data=args.data,
+                   out=args.out, seed=args.seed, preset=args.preset, strategy=args.strategy,
+                   export=False if args.export is None else (args.export or True),
+                   version=args.version, root=args.root, tflite=args.tflite,
+                   from_checkpoint=args.from_checkpoint, freeze=args.freeze,
+                   fine_tune=args.fine_tune)
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
+    print(f"test: {metrics}")
+    print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
+    if result.bar_met is False:
+        metric, bar, direction = result.bar
+        missed = (f"test {metric} {result.metrics[metric]:.4f} is "
+                  f"{'below' if direction == 'max' else 'above'}")
+        if not result.changed:
+            print(f"FAIL {missed} the recipe's {bar}")
+            return 1
+        # The recipe's bar is what its own schedule reaches: a run that changed the schedule
+        # or the data is reported against it, not failed by it.
+        print(f"note: {missed} the {bar} the recipe reaches "
+              f"with its own settings ({result.recipe.epochs} epochs); this run set "
+              f"{', '.join('--' + k.replace('_', '-') for k in result.changed)}")
+    if result.export_path is not None:
+        print(f"exported: {result.export_path}")
+        return _print_verify(result.verified, result.verify_rows)
+    return 0
+
+
+def _load_model_arg(spec, model_name=None):
+    """A ``.keras`` path (loaded) or a registry name (built); returns (model, entry, source)."""
+    import keras_zoo
+    from keras_zoo.export import load_keras
+
+    if spec.endswith(".keras") or os.path.exists(spec):
+        model = load_keras(spec)
+        entry = keras_zoo.models.info(model_name or model.name)
+        return model, entry, spec
+    entry = keras_zoo.models.info(model_name or spec)
+    return entry.build(), entry, None
+
+
+def _cmd_evaluate(args):
+    from keras_zoo.tasks import get_task
+
+    model, entry, _ = _load_model_arg(args.checkpoint, args.model)
+    task = get_task(entry.task)
+    if not model.compiled:
+        task.compile(model, entry)
+    ds = task.dataset(model, entry, args.split, args.batch_size, 0,
+                      **({"data": args.data} if args.data else {}))
+    metrics = model.evaluate(ds, return_dict=True, verbose="auto")
+    # The task's own held-out figures (detectors: map50, map).
+    metrics.update(task.evaluation_metrics(model, entry, args.split, args.data))
+    print(f"{args.split}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    return 0
+
+
+def _cmd_export(args):
+    from keras_zoo.export import export
+
+    model, entry, source = _load_model_arg(args.checkpoint, args.model)
+    path = export(model, args.name or entry.name, entry, version=args.version, root=args.root,
+                  tflite=args.tflite, source=source)
+    print(f"exported: {path}")
+    return 0
+
+
+def _report_verify(path, keras_path):
+    from keras_zoo.export import verify
+
+    # Each row is printed as soon as its check is done (a detector's takes a while).
+    ok, _ = verify(path, keras_path, report=_print_row)
+    print("verify: " + ("passed" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def _print_row(row, width=56):
+    check, figure, limit, passed = row
+    print(f"{'ok  ' if passed else 'FAIL'} {check:{width}s}  {figure:>10s}  {limit}", flush=True)
+
+
+def _print_verify(ok, rows):
+    for row in rows:
+        _print_row(row, max(len(r[0]) for r in rows))
+    print("verify: " + ("passed" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def _cmd_verify(args):
+    return _report_verify(args.path, args.keras)
+
+
+def _cmd_table(args):
+    from keras_zoo.readme_table import markdown_table, replace_table
+
+    table = markdown_table(count_params=not args.no_params)
+    if args.write is None:
+        print(table)
+        return 0
+    with open(args.write, encoding="utf-8") as f:
+        text = replace_table(f.read(), table)
+    with open(args.write, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"wrote the table into {args.write}")
+    return 0
+
+
+def _positive_int(text):
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _export_args(p):
+    p.add_argument("--version", type=_positive_int, default=None,
+                   help="version number (default: the next free one)")
+    p.add_argument("--root", default="saved_models", help="TF-Serving model root")
+    p.add_argument("--tflite", nargs="*", default=["float", "int8"],
+                   choices=["float", "fp16", "int8"], help="TFLite files to write")
+
+
+def _common_flags(parser, default):
+    parser.add_argument("--verbose", action="store_true", default=default,
+                        help="show TensorFlow's logs and warnings")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show the traceback of an error in the input too")
+    return parser
+
+
+_common = _common_flags(argparse.ArgumentParser(add_help=False), argparse.SUPPRESS)
+
+
+def build_parser(command=None):
+    """The parser; the plugin module of ``command`` (only) is imported to add its arguments."""
+    parser = argparse.ArgumentParser(prog="keras-zoo", description=__doc__.splitlines()[0])
+    _common_flags(parser, False)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", parents=[_common], help="list the registered models")
+    p.add_argument("pattern", nargs="?", default=None,
+                   help="shell-style pattern of names, e.g. 'resnet*' (default: all)")
+    p.add_argument("--task", default=None)
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("info", parents=[_common], help="show a model's registry entry")
+    p.add_argument("model")
+    p.add_argument("--params", action="store_true", help="build the canonical config and count")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("train", parents=[_common],
+                       help="train a model by its recipe on embedded data")
+    p.add_argument("model")
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int, help="global batch size")
+    p.add_argument("--data", help="dataset name (default: the model's)")
+    p.add_argument("--out", help="run directory (default runs/MODEL)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preset", choices=["tiny", "canonical"])
+    p.add_argument("--strategy", default="none", help="none | mirrored | multi-worker")
+    p.add_argument("--export", nargs="?", const="", default=None, metavar="NAME",
+                   help="export after training (and verify), under NAME (default: the model)")
+    p.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
+                   help="transfer learning: start from this .keras of the same architecture")
+    p.add_argument("--freeze", choices=["backbone"],
+                   help="train only a new head on frozen features (BatchNorm in inference mode)")
+    p.add_argument("--fine-tune", nargs="?", const=True, default=False, type=_positive_int,
+                   metavar="N", help="unfreeze everything (or the top N blocks) at a lower "
+                                     "learning rate")
+    _export_args(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", parents=[_common],
+                       help="evaluate a .keras checkpoint on a split")
+    p.add_argument("checkpoint", help=".keras file or registry name")
+    p.add_argument("--model", help="registry name, if the checkpoint's model name differs")
+    p.add_argument("--split", default="test", choices=["train", "validation", "test"])
+    p.add_argument("--data")
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", parents=[_common],
+                       help="export a SavedModel (+ TFLite) for serving")
+    p.add_argument("checkpoint", help=".keras file or registry name")
+    p.add_argument("--name", help="served model name (default: the registry name)")
+    p.add_argument("--model", help="registry name, if the checkpoint's model name differs")
+    _export_args(p)
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("verify", parents=[_common],
+                       help="check an export in a fresh process and in LiteRT")
+    p.add_argument("path", help="saved_models/NAME/VERSION")
+    p.add_argument("--keras", help=".keras file to compare with (default: the recorded source)")
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("table", parents=[_common],
+                       help="print the README's model table (Markdown)")
+    p.add_argument("--no-params", action="store_true")
+    p.add_argument("--write", metavar="README", default=None,
+                   help="replace the table between the markers of this file instead of printing")
+    p.set_defaults(func=_cmd_table)
+
+    for name, (module, help_text) in _PLUGINS.items():
+        p = sub.add_parser(name, help=help_text, parents=[_common])
+        if name != command:
+            # A command that does not run needs no arguments: its module (which may import
+            # TensorFlow) is imported only when it runs.
+            continue
+        try:
+            plugin = importlib.import_module(module)
+        except ImportError as error:  # a family not installed or not written yet
+            p.set_defaults(func=lambda args, e=error, n=name: _unavailable(n, e))
+            continue
+        plugin.add_arguments(p)
+        p.set_defaults(func=plugin.run)
+    return parser
+
+
+def _unavailable(name, error):
+    print(f"keras-zoo: error: '{name}' is unavailable: {error}", file=sys.stderr)
+    return 2
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow and initialises its devices with file descriptor 2 sent to
+    /dev/null: its C++ logs before absl's initialisation (oneDNN, CUDA stubs, ``cuInit``
+    failing on a CPU-only machine) ignore TF_CPP_MIN_LOG_LEVEL."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    tf.get_logger().setLevel("ERROR")
+    tf.autograph.set_verbosity(0)
+
+
+def _one_line(error) -> str:
+    text = str(error).strip()
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        text = f"{error.filename}: {error.strerror}"
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _quiet_tensorflow(verbose="--verbose" in argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(argv)
+    if not args.verbose:
+        _import_tensorflow_quietly()
+    try:
+        return args.func(args)
+    except _USER_ERRORS as error:
+        if getattr(args, "debug", False):
+            raise
+        print(f"keras-zoo: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""``keras-zoo benchmark``: one parser for the three benchmarks of ``keras_zoo.benchmarks``.
+
+    keras-zoo benchmark MODEL [--against keras.applications]   images/second against the twin
+    keras-zoo benchmark MODEL --against cached-tensors        fit from tf.data vs cached tensors
+    keras-zoo benchmark --strategy multi-worker --model MODEL scaling of N workers against one
+
+An option the chosen benchmark does not use is refused (exit 2), never ignored.
+"""
+
+from __future__ import annotations
+
+from keras_zoo.benchmarks import applications
+
+#: The options each benchmark honours (argparse dests); any other one set is refused.
+HONOURED = {
+    "keras.applications": {"batch_size", "steps", "rounds", "jit_compile", "modes",
+                           "input_shape", "classes", "control"},
+    "cached-tensors": {"batch_size", "steps", "rounds"},
+    "multi-worker": {"preset", "workers", "batch_size", "epochs", "steps", "timeout"},
+}
+_FLAGS = {"batch_size": "--batch-size", "jit_compile": "--jit-compile",
+          "input_shape": "--input-shape"}
+
+
+def add_arguments(parser):
+    """Adds the benchmark's arguments to an ``argparse`` (sub)parser."""
+    parser.add_argument("model", nargs="?", default=None,
+                        help="registry name (keras.applications: one with a twin, e.g. "
+                             "resnet50, densenet121, mobilenetv2)")
+    parser.add_argument("--model", dest="model_option", default=None, metavar="MODEL",
+                        help="the same as MODEL (for --strategy multi-worker; default mlp)")
+    parser.add_argument("--against", default=None, choices=applications.AGAINST,
+                        help="the reference: keras.applications' same architecture (default), "
+                             "or cached-tensors (fit from the recipe's tf.data pipeline against "
+                             "fit from the same batches cached in memory; any registry model)")
+    parser.add_argument("--strategy", default=None, choices=["multi-worker"],
+                        help="multi-worker: scaling efficiency of --workers worker processes "
+                             "against one, at the same global batch")
+    parser.add_argument("--batch-size", type=_positive, default=None,
+                        help="default: 8 (keras.applications), the recipe's (cached-tensors), "
+                             "64 global (multi-worker)")
+    parser.add_argument("--steps", type=_positive, default=None,
+                        help="timed batches per round (default: 5 for keras.applications, the "
+                             "whole training split for cached-tensors, 40 for multi-worker)")
+    parser.add_argument("--rounds", type=_positive, default=None,
+                        help="alternating rounds; each model keeps its best (default: 3)")
+    parser.add_argument("--jit-compile", action="store_true", default=None,
+                        help="XLA (jit_compile=True) for every mode (keras.applications)")
+    parser.add_argument("--modes", default=None,
+                        help=f"comma-separated subset of {','.join(applications.MODES)} "
+                             "(keras.applications)")
+    parser.add_argument("--input-shape", type=_positive, nargs=3, metavar=("H", "W", "C"),
+                        help="build both models for this input (keras.applications; default: "
+                             "the canonical size)")
+    parser.add_argument("--classes", type=_positive, help="classes of both heads "
+                                                          "(keras.applications)")
+    parser.add_argument("--control", action="store_true", default=None,
+                        help="also time keras.applications against a second copy of itself: "
+                             "the ratio two identical models get is the noise floor")
+    parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
+                        help="model preset (multi-worker; default tiny)")
+    parser.add_argument("--workers", type=_positive, default=None,
+                        help="workers to compare with one (multi-worker; default 2)")
+    parser.add_argument("--epochs", type=_positive, default=None,
+                        help="epochs, the first a warm-up (multi-worker; default 3)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds before a cluster is killed (multi-worker; default 600)")
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {text!r}.")
+    return value
+
+
+def _route(args):
+    """``(benchmark, model, {option: value})`` of the options set; refuses the others."""
+    if args.strategy is not None and args.against is not None:
+        raise ValueError("benchmark: --strategy multi-worker and --against are two different "
+                         "benchmarks; give one.")
+    route = args.strategy or args.against or "keras.applications"
+    if args.model and args.model_option and args.model != args.model_option:
+        raise ValueError(f"benchmark: MODEL {args.model!r} and --model {args.model_option!r} "
+                         "differ.")
+    model = args.model or args.model_option
+    if model is None and route != "multi-worker":
+        raise ValueError(f"benchmark: {route} needs a MODEL.")
+    given = {k: getattr(args, k) for k in sorted(set().union(*HONOURED.values()))
+             if getattr(args, k, None) is not None}
+    refused = sorted(set(given) - HONOURED[route])
+    if refused:
+        flags = [_FLAGS.get(k, "--" + k) for k in refused]
+        accepted = sorted(_FLAGS.get(k, "--" + k) for k in HONOURED[route])
+        raise ValueError(f"benchmark {route}: does not use {', '.join(flags)}; it takes "
+                         f"{', '.join(accepted)}.")
+    return route, model, given
+
+
+def run(args) -> int:
+    """The ``keras-zoo benchmark`` command; returns the exit code."""
+    route, model, options = _route(args)
+    if route == "multi-worker":
+        from keras_zoo.benchmarks.scaling import compare_scaling
+
+        compare_scaling(**({"model": model} if model else {}), **options)
+        return 0
+    if route == "cached-tensors":
+        import keras_zoo
+        from keras_zoo.benchmarks.pipeline import compare_pipeline
+        from training.recipes import get_recipe
+
+        compare_pipeline(model, get_recipe(keras_zoo.models.info(model).recipe), **options)
+        return 0
+    modes = tuple(m.strip() for m in (options.get("modes") or ",".join(applications.MODES))
+                  .split(",") if m.strip())
+    ours, theirs = applications.build_pair(model, options.get("input_shape"),
+                                           options.get("classes"))
+    reference = applications.application_for(model)
+    print(f"{model}: keras-zoo {ours.name} vs keras.applications {reference.__name__}, "
+          f"input {tuple(ours.input_shape[1:])}, {ours.count_params():,} parameters")
+    ops = [sum(applications.op_census(m).values()) for m in (ours, theirs)]
+    print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
+          f"{applications.census_difference(ours, theirs) or 'none'}")
+    timing = dict(batch_size=options.get("batch_size", 8), steps=options.get("steps", 5),
+                  rounds=options.get("rounds", 3), jit_compile=bool(options.get("jit_compile")),
+                  modes=modes)
+    applications.compare(ours, theirs, **timing)
+    if options.get("control"):
+        print("control: keras.applications against an identical copy of itself")
+        twin = reference(weights=None, input_shape=theirs.input_shape[1:],
+                         classes=theirs.output_shape[-1])
+        applications.compare(theirs, twin, **timing)
+    return 0

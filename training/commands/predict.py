@@ -1,0 +1,124 @@
+"""``keras-zoo predict MODEL IMAGE``: a model's prediction for one image, printed and drawn.
+
+The model's task says what to print and draw (``Task.describe_prediction``,
+``Task.draw_prediction``): detectors their boxes, classifiers their top-5 classes. The image is
+resized to the size the model serves (its serving signature's ``images``); a detector served
+with region proposals (R-CNN, Fast R-CNN) gets them from selective search here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+
+
+def add_arguments(parser):
+    """Adds the ``predict`` subcommand's arguments to an ``argparse`` parser."""
+    parser.add_argument("model", help="a registered model's name, or a .keras file")
+    parser.add_argument("image", help="an image file (PNG, JPEG ...)")
+    parser.add_argument("--output", "-o", default=None,
+                        help="the PNG to write (default: IMAGE's name + '_prediction.png')")
+    parser.add_argument("--preset", default="tiny", choices=["tiny", "canonical"],
+                        help="the preset of a registry name (untrained unless --weights)")
+    parser.add_argument("--model-name", default=None,
+                        help="registry name of a .keras file whose model name differs")
+    parser.add_argument("--weights", default=None, help="a .weights.h5 file to load")
+    parser.add_argument("--min-score", type=float, default=None,
+                        help="detectors: detections below it are not drawn (default 0.3)")
+
+
+def load(spec, preset="tiny", model_name=None, weights=None):
+    """``(model, entry)`` of a ``.keras`` file (the checked loader) or a registry name."""
+    import keras_zoo
+    from keras_zoo.export import load_keras
+
+    if spec.endswith(".keras"):
+        model = load_keras(spec)
+        entry = keras_zoo.models.info(model_name or model.name)
+    else:
+        if model_name:
+            raise ValueError("--model-name: only for a .keras file.")
+        entry = keras_zoo.models.info(spec)
+        model = keras_zoo.models.get(spec, preset)
+    if weights:
+        if not os.path.isfile(weights):
+            raise FileNotFoundError(f"--weights: no such file {weights!r}.")
+        model.load_weights(weights)
+    return model, entry
+
+
+def read_image(path, height, width, channels):
+    """uint8 ``[height, width, channels]`` of the image file at ``path``, resized."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.isfile(path):
+        raise ValueError(f"image: no such file {path!r}.")
+    try:
+        with Image.open(path) as picture:
+            picture = picture.convert("L" if channels == 1 else "RGB")
+            picture = picture.resize((width, height), Image.BILINEAR)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ValueError(f"image: {path!r} is not an image this command can read "
+                         f"({type(error).__name__}).") from None
+    import numpy as np
+
+    return np.asarray(picture, np.uint8).reshape(height, width, channels)
+
+
+def serving_inputs(serve, image):
+    """The serving signature's inputs for one uint8 ``image``: ``images``, and ``proposals``
+    (selective search, as many as the signature takes) for R-CNN and Fast R-CNN."""
+    specs = {spec.name: spec for spec in serve.input_signature}
+    inputs = {"images": image[None]}
+    if "proposals" in specs:
+        from keras_zoo.data.proposals import batch_proposals
+
+        inputs["proposals"] = batch_proposals(inputs["images"], specs["proposals"].shape[1])
+    unknown = sorted(set(specs) - set(inputs))
+    if unknown:
+        raise ValueError(f"predict cannot make the model's inputs {unknown} from an image.")
+    return inputs
+
+
+def image_spec(serve):
+    """``(height, width, channels)`` of the serving signature's ``images``."""
+    specs = {spec.name: spec for spec in serve.input_signature}
+    if "images" not in specs or specs["images"].shape.rank != 4 or None in specs[
+            "images"].shape[1:]:
+        raise ValueError(f"predict needs a model served on fixed-size images; this one takes "
+                         f"{sorted(specs)}.")
+    return tuple(int(s) for s in specs["images"].shape[1:])
+
+
+def predict(model, entry, image_path, min_score=None):
+    """``(text, PIL image, outputs)``: the task's description and drawing of ``model``'s
+    prediction for the image at ``image_path``."""
+    import numpy as np
+
+    from keras_zoo.tasks import get_task
+
+    task = get_task(entry.task)
+    options = {} if min_score is None else {"min_score": min_score}
+    if options and "min_score" not in inspect.signature(task.draw_prediction).parameters:
+        raise ValueError(f"--min-score: the {task.name!r} task draws no scored detections; "
+                         f"it applies to detectors.")
+    served = task.export_model(model)
+    serve = task.serving_fn(served)
+    image = read_image(image_path, *image_spec(serve))
+    outputs = {k: np.asarray(v) for k, v in serve(**serving_inputs(serve, image)).items()}
+    return (task.describe_prediction(outputs, 0, **options),
+            task.draw_prediction(image, outputs, 0, **options), outputs)
+
+
+def run(args) -> int:
+    """Prints the prediction for ``args.image`` and writes the drawn PNG; returns 0."""
+    if not os.path.isfile(args.image):
+        raise ValueError(f"image: no such file {args.image!r}.")
+    model, entry = load(args.model, args.preset, args.model_name, args.weights)
+    text, picture, _ = predict(model, entry, args.image, args.min_score)
+    if text:
+        print(text)
+    output = args.output or os.path.splitext(args.image)[0] + "_prediction.png"
+    picture.save(output, format="PNG")
+    print(f"wrote {output}")
+    return 0

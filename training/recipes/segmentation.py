@@ -1,0 +1,56 @@
+"""Recipes for dense prediction (keras_zoo/models/segmentation): semantic segmentation of the
+synthetic shapes and monocular depth of the synthetic scenes, at the models' tiny configs.
+
+The bars are on held-out mean IoU (convolutional segmenters >= 0.85, transformer segmenters
+>= 0.75) and abs-rel (depth <= 0.15), checked by tests/models/segmentation/test_training_slow.py
+(``min_test_accuracy`` is a classification accuracy, so these recipes set none)."""
+
+from training.recipes import Recipe
+
+RECIPES = [
+    Recipe(
+        name="segmentation",
+        description="A convolutional segmenter (FCN, DeconvNet, U-Net) at its tiny config on "
+                    "2048 synthetic-shape images (1-3 objects, 4 classes with the "
+                    "background), flips and translations applied to image and mask together: "
+                    "Adam 3e-3, cosine decay.",
+        epochs=30,
+        batch_size=32,
+        learning_rate=3e-3,
+        preset="tiny",
+        data_options={"n": 2048, "augment": ("flip", "translation")},
+        monitor="val_mean_iou",
+        monitor_mode="max",
+    ),
+    Recipe(
+        name="segmentation_transformer",
+        description="A transformer segmenter (Segmenter, DPT) at its tiny config on 2048 "
+                    "synthetic-shape images with flips: AdamW 1e-3, weight decay 0.01, 3 "
+                    "warm-up epochs then cosine (Segmenter and DPT train with AdamW/SGD and a "
+                    "polynomial decay; warm-up keeps a from-scratch transformer stable).",
+        epochs=40,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adamw",
+        weight_decay=0.01,
+        schedule="warmup_cosine",
+        warmup_epochs=3,
+        preset="tiny",
+        data_options={"n": 2048, "augment": ("flip",)},
+        monitor="val_mean_iou",
+        monitor_mode="max",
+    ),
+    Recipe(
+        name="depth",
+        description="A depth model at its tiny config on 2048 synthetic scenes (spheres on a "
+                    "checkered ground before a wall, exact depth), the scale-invariant log "
+                    "loss with lambda = 0.5 (Eigen et al. 2014): Adam 2e-3, cosine decay.",
+        epochs=30,
+        batch_size=32,
+        learning_rate=2e-3,
+        preset="tiny",
+        data_options={"n": 2048},
+        monitor="val_abs_rel",
+        monitor_mode="min",
+    ),
+]

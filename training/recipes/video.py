@@ -1,0 +1,30 @@
+"""Recipes for the video classifiers on the embedded synthetic clips."""
+
+from training.recipes import Recipe
+
+RECIPES = [
+    Recipe(
+        name="video",
+        description="Any video classifier on the embedded clips (4 classes: square/circle x "
+                    "left/right) at its tiny config: Adam 3e-3, cosine, vertical flips and "
+                    "shifts applied to whole clips.",
+        epochs=15,
+        batch_size=32,
+        learning_rate=3e-3,
+        preset="tiny",
+        data_options={"augment": ("flip_vertical", "translation")},
+        min_test_accuracy=0.9,
+    ),
+]
+
+RECIPES.append(
+    Recipe(
+        name="next_frame",
+        description="Next-frame prediction on embedded moving shapes at the tiny config: Adam, "
+                    "MSE; evaluate reports the MSE against copying the last frame.",
+        epochs=20,
+        batch_size=16,
+        learning_rate=2e-3,
+        preset="tiny",
+    )
+)
