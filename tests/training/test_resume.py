@@ -65,12 +65,10 @@ class _Killed(Exception):
     pass
 
 
-def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monkeypatch):
-    """In-process stand-in for SIGKILL (the subprocess tests below are slow): the first run dies
-    right after the backup of epoch 1 is committed; a second call of train() resumes it. The
-    final weights and history.csv equal an uninterrupted run's, bit for bit (the MLP's recipe,
-    with early stopping; augmentation is checked above and, with LeNet-5, in the slow test)."""
-    reference = trainer.train("mlp", epochs=2, out=str(tmp_path / "ref"), verbose=0)
+def _interrupted_after_epoch_1(tmp_path, monkeypatch, name):
+    """An uninterrupted 2-epoch run of ``name``, and one that dies right after the backup of
+    epoch 1 is committed and is resumed by a second call: ``(reference, resumed, out)``."""
+    reference = trainer.train(name, epochs=2, out=str(tmp_path / "ref"), verbose=0)
     save = trainer.Backup._save_model
 
     def save_then_die(self):
@@ -80,11 +78,20 @@ def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monk
     monkeypatch.setattr(trainer.Backup, "_save_model", save_then_die)
     out = str(tmp_path / "killed")
     with pytest.raises(_Killed):
-        trainer.train("mlp", epochs=2, out=out, verbose=0)
+        trainer.train(name, epochs=2, out=out, verbose=0)
     monkeypatch.setattr(trainer.Backup, "_save_model", save)
     with open(os.path.join(out, "backup", "training_metadata.json")) as f:
         assert json.load(f)["epoch"] == 1
-    resumed = trainer.train("mlp", epochs=2, out=out, verbose=0)
+    return reference, trainer.train(name, epochs=2, out=out, verbose=0), out
+
+
+
+def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monkeypatch):
+    """In-process stand-in for SIGKILL (the subprocess tests below are slow): the first run dies
+    right after the backup of epoch 1 is committed; a second call of train() resumes it. The
+    final weights and history.csv equal an uninterrupted run's, bit for bit (the MLP's recipe,
+    with early stopping; augmentation is checked above and, with LeNet-5, in the slow test)."""
+    reference, resumed, out = _interrupted_after_epoch_1(tmp_path, monkeypatch, "mlp")
     for a, b in zip(reference.model.get_weights(), resumed.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     with open(os.path.join(out, "history.csv")) as f, \
@@ -209,18 +216,6 @@ def test_sampling_models_resume_bit_identically(tmp_path, monkeypatch, name):
     """The VAE's reparameterisation draws and StyleGAN's noise inputs come from seed generators
     saved with the backup (keras_zoo.layers.Sampling, NoiseInjection, NoiseMap): an interrupted
     run resumes to the uninterrupted weights."""
-    reference = trainer.train(name, epochs=2, out=str(tmp_path / "ref"), verbose=0)
-    save = trainer.Backup._save_model
-
-    def save_then_die(self):
-        save(self)
-        raise _Killed
-
-    monkeypatch.setattr(trainer.Backup, "_save_model", save_then_die)
-    out = str(tmp_path / "killed")
-    with pytest.raises(_Killed):
-        trainer.train(name, epochs=2, out=out, verbose=0)
-    monkeypatch.setattr(trainer.Backup, "_save_model", save)
-    resumed = trainer.train(name, epochs=2, out=out, verbose=0)
+    reference, resumed, _ = _interrupted_after_epoch_1(tmp_path, monkeypatch, name)
     for a, b in zip(reference.model.get_weights(), resumed.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
