@@ -112,12 +112,17 @@ class Task:
         """Compiles ``model``: with ``optimizer`` if given (a recipe's), else Adam(learning_rate)."""
         raise NotImplementedError
 
+    #: The logged quantity that must fall in a few steps of ``fit`` (``learned``).
+    learned_key = "loss"
+
     def learned(self, history) -> tuple[bool, str]:
-        """Whether a few steps of ``fit`` moved the model the right way; (ok, explanation)."""
-        losses = [float(v) for v in history.history["loss"]]
+        """Whether a few steps of ``fit`` moved the model the right way; (ok, explanation):
+        ``learned_key`` is finite and falls."""
+        key = self.learned_key
+        losses = [float(v) for v in history.history[key]]
         if not np.all(np.isfinite(losses)):
-            return False, f"loss is not finite: {losses}"
-        return losses[-1] < losses[0], f"loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+            return False, f"{key} is not finite: {losses}"
+        return losses[-1] < losses[0], f"{key} {losses[0]:.4f} -> {losses[-1]:.4f}"
 
     # --- serving -------------------------------------------------------------------------
     def export_model(self, model):
