@@ -29,6 +29,9 @@ def backbone_layer_names(name, model, config=None) -> list[str]:
     from keras_zoo.models import registry
 
     entry = registry.info(name)
+    declared = getattr(model, "backbone_layer_names", None)
+    if callable(declared):  # a model that names its own backbone (BERT's encoder)
+        return list(declared())
     if entry.task != "classification":
         raise ValueError(f"transfer: {name!r} is not an image classifier (task "
                          f"{entry.task!r}); transfer learning applies to registry classifiers.")

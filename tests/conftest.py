@@ -18,7 +18,9 @@ def _seed():
 def pytest_collection_modifyitems(items):
     # The conformance battery runs entry by entry, in its module's CHECK_ORDER: an entry's
     # checks share one build, one SavedModel... (test_conformance._Artifacts), kept only while
-    # its checks run. Other tests keep their places.
+    # its checks run. It runs first: under xdist an entry's checks are one unit of work
+    # (5-60 s), and the other tests (mostly short, spread one by one) then fill in, so that
+    # the two workers end together instead of one waiting for the other's last entry.
     slots = [i for i, item in enumerate(items)
              if hasattr(getattr(item, "module", None), "CHECK_ORDER")
              and "entry" in getattr(getattr(item, "callspec", None), "params", {})]
@@ -29,8 +31,8 @@ def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(module.CHECK_ORDER)}
     ordered = sorted((items[i] for i in slots), key=lambda item: (
         entries[item.callspec.params["entry"].name], rank.get(item.originalname, len(rank))))
-    for i, item in zip(slots, ordered, strict=True):
-        items[i] = item
+    taken = set(slots)
+    items[:] = ordered + [item for i, item in enumerate(items) if i not in taken]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -177,3 +177,38 @@ def test_every_name_is_written_literally_where_it_is_registered():
         source = pathlib.Path(entry.source_file).read_text()
         assert f'"{entry.name}"' in source or f"'{entry.name}'" in source, (
             f"{entry.name}: not written literally in {entry.module}")
+
+
+def test_a_config_value_of_the_wrong_kind_is_a_value_error_naming_it():
+    """Every entry: its own tiny and canonical configs pass, and each of their keys given a
+    value of another kind than its tiny/canonical/default values is refused by
+    ``Entry.config`` (which ``build`` calls first) naming the entry, key, value and what the
+    key takes; nothing is built."""
+    wrong_values = ("ten", 1.5, True, [1, 2], {"a": 1}, None)
+    checked = 0
+    for entry in keras_zoo.models.entries():
+        assert entry.config("tiny", **entry.tiny) == dict(entry.tiny)
+        assert entry.config("canonical", **entry.canonical) == dict(entry.canonical)
+        for key in sorted(set(entry.tiny) | set(entry.canonical)):
+            kinds = entry.accepted_kinds(key)
+            if not kinds:
+                continue
+            wrong = next(v for v in wrong_values if registry._kind(v) not in kinds)
+            with pytest.raises(ValueError) as error:
+                entry.config("tiny", **{key: wrong})
+            message = str(error.value)
+            assert all(part in message for part in (entry.name, f"{key}={wrong!r}", "takes"))
+            checked += 1
+    assert checked > 500
+
+
+def test_get_refuses_a_wrong_kind_before_building():
+    with pytest.raises(ValueError, match=r"lenet5: config classes='ten' is a string; classes "
+                                         r"takes a number\."):
+        keras_zoo.models.get("lenet5", classes="ten")
+    with pytest.raises(ValueError, match="dropout=True is a bool"):
+        keras_zoo.models.get("mlp", preset="tiny", dropout=True)
+    # A number key takes an int or a float; an optional key (None in a config) takes None.
+    assert keras_zoo.models.info("mlp").config("tiny", dropout=1)["dropout"] == 1
+    faster_rcnn = keras_zoo.models.info("faster_rcnn")
+    assert faster_rcnn.config("canonical", backbone=None)["backbone"] is None

@@ -98,7 +98,7 @@ def _cmd_train(args):
                    export=False if args.export is None else (args.export or True),
                    version=args.version, root=args.root, tflite=args.tflite,
                    from_checkpoint=args.from_checkpoint, freeze=args.freeze,
-                   fine_tune=args.fine_tune)
+                   fine_tune=args.fine_tune, report=_print_row)
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(f"test: {metrics}")
     print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
@@ -115,28 +115,34 @@ def _cmd_train(args):
               f"with its own settings ({result.recipe.epochs} epochs); this run set "
               f"{', '.join('--' + k.replace('_', '-') for k in result.changed)}")
     if result.export_path is not None:
+        # The verify rows were printed as their checks finished, during train().
         print(f"exported: {result.export_path}")
-        return _print_verify(result.verified, result.verify_rows)
+        print("verify: " + ("passed" if result.verified else "FAILED"))
+        return 0 if result.verified else 1
     return 0
 
 
-def _load_model_arg(spec, model_name=None):
-    """A ``.keras`` path (loaded) or a registry name (built); returns (model, entry, source)."""
+def _load_model_arg(spec, model_name=None, preset=None):
+    """A ``.keras`` path (loaded) or a registry name (built at ``preset``: None is the
+    builder's own size); returns (model, entry, source)."""
     import keras_zoo
     from keras_zoo.export import load_keras
 
     if spec.endswith(".keras") or os.path.exists(spec):
+        if preset is not None:
+            raise UserError(f"--preset applies to a registry name, not to the checkpoint "
+                            f"{spec!r} (its size is the one it was saved at).")
         model = load_keras(spec)
         entry = keras_zoo.models.info(model_name or model.name)
         return model, entry, spec
     entry = keras_zoo.models.info(model_name or spec)
-    return entry.build(), entry, None
+    return entry.build(preset), entry, None
 
 
 def _cmd_evaluate(args):
     from keras_zoo.tasks import get_task
 
-    model, entry, _ = _load_model_arg(args.checkpoint, args.model)
+    model, entry, _ = _load_model_arg(args.checkpoint, args.model, args.preset)
     task = get_task(entry.task)
     if not model.compiled:
         task.compile(model, entry)
@@ -152,7 +158,7 @@ def _cmd_evaluate(args):
 def _cmd_export(args):
     from keras_zoo.export import export
 
-    model, entry, source = _load_model_arg(args.checkpoint, args.model)
+    model, entry, source = _load_model_arg(args.checkpoint, args.model, args.preset)
     path = export(model, args.name or entry.name, entry, version=args.version, root=args.root,
                   tflite=args.tflite, source=source)
     print(f"exported: {path}")
@@ -171,13 +177,6 @@ def _report_verify(path, keras_path):
 def _print_row(row, width=56):
     check, figure, limit, passed = row
     print(f"{'ok  ' if passed else 'FAIL'} {check:{width}s}  {figure:>10s}  {limit}", flush=True)
-
-
-def _print_verify(ok, rows):
-    for row in rows:
-        _print_row(row, max(len(r[0]) for r in rows))
-    print("verify: " + ("passed" if ok else "FAILED"))
-    return 0 if ok else 1
 
 
 def _cmd_verify(args):
@@ -274,6 +273,8 @@ def build_parser(command=None):
     p.add_argument("--split", default="test", choices=["train", "validation", "test"])
     p.add_argument("--data")
     p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--preset", choices=["tiny", "canonical"],
+                   help="the size to build a registry name at (default: the paper's)")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", parents=[_common],
@@ -281,6 +282,8 @@ def build_parser(command=None):
     p.add_argument("checkpoint", help=".keras file or registry name")
     p.add_argument("--name", help="served model name (default: the registry name)")
     p.add_argument("--model", help="registry name, if the checkpoint's model name differs")
+    p.add_argument("--preset", choices=["tiny", "canonical"],
+                   help="the size to build a registry name at (default: the paper's)")
     _export_args(p)
     p.set_defaults(func=_cmd_export)
 

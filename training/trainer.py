@@ -120,6 +120,25 @@ def read_history(path) -> dict:
     return history
 
 
+def _with_known_length(dataset, name):
+    """``(dataset, batches per epoch)``: a dataset whose length tf.data cannot infer (a filter,
+    a rebatch) is counted once and asserted, because the learning-rate schedule is laid out over
+    ``steps x epochs`` and ``fit`` needs ``steps_per_epoch`` (an unknown length made both 1: a
+    cosine schedule then decayed to zero within the first epoch and the run learned nothing)."""
+    import tensorflow as tf
+
+    steps = int(dataset.cardinality().numpy())
+    if steps == int(tf.data.INFINITE_CARDINALITY):
+        raise ValueError(f"{name}: the training dataset is infinite; a run needs epochs of a "
+                         "known number of batches.")
+    if steps == int(tf.data.UNKNOWN_CARDINALITY):
+        steps = int(dataset.reduce(0, lambda count, _: count + 1).numpy())
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(steps))
+    if steps == 0:
+        raise ValueError(f"{name}: the training dataset has no batch.")
+    return dataset, steps
+
+
 def _trim_history(path, epochs):
     """Keeps the header and the rows of the first ``epochs`` epochs of ``history.csv``: a
     killed run may have logged an epoch its backup does not hold, which the resumed run
@@ -273,6 +292,7 @@ def train(
     from_checkpoint: str | None = None,
     freeze: str | None = None,
     fine_tune: bool | int = False,
+    report=None,
     **config,
 ) -> TrainResult:
     """Trains the registered model ``name`` by its recipe and evaluates it on the test split.
@@ -299,6 +319,8 @@ def train(
             start from a ``.keras`` checkpoint of the same architecture; ``freeze="backbone"``
             trains only the new head; ``fine_tune=True`` (or N top blocks) unfreezes at a
             tenth of the learning rate.
+        report: with ``export``, called with each ``verify`` row as its check finishes
+            (the CLI prints them as they come).
         **config: builder overrides.
 
     Returns:
@@ -346,7 +368,7 @@ def train(
             train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
             val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
                                         **({"data": data} if data else {})))
-            steps = int(train_ds.cardinality().numpy())
+            train_ds, steps = _with_known_length(train_ds, entry.name)
             task.compile(model, entry,
                          optimizer=recipe.make_optimizer(max(steps, 1), epochs, model=model),
                          **recipe.compile_options)
@@ -403,5 +425,6 @@ def train(
             result.export_path = export_model(
                 model, export if isinstance(export, str) and export else entry.name, entry,
                 version=version, root=root, tflite=tflite, source=model_path)
-            result.verified, result.verify_rows = verify(result.export_path, None, fresh=fresh)
+            result.verified, result.verify_rows = verify(result.export_path, None, fresh=fresh,
+                                                         report=report)
     return result

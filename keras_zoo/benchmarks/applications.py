@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-AGAINST = ("keras.applications", "cached-tensors")
 MODES = ("predict", "call", "train")
 
 

@@ -29,7 +29,8 @@ def _sublayer(x, fn, norm, dropout, norm_first, name):
 
 def transformer_decoder_block(x, memory, num_heads, key_dim, mlp_dim, dropout=0.0,
                               norm_first=False, activation="relu", epsilon=1e-6,
-                              cross_attention=True, name=None):
+                              cross_attention=True, name=None, attention_mask=None,
+                              memory_mask=None):
     """One Transformer decoder layer.
 
     Post-norm (``norm_first=False``, the 2017 paper)::
@@ -53,6 +54,12 @@ def transformer_decoder_block(x, memory, num_heads, key_dim, mlp_dim, dropout=0.
         epsilon: the LayerNormalization epsilon.
         cross_attention: include the encoder-decoder attention sub-layer.
         name: the prefix of every layer name; a unique default when None.
+        attention_mask: ``None`` or a boolean ``[B, T, T]`` (or ``[B, 1, T]``) mask of the
+            self-attention (True = may attend), combined with the causal mask: the target's
+            padding.
+        memory_mask: ``None`` or a boolean ``[B, T, S]`` (or ``[B, 1, S]``) mask of the
+            cross-attention: the source's padding (Vaswani et al. mask padded source tokens in
+            the encoder-decoder attention as in the encoder's self-attention).
     """
     for arg, value in (("num_heads", num_heads), ("key_dim", key_dim), ("mlp_dim", mlp_dim)):
         _check_positive_int(arg, value)
@@ -70,14 +77,15 @@ def transformer_decoder_block(x, memory, num_heads, key_dim, mlp_dim, dropout=0.
 
     self_attention = keras.layers.MultiHeadAttention(num_heads, key_dim,
                                                      name=f"{name}_self_attention")
-    h = _sublayer(x, lambda t: self_attention(t, t, use_causal_mask=True),
+    h = _sublayer(x, lambda t: self_attention(t, t, attention_mask=attention_mask,
+                                              use_causal_mask=True),
                   keras.layers.LayerNormalization(epsilon=epsilon,
                                                   name=f"{name}_self_attention_norm"),
                   dropout, norm_first, f"{name}_self_attention")
     if cross_attention:
         cross = keras.layers.MultiHeadAttention(num_heads, key_dim,
                                                 name=f"{name}_cross_attention")
-        h = _sublayer(h, lambda t: cross(t, memory),
+        h = _sublayer(h, lambda t: cross(t, memory, attention_mask=memory_mask),
                       keras.layers.LayerNormalization(epsilon=epsilon,
                                                       name=f"{name}_cross_attention_norm"),
                       dropout, norm_first, f"{name}_cross_attention")

@@ -184,3 +184,30 @@ def load_ucf101(split: str = "train", frames: int = 8, image_size=(112, 112), da
     if not videos:
         raise ValueError(f"UCF101 split {split!r} is empty.")
     return np.stack(videos), np.asarray(labels, np.int32)
+
+
+def read_clip(path, frames: int, image_size) -> np.ndarray:
+    """uint8 ``[frames, H, W, 3]`` from an animated GIF (or any multi-frame image PIL reads)
+    or a folder of frame images (taken in name order): ``frames`` frames spread evenly over
+    the video (``uniform_indices``), each resized to ``image_size`` ``(H, W)``."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    height, width = image_size
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path)
+                       if f.lower().endswith((".png", ".jpg", ".jpeg", ".bmp", ".gif")))
+        if not files:
+            raise ValueError(f"clip: the folder {path!r} holds no frame images (.png, .jpg, "
+                             f".jpeg, .bmp, .gif).")
+        opened = [Image.open(f) for f in files]
+    elif os.path.isfile(path):
+        try:
+            opened = [frame.copy() for frame in ImageSequence.Iterator(Image.open(path))]
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"clip: {path!r} is not an image or GIF this command can read "
+                             f"({type(error).__name__}).") from None
+    else:
+        raise ValueError(f"clip: no such file or folder {path!r}.")
+    chosen = [opened[i] for i in uniform_indices(len(opened), frames)]
+    return np.stack([np.asarray(f.convert("RGB").resize((width, height), Image.BILINEAR),
+                                np.uint8) for f in chosen])

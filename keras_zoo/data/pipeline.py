@@ -88,18 +88,24 @@ def _keyed(layers):
     return generators
 
 
-def seeded_map(ds, fn, layers, seed, num_parallel_calls=tf.data.AUTOTUNE):
+def seeded_map(ds, fn, layers, seed, num_parallel_calls=tf.data.AUTOTUNE, rerandomize=True):
     """``ds.map(fn)`` in which the random draws of the Keras preprocessing ``layers`` that
     ``fn`` calls are a function of (seed, epoch, step) instead of a generator's state.
+
+    ``layers`` are objects with ``generator`` and ``seed`` attributes: Keras preprocessing
+    layers, or a plain holder whose ``generator`` (replaced here by a batch-keyed
+    ``keras.random.SeedGenerator``) ``fn`` passes to its own random draws.
 
     Each element is zipped with a key from ``tf.data.Dataset.random(seed,
     rerandomize_each_iteration=True)``: like a reshuffled ``shuffle``, the keys are a new
     sequence for every iterator (epoch), the same sequence in a fresh process. A run resumed at
     epoch ``e`` that creates ``e`` iterators first (``distribute.distribute_for_resume``) draws
     the augmentation of the uninterrupted run, whatever runs in parallel or is prefetched.
+    ``rerandomize=False`` draws the same keys for every iterator (a held-out split that must
+    be the same data every epoch, also in a resumed run).
     """
     generators = _keyed(layers)
-    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=rerandomize)
 
     def apply(element, key):
         for generator in generators:

@@ -38,6 +38,26 @@ def reversal(n, length=10, num_symbols=10, seed=0):
     return source, source[:, ::-1].copy()
 
 
+def variable_reversal(n, max_length=10, num_symbols=10, seed=0, min_length=1):
+    """Reversal of variable-length sequences: lengths uniform in ``[min_length, max_length]``,
+    right-padded with ``PAD``: int32 ``(source [n, max_length], target [n, max_length])``, the
+    target the source's real tokens reversed, padded the same way (a probe of padding masks:
+    a model must ignore the padding to reverse correctly)."""
+    for name, value in (("n", n), ("max_length", max_length), ("num_symbols", num_symbols),
+                        ("min_length", min_length)):
+        _check_positive(name, value)
+    if min_length > max_length:
+        raise ValueError(f"min_length={min_length} exceeds max_length={max_length}.")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length + 1, n)
+    source = rng.integers(FIRST_SYMBOL, FIRST_SYMBOL + num_symbols, (n, max_length))
+    source = np.where(np.arange(max_length)[None, :] < lengths[:, None], source, PAD)
+    target = np.zeros_like(source)
+    for i, k in enumerate(lengths):
+        target[i, :k] = source[i, :k][::-1]
+    return source.astype(np.int32), target.astype(np.int32)
+
+
 #: The characters of the addition task, as ids FIRST_SYMBOL + index.
 ADDITION_CHARS = "0123456789+"
 
@@ -153,11 +173,14 @@ def balanced_parentheses(n, length=12, seed=0):
 
 def seq2seq_arrays(source, target):
     """Teacher forcing: ``(encoder_inputs, decoder_inputs, decoder_targets)`` where the decoder
-    reads ``<start> y_1 .. y_T`` and learns ``y_1 .. y_T <end>``."""
+    reads ``<start> y_1 .. y_T`` and learns ``y_1 .. y_T <end>``. A right-padded target of k
+    real tokens learns ``y_1 .. y_k <end>`` then ``PAD`` (which the seq2seq loss skips)."""
     source, target = np.asarray(source, np.int32), np.asarray(target, np.int32)
     start = np.full((len(target), 1), START, np.int32)
-    end = np.full((len(target), 1), END, np.int32)
-    return source, np.concatenate([start, target], 1), np.concatenate([target, end], 1)
+    pad = np.full((len(target), 1), PAD, np.int32)
+    decoder_targets = np.concatenate([target, pad], 1)
+    decoder_targets[np.arange(len(target)), np.sum(target != PAD, axis=1)] = END
+    return source, np.concatenate([start, target], 1), decoder_targets
 
 
 def key_value_retrieval(n, num_pairs=5, num_keys=10, num_values=10, seed=0):
@@ -190,6 +213,7 @@ def key_value_retrieval(n, num_pairs=5, num_keys=10, num_values=10, seed=0):
 
 TASKS = {
     "reversal": reversal,
+    "variable_reversal": variable_reversal,
     "addition": addition,
     "copy_with_delay": copy_with_delay,
     "balanced_parentheses": balanced_parentheses,

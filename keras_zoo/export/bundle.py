@@ -77,6 +77,8 @@ def export(model, name: str, entry, version=None, root="saved_models", tflite=("
         archive = keras.export.ExportArchive()
         archive.track(served)
         archive.add_endpoint("serving_default", serving_fn)
+        for endpoint, function in task.serving_endpoints(served).items():
+            archive.add_endpoint(endpoint, function)
         archive.write_out(tmp, verbose=False)
         files = {}
         for mode in tflite:

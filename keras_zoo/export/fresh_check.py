@@ -30,7 +30,9 @@ def check(saved_model, inputs_path, outputs_path):
     if missing:
         raise ValueError(f"inputs missing {missing}; the signature takes {sorted(specs)}")
     result = fn(**feed)
-    np.savez(outputs_path, **{k: v.numpy() for k, v in result.items()})
+    # String outputs (a caption) as fixed-width bytes: an object array would need pickle.
+    np.savez(outputs_path, **{k: v.numpy().astype("S") if v.dtype.name == "string" else v.numpy()
+                              for k, v in result.items()})
     return {
         "ok": True,
         "inputs": {k: [str(s.dtype.name), s.shape.as_list()] for k, s in specs.items()},

@@ -115,6 +115,9 @@ class PatchEmbedding(keras.layers.Layer):
         initializer: initializer of the tokens and position embedding (truncated normal 0.02,
             as in DeiT / timm).
         kernel_initializer: the projection's initializer.
+        strides: the step between patches (default: ``patch_size``, non-overlapping); a smaller
+            step overlaps them (AST, Gong et al. 2021, section 2.1: 16x16 patches every 10),
+            ``N = (1 + (H - P_h) // S_h)(1 + (W - P_w) // S_w)``.
 
     Example:
         >>> tokens = PatchEmbedding(16, 768)(keras.Input((224, 224, 3)))  # [B, 197, 768]
@@ -123,7 +126,7 @@ class PatchEmbedding(keras.layers.Layer):
     def __init__(self, patch_size, hidden_dim, class_token=True, distillation_token=False,
                  position_embedding=True,
                  initializer=None,
-                 kernel_initializer="glorot_uniform", **kwargs):
+                 kernel_initializer="glorot_uniform", strides=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(patch_size, (int, np.integer)):
             patch_size = (int(patch_size), int(patch_size))
@@ -136,6 +139,15 @@ class PatchEmbedding(keras.layers.Layer):
             raise ValueError(f"PatchEmbedding: hidden_dim must be a positive int, got "
                              f"{hidden_dim!r}.")
         self.patch_size = patch_size
+        if strides is None:
+            strides = patch_size
+        elif isinstance(strides, (int, np.integer)):
+            strides = (int(strides), int(strides))
+        strides = tuple(int(s) for s in strides)
+        if len(strides) != 2 or min(strides) < 1:
+            raise ValueError(f"PatchEmbedding: strides must be a positive int or (rows, cols), "
+                             f"got {strides!r}.")
+        self.strides = strides
         self.hidden_dim = int(hidden_dim)
         self.class_token = bool(class_token)
         self.distillation_token = bool(distillation_token)
@@ -145,7 +157,7 @@ class PatchEmbedding(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.num_tokens = int(self.class_token) + int(self.distillation_token)
         self.projection = keras.layers.Conv2D(
-            self.hidden_dim, self.patch_size, strides=self.patch_size, padding="valid",
+            self.hidden_dim, self.patch_size, strides=self.strides, padding="valid",
             kernel_initializer=self.kernel_initializer, name="projection")
         self.grid_size = None
 
@@ -157,14 +169,18 @@ class PatchEmbedding(keras.layers.Layer):
         if height is None or width is None:
             raise ValueError("PatchEmbedding: the image height and width must be known (the "
                              f"position embedding has one row per patch), got {tuple(input_shape)}.")
-        for axis, size, patch in (("height", height, self.patch_size[0]),
-                                  ("width", width, self.patch_size[1])):
-            if size % patch:
+        for axis, size, patch, step in (("height", height, self.patch_size[0], self.strides[0]),
+                                        ("width", width, self.patch_size[1], self.strides[1])):
+            if size < patch:
+                raise ValueError(f"PatchEmbedding: image {axis} {size} is smaller than the patch "
+                                 f"size {patch}.")
+            if step == patch and size % patch:
                 raise ValueError(
                     f"PatchEmbedding: image {axis} {size} is not divisible by the patch size "
                     f"{patch} ({size} = {size // patch}*{patch} + {size % patch}); pick an image "
                     "size that is a multiple of the patch size.")
-        self.grid_size = (height // self.patch_size[0], width // self.patch_size[1])
+        self.grid_size = (1 + (height - self.patch_size[0]) // self.strides[0],
+                          1 + (width - self.patch_size[1]) // self.strides[1])
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.projection.build(input_shape)
         depth = self.hidden_dim
@@ -198,8 +214,8 @@ class PatchEmbedding(keras.layers.Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        rows = input_shape[1] // self.patch_size[0]
-        cols = input_shape[2] // self.patch_size[1]
+        rows = 1 + (input_shape[1] - self.patch_size[0]) // self.strides[0]
+        cols = 1 + (input_shape[2] - self.patch_size[1]) // self.strides[1]
         return (input_shape[0], self.num_tokens + rows * cols, self.hidden_dim)
 
     def load_own_variables(self, store):
@@ -237,4 +253,5 @@ class PatchEmbedding(keras.layers.Layer):
                 "distillation_token": self.distillation_token,
                 "position_embedding": self.position_embedding,
                 "initializer": keras.initializers.serialize(self.initializer),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "strides": self.strides}

@@ -11,15 +11,18 @@ from keras_zoo.losses.metric_learning import (
     pairwise_distances,
     triplet_loss,
 )
+from keras_zoo.losses.multimodal import SymmetricContrastiveLoss, symmetric_contrastive_loss
 
 __all__ = [
     "MINING",
     "ContrastiveLoss",
     "NTXentLoss",
+    "SymmetricContrastiveLoss",
     "TripletLoss",
     "contrastive_loss",
     "info_nce",
     "nt_xent",
     "pairwise_distances",
+    "symmetric_contrastive_loss",
     "triplet_loss",
 ]

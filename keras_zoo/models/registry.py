@@ -9,8 +9,10 @@ cannot pass (``debts``), each with the reason, so that a gap is visible rather t
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import inspect
+import numbers
 import sys
 import types
 from typing import Any, Callable, Mapping
@@ -80,15 +82,42 @@ class Entry:
         object.__setattr__(self, "debts", types.MappingProxyType(dict(self.debts)))
 
     def config(self, preset: str | None = None, **overrides) -> dict:
-        """The builder kwargs of a preset (``"tiny"``, ``"canonical"``), updated by overrides."""
+        """The builder kwargs of a preset (``"tiny"``, ``"canonical"``), updated by overrides.
+
+        An override of a known key whose value is not of the kind of that key's values in the
+        tiny and canonical configs and the builder's default (``accepted_kinds``) is a
+        ``ValueError`` naming the key, the value and what is accepted."""
         if preset is None:
             base = {}
         elif preset in _PRESETS:
             base = dict(getattr(self, preset))
         else:
             raise ValueError(f"preset must be one of {list(_PRESETS)} or None, got {preset!r}.")
+        for key, value in overrides.items():
+            kinds = self.accepted_kinds(key)
+            if kinds and _kind(value) not in kinds:
+                takes = " or ".join(_KIND_NAMES[k] for k in kinds)
+                raise ValueError(f"{self.name}: config {key}={value!r} is "
+                                 f"{_KIND_NAMES[_kind(value)]}; {key} takes {takes}.")
         base.update(overrides)
         return base
+
+    def accepted_kinds(self, key) -> tuple:
+        """The kinds of value (``"bool"``, ``"number"``, ``"str"``, ``"sequence"``,
+        ``"mapping"``, ``"none"``) that config ``key`` takes, read from its values in the tiny
+        and canonical configs and the builder's default; ``()``: anything (a key without such
+        a value, or one whose value is of another kind, such as a callable)."""
+        references = [c[key] for c in (self.tiny, self.canonical) if key in c]
+        try:
+            parameter = inspect.signature(self.builder).parameters.get(key)
+        except (TypeError, ValueError):
+            parameter = None
+        if parameter is not None and parameter.default is not parameter.empty:
+            references.append(parameter.default)
+        kinds = {_kind(r) for r in references}
+        if not kinds or "other" in kinds or kinds == {"none"}:
+            return ()
+        return tuple(k for k in _KIND_NAMES if k in kinds)
 
     def build(self, preset: str | None = None, **overrides):
         params = inspect.signature(self.builder).parameters
@@ -129,6 +158,28 @@ class Entry:
         if self.notes:
             lines.append(f"notes:     {self.notes}")
         return "\n".join(lines)
+
+
+_KIND_NAMES = {"bool": "a bool", "number": "a number", "str": "a string",
+               "sequence": "a list or tuple", "mapping": "a dict", "none": "None",
+               "other": "another kind of value"}
+
+
+def _kind(value) -> str:
+    """The kind of a config value ``Entry.config`` checks overrides against."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, numbers.Real):  # an int default (dropout=0) takes a float too
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, collections.abc.Sequence) or hasattr(value, "__array__"):
+        return "sequence"
+    return "other"
 
 
 _REGISTRY: Registry[Entry] = Registry("model", "`keras-zoo list` shows all {count} models.")

@@ -133,6 +133,12 @@ class Task:
         """A ``tf.function`` with an ``input_signature`` of raw, named inputs returning a dict."""
         raise NotImplementedError
 
+    def serving_endpoints(self, model) -> dict:
+        """More SavedModel signatures beside ``serving_default``, ``{name: tf.function}``
+        (CLIP's ``text_embeddings``, ``classify``); TFLite converts ``serving_default`` only.
+        Default: none."""
+        return {}
+
     def serving_example(self, model, n=4, seed=0) -> dict:
         """Raw inputs for ``serving_fn``, as a dict name -> numpy array."""
         raise NotImplementedError

@@ -19,10 +19,13 @@ task's, on the same synthetic shapes.
 
 from __future__ import annotations
 
+import types
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.data.pipeline import seeded_map
 from keras_zoo.tasks.detection import _SPLIT_SEEDS, MAX_OBJECTS, DetectionTask
 
 
@@ -77,18 +80,25 @@ class ProposalDetectionTask(DetectionTask):
         if split == "train":
             ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
         r = model.rois_per_image
+        # The sampler's draws are a function of (seed, epoch, step) (seeded_map replaces this
+        # holder's generator), not of a generator's state: a resumed run samples as the
+        # uninterrupted one did, whatever the pipeline had read ahead when it was killed.
+        # A held-out split is sampled the same way every epoch.
+        sampler = types.SimpleNamespace(generator=None, seed=seed)
 
         def sample(x, y):
             image, boxes = x
-            chosen = model.sample(boxes, y["boxes"], y["classes"])
+            chosen = model.sample(boxes, y["boxes"], y["classes"], seed=sampler.generator)
             keep = chosen["positive"] + chosen["negative"]
             # The kept RoIs first (random order among them), then zero padding.
-            order = tf.argsort(keep + tf.random.uniform(tf.shape(keep), maxval=0.5),
-                               axis=1, direction="DESCENDING")[:, :r]
+            noise = tf.random.stateless_uniform(tf.shape(keep), sampler.generator.next(),
+                                                maxval=0.5)
+            order = tf.argsort(keep + noise, axis=1, direction="DESCENDING")[:, :r]
             picked = tf.gather(boxes * keep[..., None], order, batch_dims=1)
             return ({"images": tf.cast(image, tf.float32) / 255.0, "proposals": picked}, y)
 
-        return ds.batch(batch_size).map(sample).prefetch(tf.data.AUTOTUNE)
+        return seeded_map(ds.batch(batch_size), sample, [sampler], seed,
+                          rerandomize=split == "train").prefetch(tf.data.AUTOTUNE)
 
     def serving_fn(self, model):
         h, w = model.image_size

@@ -6,19 +6,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.data.sequences import END
 from keras_zoo.tasks.base import Task, array_dataset
 
 
 class Seq2SeqTask(Task):
     """Models with inputs ``encoder_tokens`` ``[B, S]`` and ``decoder_tokens`` ``[B, T + 1]``
     returning logits ``[B, T + 1, V]``, and attributes ``source_length``, ``target_length``,
-    ``vocabulary_size``. Embedded data: ``"reversal"`` or ``"addition"``
-    (keras_zoo.data.sequences). Serving: ``source`` int32 ``[B, S]`` -> greedy ``tokens``
+    ``vocabulary_size``. Embedded data: ``"reversal"``, ``"variable_reversal"`` (lengths 1 to
+    ``source_length``, right-padded) or ``"addition"`` (keras_zoo.data.sequences). The loss and
+    the accuracy skip padded targets (id 0). Serving: ``source`` int32 ``[B, S]`` -> greedy ``tokens``
     ``[B, T + 1]`` (ending with ``<end>`` = 2) and their probabilities ``scores``.
     """
 
     name = "seq2seq"
-    data_names = ("reversal", "addition")
+    data_names = ("reversal", "variable_reversal", "addition")
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import sequences
@@ -31,11 +33,16 @@ class Seq2SeqTask(Task):
                 raise ValueError("reversal needs source_length == target_length.")
             num_symbols = model.vocabulary_size - sequences.FIRST_SYMBOL
             src, tgt = sequences.reversal(n, model.source_length, num_symbols, seed)
+        elif data == "variable_reversal":
+            if model.source_length != model.target_length:
+                raise ValueError("variable_reversal needs source_length == target_length.")
+            src, tgt = sequences.variable_reversal(
+                n, model.source_length, model.vocabulary_size - sequences.FIRST_SYMBOL, seed)
         elif data == "addition":
             digits = (model.source_length - 1) // 2
             src, tgt = sequences.addition(n, digits, seed)
         else:
-            raise ValueError(f"{self.name}: data must be 'reversal' or 'addition', got {data!r}.")
+            raise ValueError(f"{self.name}: data must be one of {self.data_names}, got {data!r}.")
         enc, dec_in, dec_out = sequences.seq2seq_arrays(src, tgt)
         return {"encoder_tokens": enc, "decoder_tokens": dec_in}, dec_out
 
@@ -47,12 +54,14 @@ class Seq2SeqTask(Task):
         return array_dataset(x, y, split, batch_size, seed)
 
     def compile(self, model, entry, learning_rate=3e-3, optimizer=None, label_smoothing=0.0):
+        from keras_zoo.tasks.masked_language_model import UnpaddedAccuracy
+
         if label_smoothing:
-            loss = SmoothedSparseCrossentropy(label_smoothing)
+            loss = SmoothedSparseCrossentropy(label_smoothing, ignore_class=0)
         else:
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
         model.compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), loss=loss,
-                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+                      metrics=[UnpaddedAccuracy()])
 
     def serving_fn(self, model):
         from keras_zoo.models.sequence.seq2seq import greedy_decode
@@ -79,6 +88,12 @@ class Seq2SeqTask(Task):
     def representative_examples(self, model, entry, n=100, seed=0):
         x, _ = self._arrays(model, entry, "train", n)
         return [{"source": x["encoder_tokens"][i:i + 1]} for i in range(n)]
+
+    def evaluation_metrics(self, model, entry, split="test", data=None, seed=0):
+        """``exact_match``: the fraction of held-out sources decoded greedily without an error
+        up to ``<end>`` (500 examples)."""
+        x, y = self._arrays(model, entry, split, 500, data)
+        return {"exact_match": exact_match(model, x["encoder_tokens"], y)}
 
     def int8_agreement(self, reference, quantized):
         return float(np.mean(np.asarray(reference["tokens"]) == np.asarray(quantized["tokens"])))
@@ -123,7 +138,11 @@ def exact_match(model, encoder_tokens, targets, decode=None):
     from keras_zoo.models.sequence.seq2seq import greedy_decode
 
     tokens = decode(model, encoder_tokens) if decode else greedy_decode(model, encoder_tokens)[0]
-    return float(np.mean(np.all(np.asarray(tokens) == np.asarray(targets), axis=1)))
+    tokens, targets = np.asarray(tokens), np.asarray(targets)
+    # Up to and including the target's <end>: what follows it is padding, not output.
+    steps = np.arange(targets.shape[1])[None, :]
+    until_end = steps <= np.argmax(targets == END, axis=1)[:, None]
+    return float(np.mean(np.all((tokens == targets) | ~until_end, axis=1)))
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -133,19 +152,31 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
 
     Args:
         label_smoothing: eps in [0, 1).
+        ignore_class: a label that gets no loss (padding, 0, in the seq2seq task), the mean
+            then being over the other labels; None: every label counts.
     """
 
-    def __init__(self, label_smoothing=0.1, name="smoothed_crossentropy", **kwargs):
+    def __init__(self, label_smoothing=0.1, ignore_class=None, name="smoothed_crossentropy",
+                 **kwargs):
         super().__init__(name=name, **kwargs)
         if not 0.0 <= float(label_smoothing) < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
         self.label_smoothing = float(label_smoothing)
+        self.ignore_class = None if ignore_class is None else int(ignore_class)
 
     def call(self, y_true, y_pred):
         depth = keras.ops.shape(y_pred)[-1]
-        one_hot = keras.ops.one_hot(keras.ops.cast(y_true, "int32"), depth)
-        return keras.losses.categorical_crossentropy(
+        y_true = keras.ops.cast(y_true, "int32")
+        one_hot = keras.ops.one_hot(y_true, depth)
+        loss = keras.losses.categorical_crossentropy(
             one_hot, y_pred, from_logits=True, label_smoothing=self.label_smoothing)
+        if self.ignore_class is None:
+            return loss
+        real = keras.ops.cast(keras.ops.not_equal(y_true, self.ignore_class), loss.dtype)
+        # Rescaled so that the reduction's mean over all positions is the mean over real ones.
+        return loss * real * keras.ops.cast(keras.ops.size(real), loss.dtype) / keras.ops.maximum(
+            keras.ops.sum(real), 1.0)
 
     def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+        return {**super().get_config(), "label_smoothing": self.label_smoothing,
+                "ignore_class": self.ignore_class}

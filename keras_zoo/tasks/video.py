@@ -144,6 +144,23 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
 
         return serve
 
+    def draw_prediction(self, image, outputs, index=0, scale=4):
+        """A strip of the clip's frames (``image``: uint8 ``[T, H, W, 3]``), each enlarged
+        ``scale`` times, above a caption with the most probable class."""
+        from keras_zoo.data.clips import CLASSES
+        from keras_zoo.visualize import captioned
+
+        clip = np.asarray(image)
+        if clip.ndim != 4:
+            raise ValueError(f"draw_prediction: expected a clip [T, H, W, 3], got shape "
+                             f"{clip.shape}.")
+        strip = np.concatenate(list(clip), axis=1)
+        strip = np.repeat(np.repeat(strip, scale, axis=0), scale, axis=1)
+        p = np.asarray(outputs["probabilities"])[index]
+        k = int(np.argmax(p))
+        name = CLASSES[k] if len(p) == len(CLASSES) else f"class {k}"
+        return captioned(strip, f"{name} ({p[k]:.2f})")
+
     def describe_prediction(self, outputs, index=0):
         from keras_zoo.data.clips import CLASSES
 

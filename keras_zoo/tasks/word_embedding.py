@@ -141,8 +141,8 @@ class _EmbeddingTask(Task):
 
 
 class WordEmbeddingTask(_EmbeddingTask):
-    """word2vec with negative sampling (``Word2Vec``, skip-gram or CBOW): examples
-    ``(target or context, candidates) -> [1, 0, ..., 0]`` from the corpus windows
+    """word2vec with negative sampling or NCE (``Word2Vec``, skip-gram or CBOW): examples
+    ``(target or context, candidates[, noise_log_kq]) -> [1, 0, ..., 0]`` from the corpus windows
     (``word2vec.training_examples``), binary cross-entropy on the logits. Embedded data:
     ``"stdlib_docstrings"``."""
 
@@ -156,7 +156,9 @@ class WordEmbeddingTask(_EmbeddingTask):
         per_word = 2 * config["window"] if config["mode"] == "skipgram" else 1
         docs = _documents_for(size, split, n, per_word)
         return word2vec.training_examples(docs, size, config["mode"], config["window"],
-                                          config["num_negative"], seed=seed, max_examples=n)
+                                          config["num_negative"], seed=seed, max_examples=n,
+                                          objective=config.get("objective",
+                                                               "negative_sampling"))
 
     def battery_data(self, model, entry, n=32, seed=0):
         return self._examples(model, "train", n, seed)

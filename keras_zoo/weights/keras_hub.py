@@ -15,10 +15,20 @@ rules; keras-hub's ViT is the paper's (pre-norm, LayerNorm epsilon 1e-6, exact G
 the attention, a class token, a learned position embedding added after it). ResNet-18/50/101/152
 v1 (``ResNetBackbone``: the zoo ResNet with ``stride_at="3x3", use_bias=False,
 bn_epsilon=1e-5``) and VGG
-11/13/16/19 (``VGGBackbone``), by graph structure, as keras.applications. Not covered: keras-hub's
-DenseNet pads its strided convolutions "same" (asymmetric) where the paper's Caffe model and the
-zoo pad symmetrically; its ResNet v2 and "vd" variants and its EfficientNet/MobileNet backbones
-(other block layouts) have no zoo twin; Swin, BERT and GPT-2 are not mapped yet. DeiT
+11/13/16/19 (``VGGBackbone``), by graph structure, as keras.applications. BERT
+(``BertBackbone``, the ``bert_*`` presets) into ``bert_classifier`` by path rules, with
+``activation="gelu_approximate"``: keras-hub's BERT, like Google's released checkpoints, uses
+GELU's tanh approximation where the zoo's default is the exact GELU (7e-5 apart after two
+small layers). Swin-T/S/B (``SwinTransformerBackbone``) by path rules: keras-hub's Swin is the
+paper's, shifted-window masks and relative position index included (equal to the last bit on
+random weights). Not covered: keras-hub's DenseNet pads its strided convolutions "same"
+(asymmetric) where the paper's Caffe model and the zoo pad symmetrically; its ResNet v2 and "vd"
+variants have no zoo twin; its MobileNet backbone is MobileNet v3 only (the zoo has v1 and v2);
+its EfficientNet presets are timm's weights for ``EfficientNetBackbone`` (BN epsilon 1e-5 by
+default, its own stem padding options) and were not compared, since their configs come with
+the download, while the zoo's EfficientNet is keras.applications' (epsilon 1e-3); GPT-2 has no zoo registry
+entry (the zoo's ``GPT`` takes ``norm_first=True`` but is registered as a character-level
+model, ``gpt_char_lm``). DeiT
 (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
 subclassed model, so its keras-hub weights load with ``include_top=False``.
 """
@@ -155,7 +165,86 @@ def _vgg(preset):
                   ("fc1", "fc2", "predictions"))
 
 
+def _bert_config(hub):
+    """keras-hub's BERT is the paper's (post-norm, LayerNorm epsilon 1e-12, a tanh pooler on
+    [CLS]) with the released checkpoints' tanh-approximate GELU: the zoo's ``bert_encoder``
+    with ``activation="gelu_approximate"``."""
+    return {"activation": "gelu_approximate",
+            **{key: hub[key] for key in ("vocabulary_size", "num_layers", "hidden_dim",
+                                         "num_heads", "intermediate_dim", "max_sequence_length",
+                                         "num_segments", "dropout")}}
+
+
+_BERT_RULES = (
+    (r"^(token_embedding|position_embedding|segment_embedding)/embeddings$",
+     lambda m: f"{m.group(1)}/embeddings"),
+    (r"^embeddings_layer_norm/(gamma|beta)$", lambda m: f"embeddings_layer_norm/{m.group(1)}"),
+    (r"^transformer_layer_(\d+)/self_attention_layer/(\w+/(?:kernel|bias))$",
+     lambda m: f"transformer_layer_{m.group(1)}_attention/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/self_attention_layer_norm/(gamma|beta)$",
+     lambda m: f"transformer_layer_{m.group(1)}_attention_norm/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_intermediate_dense/(kernel|bias)$",
+     lambda m: f"transformer_layer_{m.group(1)}_mlp_dense_1/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_output_dense/(kernel|bias)$",
+     lambda m: f"transformer_layer_{m.group(1)}_mlp_dense_2/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_layer_norm/(gamma|beta)$",
+     lambda m: f"transformer_layer_{m.group(1)}_mlp_norm/{m.group(2)}"),
+    (r"^pooled_dense/(kernel|bias)$", lambda m: f"pooled_dense/{m.group(1)}"),
+)
+
+
+def _bert(*presets):
+    # Text models have no image converter: no preprocessing layer (token ids go in as ids).
+    return Source("BertBackbone", None, presets, _bert_config, _BERT_RULES)
+
+
+def _swin_config(hub):
+    """keras-hub's Swin is the paper's (biases in qkv, a LayerNorm after the patch embedding,
+    epsilon 1e-5, exact GELU); its ``drop_path`` only acts in training."""
+    if not hub["qkv_bias"] or not hub["patch_norm"]:
+        raise NotImplementedError(f"keras-hub's Swin with qkv_bias={hub['qkv_bias']}, "
+                                  f"patch_norm={hub['patch_norm']}: the zoo Swin has both.")
+    return dict(input_shape=tuple(hub["image_shape"]), patch_size=hub["patch_size"],
+                embed_dim=hub["embed_dim"], depths=tuple(hub["depths"]),
+                num_heads=tuple(hub["num_heads"]), window_size=hub["window_size"],
+                mlp_ratio=hub["mlp_ratio"])
+
+
+def _swin_block(match, suffix):
+    return f"stage{int(match.group(1)) + 1}_block{match.group(2)}_{suffix}"
+
+
+_SWIN_RULES = (
+    (r"^patch_embedding/conv_projection/(kernel|bias)$",
+     lambda m: f"patch_embedding/projection/{m.group(1)}"),
+    (r"^patch_embedding/norm/(gamma|beta)$", lambda m: f"patch_norm/{m.group(1)}"),
+    (r"^stage_(\d+)/blocks_(\d+)/(norm[12])/(gamma|beta)$",
+     lambda m: f"{_swin_block(m, m.group(3))}/{m.group(4)}"),
+    (r"^stage_(\d+)/blocks_(\d+)/attn/relative_position_bias_table$",
+     lambda m: f"{_swin_block(m, 'attention')}/relative_position_bias_table"),
+    (r"^stage_(\d+)/blocks_(\d+)/attn/attention_qkv/(kernel|bias)$",
+     lambda m: f"{_swin_block(m, 'attention')}/qkv/{m.group(3)}"),
+    (r"^stage_(\d+)/blocks_(\d+)/attn/attention_projection/(kernel|bias)$",
+     lambda m: f"{_swin_block(m, 'attention')}/proj/{m.group(3)}"),
+    (r"^stage_(\d+)/blocks_(\d+)/mlp/(fc[12])/(kernel|bias)$",
+     lambda m: f"{_swin_block(m, 'mlp_' + m.group(3))}/{m.group(4)}"),
+    # keras-hub merges at the end of stage i; the zoo names it before stage i + 2.
+    (r"^stage_(\d+)/downsample/(reduction|norm)/(kernel|gamma|beta)$",
+     lambda m: f"stage{int(m.group(1)) + 1}_merging/{m.group(2)}/{m.group(3)}"),
+    (r"^norm/(gamma|beta)$", lambda m: f"norm/{m.group(1)}"),
+)
+
+
+def _swin(*presets):
+    return Source("SwinTransformerBackbone", "SwinTransformerImageConverter", presets,
+                  _swin_config, _SWIN_RULES)
+
+
 MODELS = {
+    "bert_classifier": _bert("bert_tiny_en_uncased", "bert_small_en_uncased",
+                             "bert_medium_en_uncased", "bert_base_en_uncased", "bert_base_en",
+                             "bert_base_zh", "bert_base_multi", "bert_large_en_uncased",
+                             "bert_large_en"),
     "resnet18": _resnet("resnet_18_imagenet"),
     "resnet50": _resnet("resnet_50_imagenet"),
     "resnet101": _resnet("resnet_101_imagenet"),
@@ -164,6 +253,10 @@ MODELS = {
     "vgg13": _vgg("vgg_13_imagenet"),
     "vgg16": _vgg("vgg_16_imagenet"),
     "vgg19": _vgg("vgg_19_imagenet"),
+    # Swin-L is not a zoo model; the 384 presets (window 12) load into swin_b at 384.
+    "swin_t": _swin("swin_tiny_patch4_window7_224"),
+    "swin_s": _swin("swin_small_patch4_window7_224"),
+    "swin_b": _swin("swin_base_patch4_window7_224", "swin_base_patch4_window12_384"),
     "vit_b16": _vit("vit_base_patch16_224_imagenet", "vit_base_patch16_384_imagenet",
                     "vit_base_patch16_224_imagenet21k"),
     "vit_b32": _vit("vit_base_patch32_384_imagenet", "vit_base_patch32_224_imagenet21k"),

@@ -11,9 +11,13 @@ import sys
 
 #: Custom train_step models of the registry trained under MirroredStrategy.
 CUSTOM_STEP_MODELS = ("gan", "vae")
+#: Deterministic custom train_step models (no sampling in the step): trained with plain SGD (whose
+#: step, unlike Adam's, is proportional to the gradient, so a loss not divided by the replicas
+#: shows as a step N times too long) with and without MirroredStrategy; they must agree.
+EXACT_CUSTOM_STEP_MODELS = ("autoencoder",)
 
 
-def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32):
+def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32, sgd=False):
     import keras
 
     import keras_zoo
@@ -27,7 +31,10 @@ def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32):
         model = entry.build("tiny")
         ds = task.dataset(model, entry, split, batch_size, 0, drop_remainder=True)
         ds = distribute.shard(ds.take(batches))
-        task.compile(model, entry)
+        if sgd:
+            model.compile(optimizer=keras.optimizers.SGD(0.05))
+        else:
+            task.compile(model, entry)
     history = model.fit(ds, epochs=epochs, verbose=0)
     return model, history.history
 
@@ -48,6 +55,12 @@ def main(path):
         model, history = _fit("mlp", strategy, split="test")
         out[f"mlp_{label}"] = {"history": history,
                                "weights": [w.tolist() for w in model.get_weights()]}
+    for name in EXACT_CUSTOM_STEP_MODELS:
+        for label, strategy in (("none", distribute.get_strategy("none")),
+                                ("mirrored", mirrored)):
+            model, history = _fit(name, strategy, split="test", sgd=True)
+            out[f"{name}_{label}"] = {"history": history,
+                                      "weights": [w.tolist() for w in model.get_weights()]}
     for name in CUSTOM_STEP_MODELS:
         model, history = _fit(name, mirrored)
         optimizers = {id(o) for o in (getattr(model, "d_optimizer", None),

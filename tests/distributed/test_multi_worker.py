@@ -42,7 +42,7 @@ def mlp_runs(tmp_path_factory):
     return _one_and_two_workers(tmp_path_factory.mktemp("mlp"), "mlp")
 
 
-def _assert_same_training(one, two):
+def _assert_same_training(one, two, weight_tolerance=TOLERANCE):
     chief, other = two
     # Two workers that each trained alone on the whole data would also match one worker.
     assert (one["replicas"], one["multi_worker"]) == (1, False)
@@ -50,7 +50,7 @@ def _assert_same_training(one, two):
     assert set(chief["history"]) == set(one["history"])
     for key, values in one["history"].items():
         np.testing.assert_allclose(chief["history"][key], values, atol=TOLERANCE, err_msg=key)
-    assert max_weight_difference(chief, one) <= TOLERANCE
+    assert max_weight_difference(chief, one) <= weight_tolerance
     assert max_weight_difference(chief, other) <= TOLERANCE  # workers stay in sync
     losses = one["history"]["loss"]
     assert losses[-1] < losses[0]  # it trained: equality of two frozen runs proves nothing
@@ -61,14 +61,17 @@ def test_mlp_two_workers_equal_one_worker(mlp_runs):
     _assert_same_training(one, two)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "regression of this session's resume fix: with the recipe's augmentation drawn through "
-    "seeded_map (keys from Dataset.random, rerandomized per iterator), two workers match one "
-    "worker in epoch 1 but not in epoch 2 (accuracy 0.74095 vs 0.74178, weights ~1e-4): the "
-    "multi-worker path creates its iterators differently; to be found and fixed"))
 def test_lenet5_two_workers_equal_one_worker(tmp_path):
+    """With the recipe's augmentation (seeded_map) the two workers see, step for step, the
+    global batches of one worker (measured: the per-step pixel sums of both workers add up to
+    one worker's over 3 epochs, symbolic build included), and the histories agree to 1e-5.
+    The weights agree to 1e-3, not 1e-5: two replicas' half-batch gradients summed by the
+    all-reduce round differently from one full-batch gradient (~1e-7), and 38 steps of Adam at
+    1e-2 through ReLUs carried that to 1.2e-4 in one c5 unit (the next unit 4e-6; 8e-6 overall
+    without augmentation). One different augmentation draw moved the weights by 0.24 and the
+    loss by 0.15: 1e-3 still tells a different data stream apart."""
     one, two = _one_and_two_workers(tmp_path, "lenet5")
-    _assert_same_training(one, two)
+    _assert_same_training(one, two, weight_tolerance=1e-3)
 
 
 def _epoch(backup):
@@ -79,11 +82,15 @@ def _epoch(backup):
         return None
 
 
+@pytest.mark.parametrize("killed", [1, 0], ids=["worker", "chief"])
 def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tmp_path,
-                                                                               mlp_runs):
-    """SIGKILL worker 1 in the middle of an epoch; worker 0 then fails by itself within the peer
-    timeout; the same command restarted on both workers resumes from BackupAndRestore and ends
-    with the weights of the uninterrupted run (``mlp_runs``, same arguments)."""
+                                                                               mlp_runs,
+                                                                               killed):
+    """SIGKILL worker 1 (or the chief, worker 0, which writes history.csv and the checkpoints)
+    in the middle of an epoch; the other worker then fails by itself within the peer timeout;
+    the same command restarted on both workers resumes from their backups (trainer.Backup) and
+    ends with the weights and the whole history of the uninterrupted run (``mlp_runs``, same
+    arguments)."""
     _, (reference, _) = mlp_runs
     out = tmp_path / "run"
     args = RUNS["mlp"] + ["--out", str(out)]
@@ -96,16 +103,17 @@ def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tm
             epochs = [_epoch(b) for b in backups]
             if epochs[0] is not None and epochs[0] == epochs[1]:
                 time.sleep(0.3)  # into the next epoch (one lasts seconds here)
-                first.kill(1)
+                first.kill(killed)
                 killed_at = time.monotonic()
                 break
             time.sleep(0.05)
         assert killed_at is not None, ("no epoch was backed up before the run ended or the "
                                        "deadline:\n" + first.tail(0) + first.tail(1))
-        assert first.procs[1].returncode == -9
+        assert first.procs[killed].returncode == -9
         # The survivor fails by itself: TensorFlow's error, or its watchdog after the timeout.
+        survivor = 1 - killed
         codes = first.wait(timeout=peer_timeout + 60)
-        assert codes[0] != 0, first.tail(0)
+        assert codes[survivor] != 0, first.tail(survivor)
     assert not os.path.exists(tmp_path / "first_0.npz")
     with Cluster(2, args, tmp_path / "logs", tmp_path / "again_", peer_timeout) as again:
         resumed, other = again.check(timeout=420)
@@ -113,6 +121,8 @@ def test_killed_worker_resumes_from_backup_and_ends_like_an_uninterrupted_run(tm
     # The chief's history covers the whole run (history.csv, also after a resume); the other
     # worker reports only the epochs it ran: fewer than all, so it resumed, not started over.
     assert len(resumed["history"]["loss"]) == epochs
+    for key, values in reference["history"].items():
+        np.testing.assert_allclose(resumed["history"][key], values, atol=TOLERANCE, err_msg=key)
     assert 0 < len(other["history"]["loss"]) < epochs
     assert max_weight_difference(resumed, reference) <= TOLERANCE
     assert max_weight_difference(resumed, other) <= TOLERANCE

@@ -55,6 +55,8 @@ def test_train_export_verify_and_refuse_a_second_export(capsys, tmp_path):
                             "--export", "--root", str(root), "--tflite", "float")
     assert code == 0, err
     assert "test: " in stdout and "verify: passed" in stdout
+    # Each check's row is printed as it finishes, while train() still runs.
+    assert 0 <= stdout.find("\nok   ") < stdout.index("test: ")
     for name in ("model.keras", "curves.png", "history.csv", "metrics.json"):
         assert (out / name).exists(), name
     assert (root / "mlp" / "1" / "saved_model.pb").exists()

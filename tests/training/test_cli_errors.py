@@ -96,19 +96,40 @@ def test_parsing_and_help_import_no_tensorflow():
         "import sys\n"
         "from training import cli\n"
         "for argv in (['--help'], ['train', 'lenet5', '--epochs', '-1'], ['train', '--help'],\n"
-        "             ['verify', '--help']):\n"
+        "             ['verify', '--help'], ['evaluate', '--help'], ['benchmark', '--help'],\n"
+        "             ['benchmark', '--against', 'nothing']):\n"
         "    try:\n"
         "        cli.main(argv)\n"
         "    except SystemExit:\n"
         "        pass\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'keras_zoo') if m in sys.modules]\n"
-        "plugins = [m for m, _ in cli._PLUGINS.values() if m in sys.modules]\n"
+        "plugins = [m for m, _ in cli._PLUGINS.values() if m in sys.modules and\n"
+        "           m != 'training.commands.benchmark']\n"
         "assert not heavy and not plugins, (heavy, plugins)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage: keras-zoo" in done.stdout
+    assert "--against {keras.applications,cached-tensors}" in done.stdout
+    assert "invalid choice: 'nothing'" in done.stderr
+
+
+def test_the_benchmark_parser_lists_the_benchmarks_modes():
+    from keras_zoo.benchmarks import applications
+    from training.commands import benchmark
+
+    assert benchmark.MODES == applications.MODES
+
+
+def test_evaluate_builds_a_registry_name_at_a_preset_and_refuses_one_for_a_file(capsys, files):
+    _fails_cleanly(capsys, ["evaluate", str(files / "truncated.keras"), "--preset", "tiny"],
+                   "--preset applies to a registry name")
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", "mlp", "--preset", "huge"])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+    assert cli.main(["evaluate", "mlp", "--preset", "tiny", "--split", "validation"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("validation: accuracy ")
 
 
 def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(capsys, tmp_path):

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+import keras_zoo
 from keras_zoo.data import pipeline
 from training import trainer
 
@@ -65,10 +66,11 @@ class _Killed(Exception):
     pass
 
 
-def _interrupted_after_epoch_1(tmp_path, monkeypatch, name):
+def _interrupted_after_epoch_1(tmp_path, monkeypatch, name, **options):
     """An uninterrupted 2-epoch run of ``name``, and one that dies right after the backup of
-    epoch 1 is committed and is resumed by a second call: ``(reference, resumed, out)``."""
-    reference = trainer.train(name, epochs=2, out=str(tmp_path / "ref"), verbose=0)
+    epoch 1 is committed and is resumed by a second call: ``(reference, resumed, out)``.
+    ``options`` go to every ``train`` call."""
+    reference = trainer.train(name, epochs=2, out=str(tmp_path / "ref"), verbose=0, **options)
     save = trainer.Backup._save_model
 
     def save_then_die(self):
@@ -78,12 +80,11 @@ def _interrupted_after_epoch_1(tmp_path, monkeypatch, name):
     monkeypatch.setattr(trainer.Backup, "_save_model", save_then_die)
     out = str(tmp_path / "killed")
     with pytest.raises(_Killed):
-        trainer.train(name, epochs=2, out=out, verbose=0)
+        trainer.train(name, epochs=2, out=out, verbose=0, **options)
     monkeypatch.setattr(trainer.Backup, "_save_model", save)
     with open(os.path.join(out, "backup", "training_metadata.json")) as f:
         assert json.load(f)["epoch"] == 1
-    return reference, trainer.train(name, epochs=2, out=out, verbose=0), out
-
+    return reference, trainer.train(name, epochs=2, out=out, verbose=0, **options), out
 
 
 def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monkeypatch):
@@ -208,6 +209,54 @@ def test_sigkill_twice_then_resume_is_bit_identical(tmp_path, name, epochs, kill
         _run(name, epochs, out, kill_after=epoch)
     _run(name, epochs, out)
     _assert_same_run(ref, out, epochs)
+
+
+def test_fast_rcnn_pipeline_samples_rois_as_a_function_of_seed_epoch_and_step():
+    """Fast R-CNN's pipeline draws its RoIs through seeded_map: a new pipeline that skips
+    ``e`` epochs (a resumed run) samples epoch ``e`` as the first did; the validation split
+    is sampled alike every epoch."""
+    from keras_zoo.tasks import get_task
+
+    entry = keras_zoo.models.info("fast_rcnn")
+    model, task = entry.build("tiny"), get_task(entry.task)
+
+    def epoch(ds):
+        return [x["proposals"].numpy() for x, _ in ds]
+
+    def make(split):
+        return task.dataset(model, entry, split, batch_size=4, seed=3, n=8)
+
+    first = make("train")
+    epochs = [epoch(first) for _ in range(3)]
+    assert not np.array_equal(epochs[1][0], epochs[2][0])
+    resumed = make("train")
+    for _ in range(2):
+        iter(resumed)
+    for a, b in zip(epochs[2], epoch(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    validation = make("validation")
+    for a, b in zip(epoch(validation), epoch(validation), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["faster_rcnn", "fast_rcnn"])
+def test_region_detectors_resume_bit_identically(tmp_path, monkeypatch, name):
+    """Faster R-CNN samples anchors and RoIs in its loss from the model's seed generator (saved
+    with the backup); Fast R-CNN's pipeline samples its RoIs as a function of (seed, epoch,
+    step) and its loss from the model's generator. An interrupted run resumes to the
+    uninterrupted weights. (The recipe's data is cut to 32 training images to keep this cheap.)
+    """
+    import dataclasses
+
+    recipe = trainer.get_recipe(keras_zoo.models.info(name).recipe)
+    small = dataclasses.replace(recipe, data_options={**recipe.data_options, "n": 32})
+    monkeypatch.setattr(trainer, "get_recipe", lambda _: small)
+    reference, resumed, _ = _interrupted_after_epoch_1(tmp_path, monkeypatch, name,
+                                                        batch_size=16)
+    for a, b in zip(reference.model.get_weights(), resumed.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.history == reference.history
 
 
 @pytest.mark.slow

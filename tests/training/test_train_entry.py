@@ -64,3 +64,21 @@ def test_an_optimizer_factory_may_be_a_callable_and_excludes_the_optimizer_field
         Recipe(name="x", optimizer_options={"rate": 1})
     with pytest.raises(ValueError, match="'module:function'"):
         Recipe(name="x", optimizer_factory="no_colon")
+
+
+def test_a_training_set_of_unknown_length_is_counted_for_the_schedule():
+    # A filter hides the length from tf.data; the schedule and fit's steps_per_epoch must still
+    # see the 5 batches (they saw 1, and a cosine schedule reached 0 within the first epoch).
+    import tensorflow as tf
+
+    from training.trainer import _with_known_length
+
+    ds = tf.data.Dataset.range(50).filter(lambda x: x % 2 == 0).batch(5)
+    assert int(ds.cardinality()) == int(tf.data.UNKNOWN_CARDINALITY)
+    counted, steps = _with_known_length(ds, "model")
+    assert steps == 5 and int(counted.cardinality()) == 5
+    assert [b.numpy().tolist() for b in counted][0] == [0, 2, 4, 6, 8]
+    with pytest.raises(ValueError, match="infinite"):
+        _with_known_length(tf.data.Dataset.range(3).repeat(), "model")
+    with pytest.raises(ValueError, match="no batch"):
+        _with_known_length(tf.data.Dataset.range(3).batch(4, drop_remainder=True), "model")

@@ -166,3 +166,134 @@ def test_deit_small_backbone_converts_exactly():
     expected = np.asarray(backbone(np.asarray(converter(255.0 * images))))
     assert np.abs(expected[0] - expected[1]).max() > 1e-3
     np.testing.assert_allclose(np.asarray(ours(images)), expected, atol=1e-5, rtol=0)
+
+
+SMALL_BERT = dict(vocabulary_size=40, num_layers=2, num_heads=2, hidden_dim=16,
+                  intermediate_dim=32, max_sequence_length=16)
+#: keras-hub's documented hyper-parameters of bert_base_en_uncased.
+BASE_BERT = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
+                 intermediate_dim=3072, max_sequence_length=512)
+
+
+def _bert_tokens(vocabulary_size, length=12, seed=0):
+    tokens = np.random.default_rng(seed).integers(1, vocabulary_size, (3, length)).astype("int32")
+    tokens[0, length // 2:] = 0  # padding: masked keys, and the pooled [CLS] must not see it
+    tokens[1, length - 2:] = 0
+    return tokens
+
+
+def _compare_bert(hub, ours, tokens, atol):
+    import keras
+
+    expected = hub({"token_ids": tokens, "segment_ids": np.zeros_like(tokens),
+                    "padding_mask": tokens != 0})
+    layers = [layer.name for layer in ours.layers]
+    last = [name for name in layers if name.endswith("_mlp_norm")][-1]
+    pooled, sequence = keras.Model(ours.input, [ours.get_layer("pooled_dense").output,
+                                                ours.get_layer(last).output])(tokens)
+    real = tokens != 0  # keras-hub's outputs at padded positions are not masked either
+    assert np.abs(np.asarray(expected["pooled_output"])).max() > 1e-2
+    differences = (np.abs(np.asarray(pooled) - np.asarray(expected["pooled_output"])).max(),
+                   np.abs(np.asarray(sequence)[real]
+                          - np.asarray(expected["sequence_output"])[real]).max())
+    assert max(differences) <= atol, differences
+    return differences
+
+
+@pytest.mark.parametrize("config, atol", [
+    (SMALL_BERT, 1e-5),
+    # 12 post-norm layers of width 768: float32 rounding over the depth; 1e-4 stated.
+    pytest.param(BASE_BERT, 1e-4, marks=pytest.mark.slow),
+])
+def test_bert_backbone_converts_exactly(config, atol):
+    hub = _perturbed(keras_hub.models.BertBackbone(**config), seed=3)
+    zoo_config = hub_weights.MODELS["bert_classifier"].config(hub.get_config())
+    assert zoo_config["activation"] == "gelu_approximate"  # keras-hub's, not the exact GELU
+    ours = keras_zoo.models.get("bert_classifier", sequence_length=12, **zoo_config)
+    hub_weights.convert(hub, ours, "bert_classifier", "bert_classifier")
+    _compare_bert(hub, ours, _bert_tokens(config["vocabulary_size"]), atol)
+
+
+def test_bert_from_the_preset_name_with_a_new_head(monkeypatch):
+    hub = _perturbed(keras_hub.models.BertBackbone(**SMALL_BERT), seed=4)
+    asked = []
+
+    def from_preset(cls, preset, **kwargs):
+        asked.append(preset)
+        return hub
+
+    monkeypatch.setattr(keras_hub.models.BertBackbone, "from_preset", classmethod(from_preset))
+    model = keras_zoo.models.get("bert_classifier", weights="keras_hub:bert_tiny_en_uncased",
+                                 sequence_length=12, classes=3)
+    assert asked == ["bert_tiny_en_uncased"]
+    assert model.output_shape == (None, 3)
+    assert [layer.name for layer in model.layers if layer.name == "preprocessing"] == []
+    _compare_bert(hub, model, _bert_tokens(SMALL_BERT["vocabulary_size"]), 1e-5)
+    with pytest.raises(ValueError, match="'vit_base_patch16_224_imagenet' is a "
+                                         "keras_hub.models.ViTBackbone preset, not one of "
+                                         "bert_classifier's"):
+        keras_zoo.models.get("bert_classifier", weights="keras_hub:vit_base_patch16_224_imagenet")
+
+
+def test_bert_of_another_width_names_the_first_tensor():
+    hub = keras_hub.models.BertBackbone(**SMALL_BERT)
+    ours = keras_zoo.models.get("bert_classifier", sequence_length=12,
+                                **{**hub_weights.MODELS["bert_classifier"].config(
+                                    hub.get_config()), "intermediate_dim": 64})
+    with pytest.raises(ValueError, match=r"feedforward_intermediate_dense/kernel' \(16, 32\) "
+                                         r"does not fit our 'transformer_layer_0_mlp_dense_1/"
+                                         r"kernel' \(16, 64\)"):
+        hub_weights.convert(hub, ours, "bert_classifier", "bert_classifier: weights='keras_hub:x'")
+
+
+#: Two stages on 32x32 with windows of 4: stage 1 (8x8) alternates plain and shifted windows
+#: (the shift's masks and the relative position index are exercised), stage 2 is one window.
+SMALL_SWIN = dict(image_shape=(32, 32, 3), patch_size=4, embed_dim=8, depths=[2, 2],
+                  num_heads=[2, 4], window_size=4)
+#: keras-hub's documented hyper-parameters of swin_tiny_patch4_window7_224.
+SWIN_T = dict(image_shape=(224, 224, 3), patch_size=4, embed_dim=96, depths=[2, 2, 6, 2],
+              num_heads=[3, 6, 12, 24], window_size=7)
+
+
+def _swin_converter():
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    return keras_hub.layers.SwinTransformerImageConverter(scale=list(1 / (255 * std)),
+                                                          offset=list(-mean / std))
+
+
+def _compare_swin(hub, ours, atol):
+    images = random_images(hub.get_config()["image_shape"], n=2)
+    expected = np.asarray(hub(np.asarray(_swin_converter()(255.0 * images))))
+    actual = np.asarray(ours(images))  # [B, H/32, W/32, C]; keras-hub's tokens are [B, L, C]
+    assert np.abs(expected[0] - expected[1]).max() > 1e-3
+    difference = np.abs(actual.reshape(expected.shape) - expected).max()
+    assert difference <= atol, difference
+
+
+@pytest.mark.parametrize("name, config, atol", [
+    ("swin_t", SMALL_SWIN, 1e-5),
+    # 12 blocks up to width 768: float32 rounding over the depth; 1e-4 stated.
+    pytest.param("swin_t", SWIN_T, 1e-4, marks=pytest.mark.slow),
+])
+def test_swin_backbone_converts_exactly(name, config, atol):
+    hub = _perturbed(keras_hub.models.SwinTransformerBackbone(**config), seed=5)
+    zoo_config = hub_weights.MODELS[name].config(hub.get_config())
+    ours = keras_zoo.models.get(name, include_top=False, **zoo_config)
+    hub_weights.convert(hub, ours, name, name)
+    ours = with_preprocessing(ours, hub_weights.converter_affine(_swin_converter()))
+    _compare_swin(hub, ours, atol)
+
+
+def test_swin_from_the_preset_name(monkeypatch):
+    hub = _perturbed(keras_hub.models.SwinTransformerBackbone(**SMALL_SWIN), seed=6)
+    monkeypatch.setattr(keras_hub.models.SwinTransformerBackbone, "from_preset",
+                        classmethod(lambda cls, preset, **kwargs: hub))
+    monkeypatch.setattr(keras_hub.layers.SwinTransformerImageConverter, "from_preset",
+                        classmethod(lambda cls, preset, **kwargs: _swin_converter()))
+    model = keras_zoo.models.get("swin_t", weights="keras_hub:swin_tiny_patch4_window7_224",
+                                 include_top=False)
+    assert model.layers[1].name == "preprocessing"
+    _compare_swin(hub, model, 1e-5)
+    with pytest.raises(ValueError, match="'swin_small_patch4_window7_224' is a keras_hub.models."
+                                         "SwinTransformerBackbone preset, not one of swin_t's"):
+        keras_zoo.models.get("swin_t", weights="keras_hub:swin_small_patch4_window7_224")

@@ -9,7 +9,13 @@ An option the chosen benchmark does not use is refused (exit 2), never ignored.
 
 from __future__ import annotations
 
-from keras_zoo.benchmarks import applications
+# Nothing from keras_zoo at module level: importing it imports TensorFlow, and
+# `keras-zoo benchmark --help` must answer without it.
+
+#: The references of ``--against``.
+AGAINST = ("keras.applications", "cached-tensors")
+#: ``keras_zoo.benchmarks.applications.MODES`` (tests/training/test_cli_errors.py checks it).
+MODES = ("predict", "call", "train")
 
 #: The options each benchmark honours (argparse dests); any other one set is refused.
 HONOURED = {
@@ -29,7 +35,7 @@ def add_arguments(parser):
                              "resnet50, densenet121, mobilenetv2)")
     parser.add_argument("--model", dest="model_option", default=None, metavar="MODEL",
                         help="the same as MODEL (for --strategy multi-worker; default mlp)")
-    parser.add_argument("--against", default=None, choices=applications.AGAINST,
+    parser.add_argument("--against", default=None, choices=AGAINST,
                         help="the reference: keras.applications' same architecture (default), "
                              "or cached-tensors (fit from the recipe's tf.data pipeline against "
                              "fit from the same batches cached in memory; any registry model)")
@@ -47,7 +53,7 @@ def add_arguments(parser):
     parser.add_argument("--jit-compile", action="store_true", default=None,
                         help="XLA (jit_compile=True) for every mode (keras.applications)")
     parser.add_argument("--modes", default=None,
-                        help=f"comma-separated subset of {','.join(applications.MODES)} "
+                        help=f"comma-separated subset of {','.join(MODES)} "
                              "(keras.applications)")
     parser.add_argument("--input-shape", type=_positive, nargs=3, metavar=("H", "W", "C"),
                         help="build both models for this input (keras.applications; default: "
@@ -112,6 +118,8 @@ def run(args) -> int:
 
         compare_pipeline(model, get_recipe(keras_zoo.models.info(model).recipe), **options)
         return 0
+    from keras_zoo.benchmarks import applications
+
     modes = tuple(m.strip() for m in (options.get("modes") or ",".join(applications.MODES))
                   .split(",") if m.strip())
     ours, theirs = applications.build_pair(model, options.get("input_shape"),

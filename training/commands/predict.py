@@ -15,7 +15,8 @@ import os
 def add_arguments(parser):
     """Adds the ``predict`` subcommand's arguments to an ``argparse`` parser."""
     parser.add_argument("model", help="a registered model's name, or a .keras file")
-    parser.add_argument("image", help="an image file (PNG, JPEG ...)")
+    parser.add_argument("image", help="an image file (PNG, JPEG ...); for video models a GIF "
+                        "or a folder of frames")
     parser.add_argument("--output", "-o", default=None,
                         help="the PNG to write (default: IMAGE's name + '_prediction.png')")
     parser.add_argument("--preset", default="tiny", choices=["tiny", "canonical"],
@@ -104,15 +105,34 @@ def predict(model, entry, image_path, min_score=None):
                          f"it applies to detectors.")
     served = task.export_model(model)
     serve = task.serving_fn(served)
+    if "clips" in {spec.name for spec in serve.input_signature}:
+        return _predict_clip(task, serve, image_path)
     image = read_image(image_path, *image_spec(serve))
     outputs = {k: np.asarray(v) for k, v in serve(**serving_inputs(serve, image)).items()}
     return (task.describe_prediction(outputs, 0, **options),
             task.draw_prediction(image, outputs, 0, **options), outputs)
 
 
+def _predict_clip(task, serve, path):
+    """Video models: the GIF or folder of frames at ``path`` sampled to the served clip
+    ``[T, H, W, 3]`` (two-stream models also get its Farneback flow)."""
+    import numpy as np
+
+    from keras_zoo.data.clips import optical_flow, read_clip
+
+    specs = {spec.name: spec for spec in serve.input_signature}
+    t, h, w, _ = (int(s) for s in specs["clips"].shape[1:])
+    clip = read_clip(path, t, (h, w))
+    inputs = {"clips": clip[None]}
+    if "flow" in specs:
+        inputs["flow"] = optical_flow(clip[None], cache=False)
+    outputs = {k: np.asarray(v) for k, v in serve(**inputs).items()}
+    return task.describe_prediction(outputs, 0), task.draw_prediction(clip, outputs, 0), outputs
+
+
 def run(args) -> int:
     """Prints the prediction for ``args.image`` and writes the drawn PNG; returns 0."""
-    if not os.path.isfile(args.image):
+    if not (os.path.isfile(args.image) or os.path.isdir(args.image)):
         raise ValueError(f"image: no such file {args.image!r}.")
     model, entry = load(args.model, args.preset, args.model_name, args.weights)
     text, picture, _ = predict(model, entry, args.image, args.min_score)

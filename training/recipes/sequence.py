@@ -18,12 +18,29 @@ RECIPES = [
         description="The Transformer on its embedded synthetic task at its tiny config, with the "
                     "paper's optimizer: Adam(0.9, 0.98, 1e-9) on lrate = d_model^-0.5 "
                     "min(step^-0.5, step warmup^-1.5) (section 5.3), warm-up shortened to the "
-                    "tiny run.",
+                    "tiny run, and label smoothing 0.1 (section 5.4), on variable-length "
+                    "(padded) pairs.",
         epochs=10,
         batch_size=64,
         optimizer_factory="keras_zoo.models.sequence.transformer:transformer_optimizer",
         optimizer_options={"warmup_steps": 100},
+        compile_options={"label_smoothing": 0.1},
         preset="tiny",
         early_stopping_patience=5,
+    ),
+    Recipe(
+        name="bert_pretraining",
+        description="BERT pre-training (masked LM + next-sentence prediction) on the docstring "
+                    "corpus's sentence pairs, 5 masks of each, at the tiny config: Adam 1e-3 "
+                    "with 1 epoch of linear warm-up then cosine decay (the paper: Adam 1e-4, "
+                    "10,000 warm-up steps, linear decay). The saved model.keras fine-tunes as "
+                    "bert_wordpiece_classifier (from_checkpoint=, same config).",
+        data_options={"dupe_factor": 5},
+        epochs=20,
+        batch_size=32,
+        learning_rate=1e-3,
+        schedule="warmup_cosine",
+        warmup_epochs=1,
+        preset="tiny",
     ),
 ]

@@ -158,7 +158,7 @@ register(
     "inception_v3",
     task="classification",
     family="inception",
-    tiny=dict(width=0.0625, repeats=(1, 2, 1), input_shape=(75, 75, 3), classes=10),
+    tiny=dict(width=0.0625, repeats=(1, 1, 1), input_shape=(75, 75, 3), classes=10),
     canonical=dict(input_shape=(299, 299, 3), classes=1000),
     paper="Szegedy et al., Rethinking the Inception Architecture, CVPR 2016",
     params=23_851_784,

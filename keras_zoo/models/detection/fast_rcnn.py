@@ -98,6 +98,9 @@ class FastRCNN(common.Detector):
         self.num_proposals = num_proposals
         self.rois_per_image, self.fg_fraction = rois_per_image, float(fg_fraction)
         self.bg_iou_low, self.box_weight = float(bg_iou_low), float(box_weight)
+        # The loss's RoI sampling: a model-owned generator, whose state
+        # training.trainer.Backup saves, so that a resumed fit draws what the whole one drew.
+        self.sampling_seed = keras.random.SeedGenerator(name="sampling_seed")
         self._configure(dict(
             input_shape=list(input_shape), num_classes=num_classes, backbone=backbone,
             filters=list(filters), pool_size=pool_size, head_units=head_units,
@@ -106,10 +109,11 @@ class FastRCNN(common.Detector):
             max_detections=max_detections, iou_threshold=iou_threshold,
             score_threshold=score_threshold), max_detections, iou_threshold, score_threshold)
 
-    def sample(self, proposals, boxes, classes):
-        """The paper's RoI sampling of ``[B, P, 4]`` proposals (``roi_head.sample_rois``)."""
+    def sample(self, proposals, boxes, classes, seed=None):
+        """The paper's RoI sampling of ``[B, P, 4]`` proposals (``roi_head.sample_rois``),
+        drawn from ``seed`` (a ``keras.random.SeedGenerator``; default the model's own)."""
         return sample_rois(proposals, boxes, classes, self.rois_per_image,
-                           fg_fraction=self.fg_fraction, fg_iou=0.5, bg_iou_low=self.bg_iou_low)
+                           self.sampling_seed if seed is None else seed, fg_fraction=self.fg_fraction, fg_iou=0.5, bg_iou_low=self.bg_iou_low)
 
     def detection_loss(self, y, y_pred):
         proposals = tf.cast(y_pred["proposals"], tf.float32)

@@ -109,6 +109,9 @@ class FasterRCNN(common.Detector):
         super().__init__(inputs, outputs, name=name, **kwargs)
         # === Config ===
         self.num_proposals, self.rpn_batch = num_proposals, rpn_batch
+        # The anchor and RoI sampling of the losses: a model-owned generator, whose state
+        # training.trainer.Backup saves, so that a resumed fit draws what the whole one drew.
+        self.sampling_seed = keras.random.SeedGenerator(name="sampling_seed")
         fh, fw = features.shape[1:3]
         self.anchors = grid_anchors((fh, fw), input_shape[0] / fh, anchor_sizes, anchor_ratios)
         self._configure(config, max_detections, iou_threshold, score_threshold)
@@ -151,8 +154,9 @@ class FasterRCNN(common.Detector):
         match = match_anchors(anchors, y["boxes"], y["classes"], 0.7, 0.3)
         pos, neg = match["positive"], match["negative"]
         half = tf.fill([tf.shape(pos)[0], 1], self.rpn_batch / 2)
-        pos = sample_subset(pos, half)
-        neg = sample_subset(neg, self.rpn_batch - tf.reduce_sum(pos, 1, keepdims=True))
+        pos = sample_subset(pos, half, self.sampling_seed)
+        neg = sample_subset(neg, self.rpn_batch - tf.reduce_sum(pos, 1, keepdims=True),
+                            self.sampling_seed)
         logits = tf.cast(y_pred["rpn_scores"], tf.float32)
         bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=pos, logits=logits)
         cls = tf.reduce_sum(bce * (pos + neg)) / tf.maximum(tf.reduce_sum(pos + neg), 1.0)
@@ -164,7 +168,7 @@ class FasterRCNN(common.Detector):
         # Faster R-CNN's variant of Fast R-CNN's sampling: background from IoU 0, three per
         # foreground RoI; the box term averaged over the foreground RoIs.
         sample = sample_rois(y_pred["proposals"], y["boxes"], y["classes"], self.num_proposals,
-                             fg_fraction=0.25, fg_iou=0.5, bg_iou_low=0.0,
+                             self.sampling_seed, fg_fraction=0.25, fg_iou=0.5, bg_iou_low=0.0,
                              negatives_per_positive=3.0)
         return head_loss(y_pred["proposals"], y_pred["class_logits"], y_pred["box_deltas"],
                          sample, self.num_classes)

@@ -108,10 +108,16 @@ def box_head(pooled, num_classes, units, dropout=0.0):
     return class_logits, box_deltas
 
 
-def sample_subset(candidates, count):
+def sample_subset(candidates, count, seed):
     """A uniformly random subset of ``candidates`` ([B, N] 0/1 float) of at most ``count``
-    ([B, 1]) per row, as a 0/1 mask."""
-    noise = tf.random.uniform(tf.shape(candidates)) + (1.0 - candidates) * 2.0
+    ([B, 1]) per row, as a 0/1 mask.
+
+    ``seed`` is a ``keras.random.SeedGenerator`` (one draw per call): the model's own in the
+    train step, whose state ``training.trainer.Backup`` saves, or ``seeded_map``'s batch-keyed
+    one in a ``tf.data`` pipeline, so that a resumed run draws what the uninterrupted one drew.
+    """
+    noise = (tf.random.stateless_uniform(tf.shape(candidates), seed=seed.next())
+             + (1.0 - candidates) * 2.0)
     rank = tf.argsort(tf.argsort(noise, axis=1), axis=1)
     return tf.cast(tf.cast(rank, tf.float32) < count, tf.float32) * candidates
 
@@ -121,8 +127,8 @@ def real_boxes(boxes):
     return tf.cast((boxes[..., 2] - boxes[..., 0]) > 0, tf.float32)
 
 
-def sample_rois(proposals, gt_boxes, gt_classes, rois_per_image, fg_fraction=0.25, fg_iou=0.5,
-                bg_iou_low=0.0, negatives_per_positive=None):
+def sample_rois(proposals, gt_boxes, gt_classes, rois_per_image, seed, fg_fraction=0.25,
+                fg_iou=0.5, bg_iou_low=0.0, negatives_per_positive=None):
     """Fast R-CNN's mini-batch sampling (section 2.3), in the graph.
 
     RoIs with IoU >= ``fg_iou`` with a ground-truth box (and each box's best RoI) are
@@ -136,6 +142,7 @@ def sample_rois(proposals, gt_boxes, gt_classes, rois_per_image, fg_fraction=0.2
         proposals: ``[B, P, 4]`` xyxy pixels (zero rows are padding).
         gt_boxes: ``[B, M, 4]`` xyxy pixels; gt_classes: ``[B, M]`` int, -1 padding.
         rois_per_image: ``R / N`` of the paper (64).
+        seed: a ``keras.random.SeedGenerator`` (``sample_subset``).
         fg_fraction: the foreground share (0.25).
         fg_iou: the foreground IoU (0.5).
         bg_iou_low: the lowest IoU of a background RoI (0.1 in Fast R-CNN, 0 in Faster).
@@ -155,13 +162,13 @@ def sample_rois(proposals, gt_boxes, gt_classes, rois_per_image, fg_fraction=0.2
         neg = neg * tf.cast(best >= bg_iou_low, tf.float32)
     batch = tf.shape(pos)[0]
     pos = sample_subset(pos, tf.fill([batch, 1], tf.cast(rois_per_image * fg_fraction,
-                                                         tf.float32)))
+                                                         tf.float32)), seed)
     num_pos = tf.reduce_sum(pos, 1, keepdims=True)
     if negatives_per_positive is None:
         quota = float(rois_per_image) - num_pos
     else:
         quota = negatives_per_positive * tf.maximum(num_pos, 1.0)
-    return {**match, "positive": pos, "negative": sample_subset(neg, quota)}
+    return {**match, "positive": pos, "negative": sample_subset(neg, quota, seed)}
 
 
 def head_loss(proposals, class_logits, box_deltas, sample, num_classes, box_weight=1.0,

@@ -26,6 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.models.replicas import minimize
+
 
 def to_signed(images):
     """[0, 1] -> [-1, 1]."""
@@ -119,6 +121,14 @@ class TrackedModel(keras.Model):
         """The network served by the SavedModel and TFLite exports (default: the model)."""
         return self
 
+    def grid_samples(self, n, labels=None, images=None, seed=0):
+        """``(images in [0, 1], labels or None)`` that ``callbacks.SampleGrid`` draws: ``n``
+        samples from the fixed ``seed`` (and ``labels``, or ``images`` to translate). Default:
+        the model's reconstructions of ``images`` (autoencoders)."""
+        if images is None:
+            raise ValueError("SampleGrid: an autoencoder needs images= to reconstruct.")
+        return keras.ops.convert_to_numpy(self(images[:n])), None
+
     def _make_trackers(self):
         self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
 
@@ -153,8 +163,7 @@ class ObjectiveModel(TrackedModel):
         images = self._images(x)
         with tf.GradientTape() as tape:
             logs = self.objective(images, training=True)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(logs["loss"], variables), variables)
+        minimize(self.optimizer, tape, logs["loss"], self.trainable_variables)
         self._update(logs)
         return self._results()
 
@@ -338,8 +347,7 @@ class AdversarialModel(TrackedModel):
             fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
                                              training=True)
             loss, logs = self.discriminator_loss(real_output, fake_output, real, fake, condition)
-        variables = self.discriminator_variables
-        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        minimize(self.d_optimizer, tape, loss, self.discriminator_variables)
         self.after_discriminator_step()
         logs = dict(logs, d_loss=loss, stat_gap=statistics_gap(fake, real))
         self._update(logs)
@@ -351,8 +359,7 @@ class AdversarialModel(TrackedModel):
             fake_output = self.discriminator(self.discriminator_inputs(fake, condition),
                                              training=True)
             loss, logs = self.generator_loss(fake_output, real, fake, condition)
-        variables = self.generator_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        minimize(self.g_optimizer, tape, loss, self.generator_variables)
         self._update(dict(logs, g_loss=loss))
 
     def train_step(self, data):
@@ -441,6 +448,15 @@ class AdversarialModel(TrackedModel):
             d_inputs = real if self.conditioning is None else [real, inputs["labels"]]
             outputs["scores"] = self.discriminator(d_inputs, training=training)
         return outputs
+
+    def grid_samples(self, n, labels=None, images=None, seed=0):
+        if self.conditioning == "images":
+            return self.generate(images=images[:n]), None
+        if self.conditioning != "labels":
+            labels = None
+        elif labels is None:
+            labels = np.arange(n) % self.num_classes
+        return self.generate(labels=labels, n=n, seed=seed), labels
 
     def generate(self, latent=None, labels=None, images=None, n=None, seed=None):
         """Images in [0, 1] as numpy, from a latent (drawn from N(0, I) if ``None``: ``n`` of

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import keras
-import numpy as np
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -36,20 +35,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.paths = []
 
     def samples(self):
-        model = self.model
-        if hasattr(model, "generate"):
-            if getattr(model, "conditioning", None) == "images":
-                return model.generate(images=self.images[: self.n]), None
-            labels = None
-            if getattr(model, "conditioning", None) == "labels":
-                labels = (self.labels if self.labels is not None
-                          else np.arange(self.n) % model.num_classes)
-            return model.generate(labels=labels, n=self.n, seed=self.seed), labels
-        if hasattr(model, "sample"):
-            return model.sample(self.n, seed=self.seed), None
-        if self.images is None:
-            raise ValueError("SampleGrid: an autoencoder needs images= to reconstruct.")
-        return keras.ops.convert_to_numpy(model(self.images[: self.n])), None
+        """``(images, labels or None)``: the model's ``grid_samples`` (a generative model's
+        declared hook, ``keras_zoo.models.generative.base.TrackedModel``)."""
+        return self.model.grid_samples(self.n, self.labels, self.images, self.seed)
 
     def on_epoch_end(self, epoch, logs=None):
         from keras_zoo.plots import image_grid

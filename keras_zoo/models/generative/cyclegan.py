@@ -23,6 +23,7 @@ from keras_zoo.models.generative.base import (
 )
 from keras_zoo.models.generative.gan import _bce
 from keras_zoo.models.registry import register
+from keras_zoo.models.replicas import minimize
 
 PAPER = ("Zhu et al., Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial "
          "Networks, ICCV 2017")
@@ -115,9 +116,8 @@ class CycleGANModel(AdversarialModel):
         y, x = self.unpack(data)  # unpack returns (targets, sources) for image conditioning
         with tf.GradientTape(persistent=True) as tape:
             g_loss, d_loss, logs = self.losses(x, y, training=True)
-        g_vars, d_vars = self.generator_variables, self.discriminator_variables
-        self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
-        self.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+        minimize(self.g_optimizer, tape, g_loss, self.generator_variables)
+        minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables)
         del tape
         self._update(logs)
         return self._results()

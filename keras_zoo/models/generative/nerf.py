@@ -34,6 +34,7 @@ import tensorflow as tf
 from keras_zoo.blocks.gan import _check_positive
 from keras_zoo.layers import NeRFPositionalEncoding
 from keras_zoo.models.registry import register
+from keras_zoo.models.replicas import minimize
 
 PAPER = ("Mildenhall et al., NeRF: Representing Scenes as Neural Radiance Fields for View "
          "Synthesis, ECCV 2020")
@@ -354,8 +355,7 @@ class NeRFModel(keras.Model):
             raise ValueError("NeRF trains on (rays, colours): pass y, the colours (rays, 3).")
         with tf.GradientTape() as tape:
             loss, rgb, target = self._loss(x, y, training=True)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        minimize(self.optimizer, tape, loss, self.trainable_variables)
         return self._log(loss, rgb, target)
 
     def test_step(self, data):

@@ -142,6 +142,9 @@ class PixelCNNModel(ObjectiveModel):
         return keras.ops.convert_to_numpy(
             bits_per_dim(self.network(images, training=False), images, self.levels))
 
+    def grid_samples(self, n, labels=None, images=None, seed=0):
+        return self.sample(n, seed=seed), None
+
     def sample(self, n=16, seed=None, temperature=1.0):
         """``n`` images in [0, 1] drawn pixel by pixel, channel by channel, in raster order."""
         n = _check_positive(n, "n")

@@ -11,6 +11,12 @@ with the WGAN-GP adversarial loss of section 4.1):
 
 with c' the original domain, lambda_cls = 1, lambda_rec = 10, lambda_gp = 10, n_critic = 5,
 Adam(1e-4, beta_1=0.5, beta_2=0.999).
+
+Training over several labelled datasets (section 3.2, ``dataset_domains``): each dataset has its
+own label set; the generator's label is c~ = [c_1, ..., c_n, m], the one-hot label of the
+image's dataset in its block, zeros in the other datasets' blocks, and the mask vector m, the
+one-hot of the dataset. D_cls predicts every dataset's labels and is trained (and trains G) only
+on the block of the dataset the label comes from.
 """
 
 from __future__ import annotations
@@ -30,26 +36,64 @@ from keras_zoo.models.generative.base import (
 )
 from keras_zoo.models.generative.wgan_gp import gradient_penalty
 from keras_zoo.models.registry import register
+from keras_zoo.models.replicas import minimize
 
 PAPER = "Choi et al., StarGAN, CVPR 2018"
 
 
+def label_vectors(dataset_domains):
+    """The rows c~ = [c_1, ..., c_n, m] of every domain of several datasets (section 3.2):
+    ``[sum(dataset_domains), sum(dataset_domains) + len(dataset_domains)]``, the domains of
+    dataset k numbered after those of datasets 0..k-1."""
+    total, count = sum(dataset_domains), len(dataset_domains)
+    rows = np.zeros((total, total + count), np.float32)
+    start = 0
+    for k, size in enumerate(dataset_domains):
+        for g in range(start, start + size):
+            rows[g, g] = 1.0            # the label, in its dataset's block
+            rows[g, total + k] = 1.0    # the mask vector: which dataset's labels are known
+        start += size
+    return rows
+
+
+def check_dataset_domains(num_domains, dataset_domains):
+    """``(num_domains, dataset_domains)`` checked: None, or a tuple of >= 2 positive sizes
+    summing to ``num_domains`` (which defaults to the sum)."""
+    if dataset_domains is None:
+        return num_domains, None
+    sizes = tuple(int(n) for n in dataset_domains)
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"dataset_domains must list the domain counts of two or more datasets, "
+                         f"got {dataset_domains!r}.")
+    if num_domains is not None and num_domains != sum(sizes):
+        raise ValueError(f"num_domains={num_domains} must be sum(dataset_domains) = "
+                         f"{sum(sizes)} (or None).")
+    return sum(sizes), sizes
+
+
 def stargan_generator(image_shape, num_domains, filters=64, num_downsampling=2, num_blocks=6,
-                      name="generator"):
+                      dataset_domains=None, name="generator"):
     """G(x, c): the label is a fixed one-hot, replicated over the image (nearest upsampling of
-    a 1x1 map) and concatenated to it, then CycleGAN's ResNet translator (6 blocks)."""
+    a 1x1 map) and concatenated to it, then CycleGAN's ResNet translator (6 blocks). With
+    ``dataset_domains``, the fixed vector is c~ with the mask vector (``label_vectors``)."""
     image_shape = _check_image_shape(image_shape)
+    num_domains, dataset_domains = check_dataset_domains(num_domains, dataset_domains)
     _check_positive(num_domains, "num_domains")
     h, w, c = image_shape
+    width = num_domains + (len(dataset_domains) if dataset_domains else 0)
     images = keras.Input(image_shape, name="images")
     labels = keras.Input((), dtype="int32", name="labels")
-    one_hot = keras.layers.Embedding(num_domains, num_domains, embeddings_initializer="identity",
-                                     trainable=False, name=f"{name}_label_embedding")(labels)
-    plane = keras.layers.Reshape((1, 1, num_domains), name=f"{name}_label_map")(one_hot)
+    embedding = keras.layers.Embedding(num_domains, width, embeddings_initializer="identity",
+                                       trainable=False, name=f"{name}_label_embedding")
+    one_hot = embedding(labels)
+    plane = keras.layers.Reshape((1, 1, width), name=f"{name}_label_map")(one_hot)
     plane = keras.layers.UpSampling2D((h, w), name=f"{name}_label_replicate")(plane)
     x = keras.layers.Concatenate(name=f"{name}_condition")([images, plane])
     x = resnet_translator(x, c, filters, num_downsampling, num_blocks, name)
-    return keras.Model([images, labels], x, name=name)
+    model = keras.Model([images, labels], x, name=name)
+    if dataset_domains:  # fixed, not trained: saved with the model's weights
+        embedding.set_weights([label_vectors(dataset_domains)])
+    return model
 
 
 def stargan_discriminator(image_shape, num_domains, filters=(64, 128, 256, 512, 1024, 2048),
@@ -91,6 +135,9 @@ class StarGANModel(AdversarialModel):
         gradient_penalty_weight: lambda_gp (10).
         discriminator_steps: n_critic (5).
         seed: seed of the training noise.
+        dataset_domains: None (one dataset), or the domain counts of several datasets
+            (section 3.2): domains are numbered dataset after dataset, target domains are
+            drawn in the image's own dataset and D_cls is trained on its block only.
         **kwargs: ``keras.Model`` arguments.
     """
 
@@ -99,8 +146,14 @@ class StarGANModel(AdversarialModel):
 
     def __init__(self, generator=None, discriminator=None, classification_weight=1.0,
                  reconstruction_weight=10.0, gradient_penalty_weight=10.0, discriminator_steps=5,
-                 seed=None, **kwargs):
+                 seed=None, dataset_domains=None, **kwargs):
         super().__init__(generator, discriminator, discriminator_steps, seed, **kwargs)
+        _, self.dataset_domains = check_dataset_domains(self.num_classes, dataset_domains)
+        sizes = self.dataset_domains or (self.num_classes,)
+        # Per domain: its dataset's first domain and size (one dataset: 0 and all domains).
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        self._domain_start = tf.constant(np.repeat(starts, sizes), tf.int32)
+        self._domain_size = tf.constant(np.repeat(sizes, sizes), tf.int32)
         self.classification_weight = float(classification_weight)
         self.reconstruction_weight = float(reconstruction_weight)
         self.gradient_penalty_weight = float(gradient_penalty_weight)
@@ -123,13 +176,30 @@ class StarGANModel(AdversarialModel):
             raise ValueError(f"{self.name} needs the domain 'labels' of its images to train.")
         return to_signed(tf.cast(images, "float32")), tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
-    def _target_domains(self, batch, salt):
-        u = self.step_noise(tf.stack([batch]), salt, "uniform")
-        return tf.minimum(tf.cast(u * self.num_classes, tf.int32), self.num_classes - 1)
+    def target_domains(self, original, u):
+        """Target domains for uniform draws ``u`` in [0, 1): any domain of the dataset of each
+        ``original`` domain (of all domains with one dataset)."""
+        start = tf.gather(self._domain_start, original)
+        size = tf.gather(self._domain_size, original)
+        return start + tf.minimum(tf.cast(u * tf.cast(size, u.dtype), tf.int32), size - 1)
 
-    def _classification(self, labels, logits):
+    def _target_domains(self, original, salt):
+        u = self.step_noise(tf.shape(original), salt, "uniform")
+        return self.target_domains(original, u)
+
+    def classification_loss(self, labels, logits):
+        """Softmax cross-entropy of D_cls over the block of each label's dataset only (section
+        3.2: the other datasets' labels are unknown); over all domains with one dataset."""
+        start = tf.gather(self._domain_start, labels)[:, None]
+        size = tf.gather(self._domain_size, labels)[:, None]
+        domain = tf.range(self.num_classes)[None, :]
+        in_block = (domain >= start) & (domain < start + size)
+        logits = tf.where(in_block, logits, tf.cast(-1e9, logits.dtype))
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels,
                                                                              logits=logits))
+
+    def _classification(self, labels, logits):
+        return self.classification_loss(labels, logits)
 
     def discriminator_losses(self, real, original, target, training):
         fake = self.generator([real, target], training=training)
@@ -159,20 +229,19 @@ class StarGANModel(AdversarialModel):
     def train_step(self, data):
         self._check_compiled()
         real, original = self.unpack(data)
-        batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             d_loss, d_logs = self.discriminator_losses(real, original,
-                                                       self._target_domains(batch, 11), True)
-        variables = self.discriminator_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+                                                       self._target_domains(original, 11),
+                                                       True)
+        minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables)
         self._update(d_logs)
 
         def update_generator():
             with tf.GradientTape() as g_tape:
                 g_loss, g_logs = self.generator_losses(real, original,
-                                                       self._target_domains(batch, 12), True)
-            g_vars = self.generator_variables
-            self.g_optimizer.apply(g_tape.gradient(g_loss, g_vars), g_vars)
+                                                       self._target_domains(original, 12),
+                                                       True)
+            minimize(self.g_optimizer, g_tape, g_loss, self.generator_variables)
             self._update(g_logs)
             return tf.constant(True)
 
@@ -185,7 +254,7 @@ class StarGANModel(AdversarialModel):
 
     def test_step(self, data):
         real, original = self.unpack(data)
-        target = self._target_domains(tf.shape(real)[0], 13)
+        target = self._target_domains(original, 13)
         logs = self.discriminator_losses(real, original, target, False)[1]
         logs.update(self.generator_losses(real, original, target, False)[1])
         self._update(logs)
@@ -219,30 +288,36 @@ class StarGANModel(AdversarialModel):
     def get_config(self):
         return dict(super().get_config(), classification_weight=self.classification_weight,
                     reconstruction_weight=self.reconstruction_weight,
-                    gradient_penalty_weight=self.gradient_penalty_weight)
+                    gradient_penalty_weight=self.gradient_penalty_weight,
+                    dataset_domains=self.dataset_domains)
 
 
-def StarGAN(image_shape=(128, 128, 3), num_domains=5, generator_filters=64, num_downsampling=2,
+def StarGAN(image_shape=(128, 128, 3), num_domains=None, generator_filters=64, num_downsampling=2,
             num_blocks=6, discriminator_filters=(64, 128, 256, 512, 1024, 2048),
-            discriminator_steps=5, seed=None, name="stargan"):
+            discriminator_steps=5, seed=None, dataset_domains=None, name="stargan"):
     """StarGAN at the paper's CelebA size (128x128, 5 attributes as domains).
 
     Args:
         image_shape: ``(H, W, C)``.
-        num_domains: number of domains (labels).
+        num_domains: number of domains (labels); default 5, or sum(dataset_domains).
         generator_filters: channels of G's first convolution.
         num_downsampling: G's stride-2 stages.
         num_blocks: G's residual blocks (6).
         discriminator_filters: channels of D's stride-2 convolutions.
         discriminator_steps: n_critic (5).
         seed: seed of the training noise.
+        dataset_domains: the domain counts of several labelled datasets trained together with
+            the mask vector (section 3.2; CelebA + RaFD: (5, 8)), or None.
         name: model name.
     """
+    num_domains, dataset_domains = check_dataset_domains(num_domains, dataset_domains)
+    num_domains = 5 if num_domains is None else num_domains
     return StarGANModel(
         stargan_generator(image_shape, num_domains, generator_filters, num_downsampling,
-                          num_blocks),
+                          num_blocks, dataset_domains),
         stargan_discriminator(image_shape, num_domains, discriminator_filters),
-        discriminator_steps=discriminator_steps, seed=seed, name=name)
+        discriminator_steps=discriminator_steps, seed=seed, dataset_domains=dataset_domains,
+        name=name)
 
 
 register("stargan", task="generative", family="gan",

@@ -68,6 +68,9 @@ class VAEModel(ReconstructionModel):
         z_mean, z_log_var = self.encoder(self._images(images), training=False)
         return z_mean, z_log_var
 
+    def grid_samples(self, n, labels=None, images=None, seed=0):
+        return self.sample(n, seed=seed), None
+
     def sample(self, n=16, seed=None):
         """``n`` images (probabilities in [0, 1], numpy) decoded from z ~ N(0, I)."""
         latent = np.random.default_rng(seed).standard_normal((n, self.latent_dim))

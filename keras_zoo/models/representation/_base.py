@@ -6,6 +6,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from keras_zoo.models.replicas import minimize
+
 
 def backbone_encoder(backbone, input_shape, backbone_preset=None, backbone_config=None,
                      owner="model"):
@@ -143,10 +145,7 @@ class RepresentationModel(NetworksModel):
         images = self._images(x)
         with tf.GradientTape() as tape:
             logs = self.objective(images, y, training=True)
-            # Gradients are summed over replicas: the mean over the global batch needs 1/N.
-            loss = logs["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        minimize(self.optimizer, tape, logs["loss"], self.trainable_variables)
         return self._update(logs)
 
     def test_step(self, data):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import keras
 import keras_hub
-import numpy as np
 
 from keras_zoo.blocks.transformer import transformer_encoder_block
+from keras_zoo.data.sentence_pairs import mask_tokens  # noqa: F401 - BERT's 80/10/10 masking
 from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
 from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_int, check_rate
@@ -24,10 +24,23 @@ BERT_BASE = {"vocabulary_size": 30522, "num_layers": 12, "hidden_dim": 768, "num
 _INIT = keras.initializers.TruncatedNormal(stddev=0.02)
 
 
+@keras.saving.register_keras_serializable(package="keras_zoo")
+def gelu_approximate(x):
+    """GELU's tanh approximation (Hendrycks & Gimpel 2016, section 2), the one the released
+    BERT checkpoints (Google's code, keras-hub's ``BertBackbone``) were trained with."""
+    return keras.activations.gelu(x, approximate=True)
+
+
+#: ``activation`` values of the BERT builders: the exact GELU or the released tanh form.
+ACTIVATIONS = {"gelu": "gelu", "gelu_approximate": gelu_approximate}
+
+
 def bert_encoder(token_ids, segment_ids, padding_mask, vocabulary_size, num_layers, hidden_dim,
-                 num_heads, intermediate_dim, max_sequence_length, num_segments, dropout):
+                 num_heads, intermediate_dim, max_sequence_length, num_segments, dropout,
+                 activation="gelu"):
     """The BERT backbone on symbolic inputs: ``(sequence_output [B,T,H], pooled [B,H],
-    token_embedding layer)``; the pooled output is ``tanh(W h_[CLS] + b)``."""
+    token_embedding layer)``; the pooled output is ``tanh(W h_[CLS] + b)``. ``activation``:
+    a key of ``ACTIVATIONS`` (the feed-forward's)."""
     token_embedding = keras_hub.layers.ReversibleEmbedding(
         vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_INIT,
         name="token_embedding")
@@ -42,7 +55,8 @@ def bert_encoder(token_ids, segment_ids, padding_mask, vocabulary_size, num_laye
     attention_mask = keras.ops.expand_dims(keras.ops.cast(padding_mask, "bool"), axis=1)
     for i in range(num_layers):
         x = transformer_encoder_block(x, num_heads, hidden_dim // num_heads, intermediate_dim,
-                                      dropout=dropout, norm_first=False, activation="gelu",
+                                      dropout=dropout, norm_first=False,
+                                      activation=ACTIVATIONS[activation],
                                       attention_mask=attention_mask, epsilon=1e-12,
                                       name=f"transformer_layer_{i}")
     cls = keras.ops.take(x, 0, axis=1)
@@ -120,12 +134,19 @@ class BertPretrainer(keras.Model):
     "nsp": [B, 2] logits (is sentence B the next sentence)}``. Train with ``mask_tokens`` data.
 
     Args:
-        As ``BertBackbone``, plus ``num_predictions`` P (masked positions per sequence).
+        As ``BertBackbone``, plus ``num_predictions`` P (masked positions per sequence) and
+        ``vocabulary``: an optional WordPiece token list (``subword.SPECIAL_TOKENS`` first),
+        saved with the model; it fixes ``vocabulary_size``.
     """
 
     def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
                  intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
-                 sequence_length=None, num_predictions=20, name=None, **kwargs):
+                 sequence_length=None, num_predictions=20, vocabulary=None, name=None, **kwargs):
+        if vocabulary is not None:
+            from keras_zoo.data import subword
+
+            vocabulary = subword.check_vocabulary("BertPretrainer", vocabulary)
+            vocabulary_size = len(vocabulary)
         _checks("BertPretrainer", vocabulary_size, num_layers, hidden_dim, num_heads,
                 intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
         check_int("BertPretrainer", "num_predictions", num_predictions)
@@ -151,39 +172,12 @@ class BertPretrainer(keras.Model):
                         "max_sequence_length": max_sequence_length,
                         "num_segments": num_segments, "dropout": dropout,
                         "sequence_length": sequence_length, "num_predictions": num_predictions}
+        self.vocabulary_size, self.vocabulary = vocabulary_size, vocabulary
+        if vocabulary is not None:
+            self._config["vocabulary"] = vocabulary
 
     def get_config(self):
         return {**self._config, "name": self.name}
-
-
-def mask_tokens(token_ids, mask_id, vocabulary_size, num_predictions, rate=0.15, seed=0,
-                first_maskable=3):
-    """BERT's masking (section 3.1): choose ``rate`` of the real tokens (at most
-    ``num_predictions``); replace 80% of them by ``[MASK]``, 10% by a random token, keep 10%.
-
-    Returns ``(masked_ids, mask_positions [B, P], mask_ids [B, P], mask_weights [B, P])``;
-    unused prediction slots have weight 0. Ids below ``first_maskable`` (pad, [CLS], [SEP]...)
-    are never chosen.
-    """
-    rng = np.random.default_rng(seed)
-    token_ids = np.asarray(token_ids)
-    masked = token_ids.copy()
-    batch = len(token_ids)
-    positions = np.zeros((batch, num_predictions), np.int32)
-    labels = np.zeros((batch, num_predictions), np.int32)
-    weights = np.zeros((batch, num_predictions), np.float32)
-    for b in range(batch):
-        candidates = np.flatnonzero(token_ids[b] >= first_maskable)
-        k = min(num_predictions, max(1, int(round(rate * len(candidates)))), len(candidates))
-        chosen = np.sort(rng.choice(candidates, k, replace=False)) if k else []
-        for j, p in enumerate(chosen):
-            positions[b, j], labels[b, j], weights[b, j] = p, token_ids[b, p], 1.0
-            u = rng.random()
-            if u < 0.8:
-                masked[b, p] = mask_id
-            elif u < 0.9:
-                masked[b, p] = rng.integers(first_maskable, vocabulary_size)
-    return masked, positions, labels, weights
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -202,12 +196,16 @@ class BertClassifier(keras.Model):
         sequence_length: the fixed input length (TFLite needs it fixed).
         vocabulary: optional WordPiece token list starting ``subword.SPECIAL_TOKENS``; it
             fixes ``vocabulary_size``.
+        activation: the feed-forward's, "gelu" (exact, the paper's definition) or
+            "gelu_approximate" (tanh form; the released checkpoints and keras-hub's presets,
+            whose weights ``keras_zoo.weights`` loads with it).
         Others as ``BertBackbone``.
     """
 
     def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
                  intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
-                 sequence_length=128, classes=2, vocabulary=None, name=None, **kwargs):
+                 sequence_length=128, classes=2, vocabulary=None, activation="gelu", name=None,
+                 **kwargs):
         if vocabulary is not None:
             from keras_zoo.data import subword
 
@@ -216,11 +214,15 @@ class BertClassifier(keras.Model):
         _checks("BertClassifier", vocabulary_size, num_layers, hidden_dim, num_heads,
                 intermediate_dim, max_sequence_length, num_segments, dropout, sequence_length)
         check_int("BertClassifier", "classes", classes, minimum=2)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"BertClassifier: activation must be one of {list(ACTIVATIONS)}, "
+                             f"got {activation!r}.")
         tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
         padding_mask = keras.ops.not_equal(tokens, 0)
         _, pooled, _ = bert_encoder(tokens, keras.ops.zeros_like(tokens), padding_mask,
                                     vocabulary_size, num_layers, hidden_dim, num_heads,
-                                    intermediate_dim, max_sequence_length, num_segments, dropout)
+                                    intermediate_dim, max_sequence_length, num_segments, dropout,
+                                    activation)
         x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
         probabilities = keras.layers.Dense(classes, activation="softmax",
                                            kernel_initializer=_INIT, name="predictions")(x)
@@ -231,7 +233,8 @@ class BertClassifier(keras.Model):
                         "intermediate_dim": intermediate_dim,
                         "max_sequence_length": max_sequence_length,
                         "num_segments": num_segments, "dropout": dropout,
-                        "sequence_length": sequence_length, "classes": classes}
+                        "sequence_length": sequence_length, "classes": classes,
+                        "activation": activation}
         if vocabulary is not None:
             from keras_zoo.data import subword
 
@@ -242,6 +245,12 @@ class BertClassifier(keras.Model):
 
     def get_config(self):
         return {**self._config, "name": self.name}
+
+    def backbone_layer_names(self):
+        """The encoder's layers (all but the classifier head): what a pre-trained BERT
+        checkpoint (``BertPretrainer``, same sizes) gives ``keras_zoo.transfer.prepare``."""
+        return [layer.name for layer in self.layers
+                if layer.name not in ("classifier_dropout", "predictions")]
 
 
 register("bert_classifier", task="sequence_classification", family="bert",

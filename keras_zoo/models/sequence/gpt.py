@@ -27,6 +27,37 @@ from keras_zoo.models.sequence.rnn import text_tokenizer
 
 GPT1 = {"vocabulary_size": 40478, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
         "intermediate_dim": 3072, "sequence_length": 512}
+
+#: GPT-2 (Radford et al., Language Models are Unsupervised Multitask Learners, 2019, Table 2 and
+#: section 2.3): 50,257 byte-level BPE tokens, 1,024 positions, pre-norm blocks with a final
+#: layer norm, d_ff = 4 d. The table's 117M/345M/762M/1542M are the paper's; counted exactly
+#: from these definitions they are 124,439,808 / 354,823,168 / 774,030,080 / 1,557,611,200
+#: (the released checkpoints; the paper's numbers were computed before a recount).
+GPT2 = {
+    "124M": {"num_layers": 12, "hidden_dim": 768, "num_heads": 12},
+    "355M": {"num_layers": 24, "hidden_dim": 1024, "num_heads": 16},
+    "774M": {"num_layers": 36, "hidden_dim": 1280, "num_heads": 20},
+    "1.5B": {"num_layers": 48, "hidden_dim": 1600, "num_heads": 25},
+}
+GPT2_VOCABULARY_SIZE, GPT2_CONTEXT = 50257, 1024
+#: GPT-3 175B (Brown et al., Language Models are Few-Shot Learners, NeurIPS 2020, Table 2.1):
+#: n_layers 96, d_model 12,288, 96 heads of 128, n_ctx 2,048, GPT-2's tokenizer; its
+#: alternating dense and locally banded sparse attention adds no parameters.
+GPT3_175B = {"num_layers": 96, "hidden_dim": 12288, "num_heads": 96,
+             "vocabulary_size": GPT2_VOCABULARY_SIZE, "sequence_length": 2048}
+
+
+def gpt_parameters(vocabulary_size, num_layers, hidden_dim, sequence_length,
+                   intermediate_dim=None, final_norm=True):
+    """A GPT's parameter count from its definition (no model is built): token and position
+    embeddings (the output projection is tied), per block two layer norms (2 d each), the
+    attention's Q, K, V and output projections (4 (d^2 + d)) and the MLP (2 d d_ff + d_ff + d),
+    and GPT-2/3's final layer norm."""
+    d = hidden_dim
+    d_ff = intermediate_dim or 4 * d
+    block = 4 * d + 4 * (d * d + d) + 2 * d * d_ff + d_ff + d
+    return (vocabulary_size + sequence_length) * d + num_layers * block + (2 * d if final_norm
+                                                                         else 0)
 _INIT = keras.initializers.TruncatedNormal(stddev=0.02)
 
 
@@ -46,11 +77,13 @@ class GPT(keras.Model):
         sequence_length: the context (rows of the position table; the fixed input length).
         dropout: residual and embedding dropout (0.1 in the paper).
         level: ``"char"`` or ``"word"`` tokenisation of ``vocabulary``.
+        norm_first: GPT-2's pre-norm blocks and final layer norm (section 2.3) instead of
+            GPT-1's post-norm blocks.
     """
 
     def __init__(self, vocabulary=None, vocabulary_size=None, num_layers=12, hidden_dim=768,
                  num_heads=12, intermediate_dim=3072, sequence_length=512, dropout=0.1,
-                 level="char", name=None, **kwargs):
+                 level="char", norm_first=False, name=None, **kwargs):
         owner = "GPT"
         if vocabulary is not None:
             vocabulary = [str(t) for t in vocabulary]
@@ -81,14 +114,17 @@ class GPT(keras.Model):
             x = transformer_decoder_block(x, None, num_heads, hidden_dim // num_heads,
                                           intermediate_dim, dropout=dropout, activation="gelu",
                                           epsilon=1e-5, cross_attention=False,
+                                          norm_first=bool(norm_first),
                                           name=f"decoder_layer_{i}")
+        if norm_first:
+            x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
         logits = embedding(x, reverse=True)
         super().__init__(tokens, logits, name=name or "gpt", **kwargs)
         # === Config ===
         self.vocabulary, self.vocabulary_size, self.level = vocabulary, vocabulary_size, level
         self.num_layers, self.hidden_dim, self.num_heads = num_layers, hidden_dim, num_heads
         self.intermediate_dim, self.sequence_length = intermediate_dim, sequence_length
-        self.dropout = dropout
+        self.dropout, self.norm_first = dropout, bool(norm_first)
         self.tokenizer = (text_tokenizer(vocabulary, level, sequence_length)
                           if vocabulary is not None else None)
 
@@ -97,7 +133,7 @@ class GPT(keras.Model):
                 "num_layers": self.num_layers, "hidden_dim": self.hidden_dim,
                 "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
                 "sequence_length": self.sequence_length, "dropout": self.dropout,
-                "level": self.level, "name": self.name}
+                "level": self.level, "norm_first": self.norm_first, "name": self.name}
 
 
 SAMPLERS = ("greedy", "top_k", "top_p")

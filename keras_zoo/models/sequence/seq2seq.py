@@ -11,7 +11,8 @@ graph) or with beam search (``beam_search``, keras-hub's ``BeamSampler``).
 Both attention kinds use Luong's architecture: the context is computed from the current decoder
 state h_t and combined with it after the recurrence. Bahdanau et al. compute it from the
 previous state s_{i-1} and feed it into the recurrence; only the score function (additive vs
-multiplicative) differs between our two variants.
+multiplicative) differs between our two variants. The paper's own decoder is ``rnnsearch``
+(``keras_zoo.models.sequence.rnnsearch``).
 """
 
 from __future__ import annotations

@@ -109,16 +109,22 @@ class Transformer(keras.Model):
         # === Functional Model ===
         source = keras.Input((source_length,), dtype="int32", name="encoder_tokens")
         target = keras.Input((target_length + 1,), dtype="int32", name="decoder_tokens")
+        # Padding (id 0) is never attended to: the source's padding mask [B, 1, S] keys the
+        # encoder self-attention and the decoder's cross-attention; in the decoder's
+        # self-attention the causal mask already hides trailing padding from every real
+        # position, and the loss skips padded targets (the seq2seq task).
+        source_mask = keras.ops.expand_dims(keras.ops.not_equal(source, sequences.PAD), axis=1)
         memory = embed(source, shared, d_model, dropout, "encoder")
         for i in range(num_layers):
             memory = transformer_encoder_block(
                 memory, num_heads, key_dim, d_ff, dropout=dropout, norm_first=False,
                 activation="relu", epsilon=epsilon, attention_dropout=0.0,
-                name=f"encoder_layer_{i}")
+                attention_mask=source_mask, name=f"encoder_layer_{i}")
         y = embed(target, shared, d_model, dropout, "decoder")
         for i in range(num_layers):
             y = transformer_decoder_block(y, memory, num_heads, key_dim, d_ff, dropout=dropout,
-                                          epsilon=epsilon, name=f"decoder_layer_{i}")
+                                          epsilon=epsilon, memory_mask=source_mask,
+                                          name=f"decoder_layer_{i}")
         logits = shared(y, reverse=True)
         super().__init__({"encoder_tokens": source, "decoder_tokens": target}, logits,
                          name=name or "transformer", **kwargs)
@@ -151,7 +157,7 @@ register("transformer", task="seq2seq", family="transformer",
                "dropout": 0.0},
          canonical={"vocabulary_size": PAPER_VOCABULARY_SIZE, "source_length": 64,
                     "target_length": 64},
-         data="reversal", recipe="transformer", params=transformer_base_parameters(),
+         data="variable_reversal", recipe="transformer", params=transformer_base_parameters(),
          paper="Vaswani et al., Attention Is All You Need, NeurIPS 2017",
          notes="base: 63.1M parameters with a 37,000-token shared vocabulary (paper: 65M).")(
              Transformer)

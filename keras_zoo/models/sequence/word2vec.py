@@ -6,6 +6,13 @@ queries on the learned vectors (shared with GloVe).
 Negative sampling maximises ``log s(u_o . v_c) + sum_{k} log s(-u_k . v_c)`` with k noise words
 drawn from the unigram distribution to the 3/4 power: a binary cross-entropy on the logits
 ``[u_o . v_c, u_1 . v_c, ..., u_k . v_c]`` with labels ``[1, 0, ..., 0]``.
+
+Noise-contrastive estimation (Gutmann & Hyvarinen 2010; Mnih & Teh 2012; the 2013 paper's
+section 2.2, of which negative sampling is the simplification) classifies data from noise with
+the posterior ``P(D = 1 | w, c) = s(u_w . v_c - log(k q(w)))``, q the noise distribution: the
+same binary cross-entropy on the logits shifted by ``-log(k q(w))`` (an input,
+``noise_log_kq``, computed from the corpus's noise distribution with the examples). With the
+shift the scores approximate log-probabilities (self-normalised); without it they do not.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_choice, check_int
 
 MODES = ("skipgram", "cbow")
+OBJECTIVES = ("negative_sampling", "nce")
 
 
 def noise_distribution(token_ids, vocabulary_size, power=0.75):
@@ -29,7 +37,7 @@ def noise_distribution(token_ids, vocabulary_size, power=0.75):
 
 
 def training_examples(token_ids, vocabulary_size, mode="skipgram", window=2, num_negative=5,
-                      seed=0, max_examples=None):
+                      seed=0, max_examples=None, objective="negative_sampling"):
     """Examples for ``Word2Vec.fit``: ``(inputs, labels [N, 1 + k])``.
 
     skip-gram: one example per (centre, context) pair, ``inputs = {"target": [N], "candidates":
@@ -40,8 +48,11 @@ def training_examples(token_ids, vocabulary_size, mode="skipgram", window=2, num
         token_ids: a list of int sequences (documents), 0 = padding/absent.
         vocabulary_size, mode, window, num_negative, seed: as named.
         max_examples: keep the first N examples.
+        objective: ``"nce"`` adds ``inputs["noise_log_kq"]`` ``[N, 1 + k]``: ``log(k q(w))``
+            of every candidate under the noise distribution q.
     """
     check_choice("training_examples", "mode", mode, MODES)
+    check_choice("training_examples", "objective", objective, OBJECTIVES)
     check_int("training_examples", "window", window)
     check_int("training_examples", "num_negative", num_negative)
     rng = np.random.default_rng(seed)
@@ -71,12 +82,17 @@ def training_examples(token_ids, vocabulary_size, mode="skipgram", window=2, num
     else:
         inputs = {"context": np.asarray(others[:n], np.int32),
                   "candidates": np.concatenate([centres[:, None], negatives], 1)}
+    if objective == "nce":
+        # A candidate the noise never draws (padding) gets a finite shift: it has no loss term
+        # that matters (it is never a candidate) but must not make inf.
+        q = np.maximum(noise[inputs["candidates"]], 1e-12)
+        inputs["noise_log_kq"] = np.log(num_negative * q).astype(np.float32)
     return inputs, labels
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class Word2Vec(keras.Model):
-    """Skip-gram or CBOW with negative sampling.
+    """Skip-gram or CBOW with negative sampling or noise-contrastive estimation.
 
     skip-gram inputs ``{"target": [B], "candidates": [B, 1 + k]}``; CBOW inputs ``{"context":
     [B, 2 window], "candidates": [B, 1 + k]}`` (the CBOW input vector is the mean of the
@@ -89,15 +105,18 @@ class Word2Vec(keras.Model):
         mode: ``"skipgram"`` or ``"cbow"``.
         window: CBOW's context radius (its input is ``2 window`` ids).
         num_negative: k noise words per example (5-20 for small data in the paper).
+        objective: ``"negative_sampling"`` (logits ``u . v``) or ``"nce"`` (an extra input
+            ``noise_log_kq`` ``[B, 1 + k]``; logits ``u . v - log(k q(w))``).
     """
 
     def __init__(self, vocabulary_size, embedding_dim=100, mode="skipgram", window=2,
-                 num_negative=5, name=None, **kwargs):
+                 num_negative=5, objective="negative_sampling", name=None, **kwargs):
         check_int("Word2Vec", "vocabulary_size", vocabulary_size, minimum=2)
         check_int("Word2Vec", "embedding_dim", embedding_dim)
         check_choice("Word2Vec", "mode", mode, MODES)
         check_int("Word2Vec", "window", window)
         check_int("Word2Vec", "num_negative", num_negative)
+        check_choice("Word2Vec", "objective", objective, OBJECTIVES)
         v = keras.layers.Embedding(vocabulary_size, embedding_dim, name="word_vectors",
                                    embeddings_initializer=keras.initializers.RandomUniform(
                                        -0.5 / embedding_dim, 0.5 / embedding_dim))
@@ -118,9 +137,13 @@ class Word2Vec(keras.Model):
             [u(candidates), centre])
         inputs = {"target" if mode == "skipgram" else "context": source,
                   "candidates": candidates}
+        if objective == "nce":
+            inputs["noise_log_kq"] = keras.Input((1 + num_negative,), name="noise_log_kq")
+            logits = keras.layers.Subtract(name="nce_logits")([logits, inputs["noise_log_kq"]])
         super().__init__(inputs, logits, name=name or f"word2vec_{mode}", **kwargs)
         self._config = {"vocabulary_size": vocabulary_size, "embedding_dim": embedding_dim,
-                        "mode": mode, "window": window, "num_negative": num_negative}
+                        "mode": mode, "window": window, "num_negative": num_negative,
+                        "objective": objective}
 
     def get_config(self):
         return {**self._config, "name": self.name}
@@ -150,6 +173,11 @@ _ENTRY = dict(task="word_embedding", family="word_embedding", params=2 * 692000 
               notes="Serves word ids -> input vectors v and their nearest neighbours (cosine).")
 register("word2vec_skipgram", **_configs("skipgram"), **_ENTRY)(Word2Vec)
 register("word2vec_cbow", **_configs("cbow"), **_ENTRY)(Word2Vec)
+register("word2vec_skipgram_nce",
+         tiny={**_configs("skipgram")["tiny"], "objective": "nce"},
+         canonical={**_configs("skipgram")["canonical"], "objective": "nce"},
+         **{**_ENTRY, "notes": "Noise-contrastive estimation: logits u.v - log(k q(w)). "
+            + _ENTRY["notes"]})(Word2Vec)
 
 
 def _unit(x):

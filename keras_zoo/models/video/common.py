@@ -67,12 +67,22 @@ def per_frame_encoder(frame_shape, filters, encoder=None):
     return get(encoder, include_top=False, pooling="avg", input_shape=frame_shape)
 
 
+def averaged_step_predictions(x, classes, dropout):
+    """Dropout, a softmax classifier at every step of ``x`` [B, T, D], and the clip's scores
+    as the average of the steps' (LRCN, Beyond Short Snippets' LSTM, MultiLSTM)."""
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.TimeDistributed(keras.layers.Dense(classes, activation="softmax"),
+                                     name="step_predictions")(x)
+    return keras.layers.GlobalAveragePooling1D(name="predictions")(x)
+
+
 def register_video(name, builder, *, family, tiny, canonical, paper, params=None, notes="",
-                   task="video_classification", data="clips", recipe="video"):
+                   task="video_classification", data="clips", recipe="video", debts=None):
     """Registers a video model: ``register`` with the family's defaults (the video task, the
     embedded clips, the video recipe)."""
     # The entry's module is the model's file (where its name is written), not this one.
     register(name, task=task, family=family, tiny=tiny, canonical=canonical, data=data,
-             recipe=recipe, paper=paper, params=params, notes=notes,
+             recipe=recipe, paper=paper, params=params, notes=notes, debts=debts or {},
              module=builder.__module__)(builder)
     return builder

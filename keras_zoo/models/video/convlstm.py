@@ -28,14 +28,23 @@ def ConvLSTM(
         input_shape: ``(T, H, W, C)`` of the input frames.
         name: the model's name.
     """
+    return next_frame_model(
+        lambda f, i: keras.layers.ConvLSTM2D(f, kernel_size, padding="same",
+                                             return_sequences=True, unroll=True,
+                                             name=f"convlstm{i}"),
+        filters, input_shape, name)
+
+
+def next_frame_model(recurrent_layer, filters, input_shape, name):
+    """Stacked recurrent layers ``recurrent_layer(filters, index)`` over the frames, each
+    step's hidden maps turned into the next frame by a 1x1 convolution with a sigmoid."""
     if len(input_shape) != 4 or None in tuple(input_shape):
         raise ValueError(f"{name}: input_shape must be (frames, height, width, channels), got "
                          f"{input_shape}.")
     inputs = keras.Input(tuple(input_shape), name="frames")
     x = inputs
     for i, f in enumerate(filters, start=1):
-        x = keras.layers.ConvLSTM2D(f, kernel_size, padding="same", return_sequences=True,
-                                    unroll=True, name=f"convlstm{i}")(x)
+        x = recurrent_layer(f, i)(x)
     outputs = keras.layers.Conv3D(input_shape[-1], 1, activation="sigmoid",
                                   name="next_frames")(x)
     return keras.Model(inputs, outputs, name=name)

@@ -41,12 +41,8 @@ def LRCN(
     x = keras.layers.TimeDistributed(cnn, name="frame_features")(inputs)
     # Unrolled over the clip's fixed T: a TFLite graph cannot hold a dynamic-shape TensorList.
     x = keras.layers.LSTM(lstm_units, return_sequences=True, unroll=True, name="lstm")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    x = keras.layers.TimeDistributed(
-        keras.layers.Dense(classes, activation="softmax"), name="step_predictions")(x)
-    outputs = keras.layers.GlobalAveragePooling1D(name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, common.averaged_step_predictions(x, classes, dropout),
+                       name=name)
 
 
 common.register_video(

@@ -145,3 +145,65 @@ def test_distilled_weights_load_at_another_resolution(tmp_path):
 def test_include_top_false_keeps_both_tokens():
     model = keras_zoo.models.get("deit_ti_distilled", preset="tiny", include_top=False)
     assert model.output_shape == (None, 66, 32)
+
+
+# --- soft distillation (section 5.2, eq. 2) -------------------------------------------------------
+
+def test_soft_distillation_loss_is_tau_squared_kl_of_softened_outputs():
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny", distillation="soft",
+                                 temperature=2.0, soft_weight=0.25)
+    rng = np.random.default_rng(0)
+    teacher, student = rng.normal(size=(2, 5, 10)) * 3
+
+    def softmax(z):
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    p, q = softmax(teacher / 2.0), softmax(student / 2.0)
+    expected = 4.0 * np.mean(np.sum(p * np.log(p / q), axis=-1))
+    actual = model.soft_distillation_loss(tf.constant(teacher, tf.float32),
+                                          tf.constant(student, tf.float32))
+    np.testing.assert_allclose(float(actual), expected, rtol=1e-5)
+    assert float(model.soft_distillation_loss(tf.constant(teacher, tf.float32),
+                                              tf.constant(teacher, tf.float32))) < 1e-6
+
+
+def test_soft_distillation_through_fit_matches_the_teachers_distribution():
+    x, y = _digits(32)
+    # A teacher with a softmax output (an untrained LeNet-5: soft, informative distributions);
+    # soft_weight=1: only the KL term, so the distillation head must copy the softened outputs.
+    keras.utils.set_random_seed(1)
+    teacher = keras_zoo.models.get("lenet5", preset="tiny", input_shape=(32, 32, 1))
+    student = keras_zoo.models.get("deit_ti_distilled", preset="tiny", distillation="soft",
+                                   temperature=3.0, soft_weight=1.0)
+    student.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
+                    teacher=teacher)
+    heads = keras.Model(student.inputs[0], student.get_layer("head_distillation").output)
+    teacher_logits = np.log(np.asarray(teacher(x)))
+
+    def kl():
+        return float(student.soft_distillation_loss(tf.constant(teacher_logits),
+                                                    heads(x)))
+
+    before = kl()
+    history = student.fit(x, y, batch_size=16, epochs=10, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    np.testing.assert_allclose(history.history["loss"][0], before, rtol=0.5)
+    assert kl() < 0.3 * before
+
+
+def test_soft_distillation_options_are_checked():
+    with pytest.raises(ValueError, match="distillation must be 'hard' or 'soft'"):
+        keras_zoo.models.get("deit_ti_distilled", preset="tiny", distillation="kl")
+    with pytest.raises(ValueError, match="temperature apply to distillation='soft' only"):
+        keras_zoo.models.get("deit_ti_distilled", preset="tiny", temperature=3.0)
+    with pytest.raises(ValueError, match="apply to the distilled model"):
+        keras_zoo.models.get("deit_ti", preset="tiny", distillation="soft")
+    model = keras_zoo.models.get("deit_ti_distilled", preset="tiny", distillation="soft")
+    assert (model.temperature, model.soft_weight) == (3.0, 0.1)  # the paper's tau and lambda
+    clone = DistilledVisionTransformer.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x, y = _digits(4)
+    with pytest.raises(ValueError, match="soft distillation needs a teacher"):
+        model.fit(x, y, verbose=0)

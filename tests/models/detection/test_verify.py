@@ -14,6 +14,8 @@ from keras_zoo.tasks import get_task
 from training import cli
 
 MODELS = ("ssd", "yolo_v1", "faster_rcnn", "detr")
+# One worker runs the module (under xdist): each detector is exported once, not once per worker.
+pytestmark = pytest.mark.xdist_group("detection_verify")
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +25,27 @@ def fresh():
         yield process
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """Float exports of the four tiny detectors (untrained, seeded), shared by the tests."""
-    root = tmp_path_factory.mktemp("verify")
-    paths = {}
-    for name in MODELS:
+class _Exports(dict):
+    """name -> float export of the tiny detector (untrained, seeded), made on first use."""
+
+    def __init__(self, root):
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name):
         keras.utils.set_random_seed(0)
         model = keras_zoo.models.get(name, "tiny")
-        source = str(root / f"{name}.keras")
+        source = str(self.root / f"{name}.keras")
         model.save(source)
-        paths[name] = export(model, name, keras_zoo.models.info(name), root=str(root / "serve"),
-                             tflite=("float",), source=source)
-    return paths
+        self[name] = export(model, name, keras_zoo.models.info(name),
+                            root=str(self.root / "serve"), tflite=("float",), source=source)
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """Float exports of the tiny detectors, shared by the tests (each made when first asked)."""
+    return _Exports(tmp_path_factory.mktemp("verify"))
 
 
 @pytest.mark.parametrize("name", MODELS[1:])  # SSD: by the command below

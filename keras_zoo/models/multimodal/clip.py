@@ -1,0 +1,198 @@
+"""CLIP (Radford et al., Learning Transferable Visual Models From Natural Language Supervision,
+ICML 2021).
+
+An image encoder and a text encoder map a batch of N (image, text) pairs to embeddings of one
+width; their cosine similarities, scaled by a learned temperature (``CosineSimilarityLogits``),
+form an ``[N, N]`` matrix whose diagonal holds the pairs, trained by the symmetric cross-entropy
+(Figure 3; ``keras_zoo.losses.multimodal``). Zero-shot classification embeds one prompt per class
+name ("a photo of a {name}" in the paper) and picks the class whose text embedding is closest to
+the image's (section 3.1.2).
+
+Image encoder (section 2.4): the ViT with an extra LayerNorm before the encoder ("ln_pre"), the
+class token after a final LayerNorm, and a linear projection without bias. Text encoder: a
+Transformer over word tokens with learned positions, a final LayerNorm and a linear projection
+without bias. Departures, stated: the text is tokenised into words in the graph (a
+``TextVectorization`` over a given vocabulary, not CLIP's 49,152-token byte-pair encoding), the
+text Transformer attends to all non-padding tokens (CLIP masks it causally) and pools their mean
+(CLIP reads the [EOS] token), the MLPs use exact GELU (CLIP: x sigmoid(1.702 x)), and the patch
+projection has a bias (768 parameters for ViT-B/32).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from keras_zoo.blocks.transformer import transformer_encoder_block
+from keras_zoo.data import text as text_data
+from keras_zoo.layers.cosine_similarity_logits import CosineSimilarityLogits
+from keras_zoo.layers.patch_embedding import PatchEmbedding
+from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
+from keras_zoo.models.multimodal.ast import check_positive
+from keras_zoo.models.registry import register
+
+PAPER = ("Radford et al., Learning Transferable Visual Models From Natural Language Supervision, "
+         "ICML 2021")
+
+
+def encoder_stack(x, *, layers, width, heads, mlp_dim, attention_mask=None, prefix):
+    """``layers`` pre-norm Transformer encoder layers and a final LayerNorm."""
+    for i in range(layers):
+        x = transformer_encoder_block(x, num_heads=heads, key_dim=width // heads,
+                                      mlp_dim=mlp_dim, norm_first=True, activation="gelu",
+                                      attention_mask=attention_mask, epsilon=1e-5,
+                                      name=f"{prefix}layer_{i}")
+    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}final_norm")(x)
+
+
+def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim,
+                 pooling="mean", projection="text_projection", projection_bias=False,
+                 name="text_encoder"):
+    """Caption strings ``[B]`` -> text embeddings ``[B, embed_dim]`` (a ``keras.Model``).
+
+    The strings are lower-cased, stripped of punctuation and split on whitespace in the graph
+    (``keras_zoo.data.text.vectorizer``: id 0 padding, 1 out-of-vocabulary); tokens beyond
+    ``sequence_length`` are dropped. The word tokens' outputs are pooled by their ``"mean"``
+    (CLIP here) or ``"sum"`` (VATT) over the words, padding excluded (an empty caption gives
+    zeros, not NaN), then projected by a Dense layer named ``projection``. Other args as in
+    ``CLIP``.
+    """
+    if pooling not in ("mean", "sum"):
+        raise ValueError(f"{name}: pooling must be 'mean' or 'sum', got {pooling!r}.")
+    vocabulary = list(vocabulary)
+    check_positive(name, sequence_length=sequence_length, width=width, heads=heads,
+                   embed_dim=embed_dim)
+    if not isinstance(layers, int) or isinstance(layers, bool) or layers < 0:
+        # 0 layers: a bag of words (embeddings, positions, LayerNorm, pooling).
+        raise ValueError(f"{name}: layers must be an int >= 0, got {layers!r}.")
+    strings = keras.Input((), dtype="string", name="text")
+    ids = text_data.vectorizer(vocabulary, level="word", sequence_length=sequence_length)(strings)
+    x = keras.layers.Embedding(len(vocabulary), width, name="token_embedding")(ids)
+    x = keras.layers.Add(name="add_positions")(
+        [x, LearnedPositionEmbedding(sequence_length, name="position_embedding")(x)])
+    valid = keras.ops.cast(keras.ops.not_equal(ids, 0), "float32")
+    # Every token attends to the caption's words, never to padding.
+    mask = keras.ops.cast(valid[:, None, :] * keras.ops.ones_like(valid)[:, :, None], "bool")
+    x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
+                      attention_mask=mask, prefix="text_")
+    weights = valid[:, :, None]
+    if pooling == "mean":
+        weights = weights / keras.ops.maximum(
+            keras.ops.sum(valid, axis=1, keepdims=True)[:, :, None], 1.0)
+    pooled = keras.ops.sum(x * weights, axis=1)
+    outputs = keras.layers.Dense(embed_dim, use_bias=projection_bias, name=projection)(pooled)
+    return keras.Model(strings, outputs, name=name)
+
+
+def vision_transformer_encoder(input_shape, *, patch_size, width, layers, heads, embed_dim,
+                               name="image_encoder"):
+    """uint8-range float images ``[B, H, W, C]`` (scaled to [0, 1] by the caller) -> image
+    embeddings ``[B, embed_dim]``: CLIP's ViT (section 2.4)."""
+    check_positive(name, patch_size=patch_size, width=width, layers=layers, heads=heads,
+                   embed_dim=embed_dim)
+    images = keras.Input(input_shape, name="images")
+    x = PatchEmbedding(patch_size, width, name="patch_embedding")(images)
+    # "We make the minor modification of adding an additional layer normalization to the
+    # combined patch and position embeddings before the transformer" (section 2.4).
+    x = keras.layers.LayerNormalization(epsilon=1e-5, name="pre_norm")(x)
+    x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
+                      prefix="vision_")
+    outputs = keras.layers.Dense(embed_dim, use_bias=False, name="image_projection")(x[:, 0])
+    return keras.Model(images, outputs, name=name)
+
+
+def contrastive_model(encoders, name):
+    """``{input name: encoder}`` (two encoders) -> a model of both inputs returning the pair
+    logits ``[N, N]`` (rows: the first encoder's batch)."""
+    (first, a), (second, b) = encoders.items()
+    inputs = {first: keras.Input(a.input_shape[1:], dtype=a.inputs[0].dtype, name=first),
+              second: keras.Input(b.input_shape[1:], dtype=b.inputs[0].dtype, name=second)}
+    logits = CosineSimilarityLogits(name="logits")([a(inputs[first]), b(inputs[second])])
+    return keras.Model(inputs, logits, name=name)
+
+
+def CLIP(
+    input_shape=(224, 224, 3),
+    patch_size=32,
+    vision_width=768,
+    vision_layers=12,
+    vision_heads=12,
+    vocabulary=None,
+    sequence_length=77,
+    text_width=512,
+    text_layers=12,
+    text_heads=8,
+    embed_dim=512,
+    name="clip",
+):
+    """CLIP with a ViT image encoder, ViT-B/32 by default (Radford et al. 2021, Table 20).
+
+    Inputs ``{"images": float [B, H, W, C] in [0, 1], "text": string [B]}``; output the pair
+    logits ``[B, B]`` (the layer ``"logits"``). The encoders are the nested models
+    ``"image_encoder"`` and ``"text_encoder"``.
+
+    Args:
+        input_shape: the image size (224 x 224 x 3).
+        patch_size, vision_width, vision_layers, vision_heads: the ViT (B/32: 32, 768, 12, 12).
+        vocabulary: the word vocabulary, starting with ``["", "[UNK]"]`` (default: the shapes
+            captions' words, ``keras_zoo.data.captions.VOCABULARY``).
+        sequence_length: tokens per caption (77).
+        text_width, text_layers, text_heads: the text Transformer (512, 12, 8); 0 layers
+            make a bag of words.
+        embed_dim: the joint embedding width (512).
+        name: the model's name.
+    """
+    if vocabulary is None:
+        from keras_zoo.data import captions
+
+        vocabulary = captions.VOCABULARY
+    image = vision_transformer_encoder(input_shape, patch_size=patch_size, width=vision_width,
+                                       layers=vision_layers, heads=vision_heads,
+                                       embed_dim=embed_dim)
+    text = text_encoder(vocabulary, sequence_length=sequence_length, width=text_width,
+                        layers=text_layers, heads=text_heads, embed_dim=embed_dim)
+    return contrastive_model({"images": image, "text": text}, name)
+
+
+def transformer_parameters(layers, width, mlp_dim=None):
+    mlp_dim = mlp_dim or 4 * width
+    return layers * (4 * (width * width + width) + 4 * width + 2 * mlp_dim * width + mlp_dim
+                     + width)
+
+
+def clip_vit_parameters(image_size=224, patch_size=32, vision_width=768, vision_layers=12,
+                        vocabulary_size=49408, sequence_length=77, text_width=512,
+                        text_layers=12, embed_dim=512, channels=3, patch_bias=True):
+    """CLIP ViT's parameter count by formula: image tower, text tower, the temperature."""
+    patches = (image_size // patch_size) ** 2
+    vision = (patch_size * patch_size * channels * vision_width + vision_width * patch_bias
+              + vision_width + (patches + 1) * vision_width + 2 * vision_width
+              + transformer_parameters(vision_layers, vision_width) + 2 * vision_width
+              + vision_width * embed_dim)
+    text = (vocabulary_size * text_width + sequence_length * text_width
+            + transformer_parameters(text_layers, text_width) + 2 * text_width
+            + text_width * embed_dim)
+    return vision + text + 1
+
+
+#: The released ViT-B/32 model (openai/CLIP): 151,277,313 parameters; ours adds the patch
+#: projection's bias (768).
+VIT_B32_PARAMS = 151_277_313
+
+TINY = dict(input_shape=(16, 16, 3), patch_size=8, vision_width=16, vision_layers=1,
+            vision_heads=2, sequence_length=8, text_width=16, text_layers=1, text_heads=2,
+            embed_dim=16)
+
+register(
+    "clip_vit_b32",
+    task="multimodal_retrieval",
+    family="multimodal",
+    tiny=TINY,
+    canonical=dict(),
+    data="shapes_captions",
+    recipe="clip_shapes_captions",
+    paper=PAPER,
+    params=clip_vit_parameters(),
+    notes="Serves image embeddings (TFLite), text embeddings from raw strings and zero-shot "
+          "classify(images, class_names). Word-level tokeniser in the graph; the canonical count "
+          "is by formula with CLIP's 49,408-token vocabulary.",
+)(CLIP)

@@ -1,0 +1,196 @@
+"""S3D, X3D, SlowFast, ViViT, MViT, ConvGRU: structure checks at tiny sizes and (slow) the
+canonical parameter counts against the papers' tables."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import keras_zoo
+from keras_zoo.layers import DepthwiseConv3D, PhotometricFlowLoss
+from keras_zoo.layers.photometric_loss import warp
+from keras_zoo.models.video import x3d
+
+
+def _trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_depthwise_conv3d_equals_a_grouped_conv3d():
+    # The TFLite-friendly form computes what a Conv3D with groups == channels computes.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 6, 7, 5, 4)).astype(np.float32)
+    ours = DepthwiseConv3D((3, 3, 3), (2, 2, 1), "same")
+    ours(x)
+    grouped = keras.layers.Conv3D(4, 3, strides=(2, 2, 1), padding="same", groups=4,
+                                  use_bias=False)
+    grouped(x)
+    grouped.set_weights([np.swapaxes(np.asarray(ours.kernel), -1, -2)])  # [.., 1, C] layout
+    np.testing.assert_allclose(ours(x), grouped(x), atol=1e-5)
+
+
+def test_s3d_units_are_separable_and_gated_only_in_s3d_g():
+    plain = keras_zoo.models.get("s3d", preset="tiny")
+    gated = keras_zoo.models.get("s3d_g", preset="tiny")
+    spatial, temporal = (plain.get_layer(f"mixed_3a_b1b_{k}_conv") for k in ("spatial",
+                                                                            "temporal"))
+    assert spatial.kernel_size == (1, 3, 3) and temporal.kernel_size == (3, 1, 1)
+    # Same channels in both factors (S3D does not use the (2+1)-D mid-channel rule).
+    assert spatial.filters == temporal.filters
+    gates = [layer for layer in gated.layers if layer.name.endswith("_gate")]
+    # conv2c plus the four branches of the Inception block.
+    assert len(gates) == 1 + 4
+    assert not any(layer.name.endswith("_gate") for layer in plain.layers)
+    # A gate is a C x C map plus bias: S3D-G's extra parameters.
+    extra = sum(g.units * (g.units + 1) for g in gates)
+    assert gated.count_params() - plain.count_params() == extra
+
+
+def test_s3d_features_for_downstream_models():
+    model = keras_zoo.models.get("s3d", preset="tiny", include_top=False, pooling="avg")
+    assert model.output_shape == (None, 32)  # the last kept block, 3a: 256 channels x 0.125
+
+
+@pytest.mark.parametrize("gamma_d, expected", [(2.2, (3, 5, 11, 7)), (5.0, (5, 10, 25, 15)),
+                                               (0.2, (1, 1, 1, 1))])
+def test_x3d_depth_expansion(gamma_d, expected):
+    # X3D Table 1 (gamma_d = 2.2: 3, 5, 11, 7 blocks); X3D-L (gamma_d = 5.0).
+    assert tuple(math.ceil(gamma_d * d) for d in x3d.BASE_DEPTHS) == expected
+    if gamma_d == 0.2:
+        model = keras_zoo.models.get("x3d_m", preset="tiny")
+        blocks = {layer.name.split("_block")[0] for layer in model.layers if "_block" in
+                  layer.name}
+        assert blocks == {"res2", "res3", "res4", "res5"}
+
+
+def test_x3d_widths_follow_the_expansion_factors():
+    # Table 1 with gamma_w = 2, gamma_b = 2.25: stages 24, 48, 96, 192; inner 54 .. 432.
+    widths, width = [], x3d.BASE_WIDTH
+    for _ in range(4):
+        width = x3d.round_width(width, 2.0)
+        widths.append((width, int(2.25 * width)))
+    assert widths == [(24, 54), (48, 108), (96, 216), (192, 432)]
+    assert set(x3d.EXPANSIONS) == {"xs", "s", "m", "l"}
+    assert all(set(e) == {"gamma_tau", "gamma_t", "gamma_s", "gamma_w", "gamma_b", "gamma_d"}
+               for e in x3d.EXPANSIONS.values())
+
+
+def test_slowfast_lateral_connections_map_fast_time_onto_slow_time():
+    model = keras_zoo.models.get("slowfast_r50", preset="tiny")
+    alpha = keras_zoo.models.info("slowfast_r50").tiny["alpha"]
+    t = model.input_shape[1]
+    for i in range(1, 3):  # the tiny config has two stages
+        lateral = model.get_layer(f"lateral{i}_conv")
+        fast_in = lateral.input.shape
+        assert lateral.strides[0] == alpha and lateral.kernel_size == (5, 1, 1)
+        assert lateral.filters == 2 * fast_in[-1]  # 2 beta C
+        fused = model.get_layer(f"fuse{i}").output.shape
+        assert fused[1] == t // alpha and fast_in[1] == t
+        assert fused[2:4] == fast_in[2:4]
+    # The slow pathway's clip is every alpha-th frame of the input.
+    probe = keras.Model(model.inputs, model.get_layer("slow_clips").output)
+    clips = np.random.default_rng(0).random((1, *model.input_shape[1:])).astype(np.float32)
+    np.testing.assert_array_equal(probe(clips), clips[:, ::alpha])
+
+
+def test_slowfast_refuses_clips_alpha_does_not_divide():
+    with pytest.raises(ValueError, match=r"not a multiple of 8; valid frame counts include "
+                                         r"\[8, 16, 24"):
+        keras_zoo.models.get("slowfast_r50", preset="tiny", alpha=8, input_shape=(12, 16, 16, 3))
+
+
+def test_vivit_tubelets_and_factorisation():
+    model = keras_zoo.models.get("vivit_b", preset="tiny")
+    tubelet = model.get_layer("tubelet_embedding")
+    assert tubelet.kernel_size == tubelet.strides == (2, 8, 8)
+    # The spatial encoder runs once per time step; the temporal one sees one token per step
+    # plus its class token.
+    assert model.get_layer("spatial_encoding").output.shape[1:] == (4, 16)
+    assert model.get_layer("temporal_with_cls").output.shape[1:] == (5, 16)
+    joint = keras_zoo.models.get("vivit_b_spatio_temporal", preset="tiny")
+    assert joint.get_layer("encoder_with_cls").output.shape[1:] == (1 + 4 * 2 * 2, 16)
+    with pytest.raises(ValueError, match="tubelet"):
+        keras_zoo.models.get("vivit_b", preset="tiny", input_shape=(8, 20, 20, 3))
+
+
+def test_mvit_scales_pool_space_and_grow_width():
+    model = keras_zoo.models.get("mvit_b", preset="tiny")
+    assert model.get_layer("scale2_block1_mlp_add").output.shape[1:] == (4, 8, 8, 16)
+    assert model.get_layer("scale3_block1_mlp_add").output.shape[1:] == (4, 4, 4, 16)
+    attention = model.get_layer("scale3_block1_attention")
+    assert attention.q_strides == (1, 2, 2) and attention.kv_strides == (1, 1, 1)
+
+
+def test_motionnet_loss_is_lowest_at_the_true_flow():
+    # A pattern moving 1 px right per frame: frame k+1 at (x + 1, y) is frame k at (x, y)...
+    # i.e. warping frame k+1 by u = +1 gives frame k away from the right edge.
+    rng = np.random.default_rng(0)
+    base = rng.random((1, 8, 12, 3)).astype(np.float32)
+    frames = np.stack([np.roll(base, k, axis=2) for k in range(3)], axis=1)
+    shifted = np.asarray(warp(frames[:, 1], np.tile(np.array([1.0, 0.0], np.float32),
+                                                     (1, 8, 12, 1))))
+    np.testing.assert_allclose(shifted[:, :, :-1], frames[:, 0, :, :-1], atol=1e-6)
+    layer = PhotometricFlowLoss(smoothness=0.0)
+    true_flow = np.tile(np.array([1.0, 0.0] * 2, np.float32), (1, 8, 12, 1))
+    at_truth = float(layer.loss(frames, true_flow))
+    assert at_truth < 0.5 * float(layer.loss(frames, np.zeros_like(true_flow)))
+    assert at_truth < 0.5 * float(layer.loss(frames, -true_flow))
+
+
+def test_hidden_two_stream_serves_clips_only_and_adds_the_flow_loss_in_training():
+    model = keras_zoo.models.get("hidden_two_stream", preset="tiny")
+    assert [t.name for t in model.inputs] == ["clips"]
+    clips = np.random.default_rng(0).random((2, *model.input_shape[1:])).astype(np.float32)
+    model(clips, training=False)
+    assert not model.losses
+    model(clips, training=True)
+    assert len(model.losses) == 1 and float(model.losses[0]) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, params, trainable, paper", [
+    ("s3d", 8_341_264, 8_320_048, 8_320_048),  # torchvision's s3d; the paper gives FLOPs
+    ("s3d_g", 9_566_272, 9_545_056, None),
+    ("x3d_m", 3_825_786, 3_794_322, 3.8e6),  # Feichtenhofer 2020, Table 4
+    ("x3d_l", 6_219_744, 6_153_432, 6.1e6),  # Table 4 (0.9 % above)
+    ("slowfast_r50", 34_540_904, 34_480_216, 34.4e6),  # X3D paper Table 4: SlowFast 4x16 R50
+    ("vivit_b", 115_062_928, 115_062_928, 115.1e6),  # Arnab et al. 2021, Table 2, Model 2
+    ("vivit_b_spatio_temporal", 88_954_000, 88_954_000, 88.9e6),  # Table 2, Model 1
+    ("mvit_b", 36_599_344, 36_599_344, 36.6e6),  # Fan et al. 2021, MViT-B 16x4
+])
+def test_canonical_parameter_counts_3d(name, params, trainable, paper):
+    model = keras_zoo.models.get(name, preset="canonical")
+    assert model.count_params() == params == keras_zoo.models.info(name).params
+    assert _trainable(model) == trainable
+    if paper:
+        assert abs(trainable - paper) / paper < 0.01
+
+
+def test_predict_reads_a_gif_or_a_folder_and_draws_a_strip(tmp_path):
+    from PIL import Image
+
+    from keras_zoo.data import clips as clip_data
+    from training.commands.predict import predict
+
+    x, _ = clip_data.generate(1, frames=12, image_size=(20, 20), seed=0)
+    frames = [Image.fromarray(f) for f in x[0]]
+    frames[0].save(tmp_path / "clip.gif", save_all=True, append_images=frames[1:])
+    (tmp_path / "frames").mkdir()
+    for i, f in enumerate(frames):
+        f.save(tmp_path / "frames" / f"{i:02d}.png")
+    gif = clip_data.read_clip(str(tmp_path / "clip.gif"), 4, (16, 16))
+    folder = clip_data.read_clip(str(tmp_path / "frames"), 4, (16, 16))
+    assert gif.shape == folder.shape == (4, 16, 16, 3) and gif.dtype == np.uint8
+    # The same frames, up to the GIF's 256-colour palette.
+    assert np.abs(gif.astype(int) - folder).mean() < 4
+    model = keras_zoo.models.get("c3d", preset="tiny")
+    text, picture, outputs = predict(model, keras_zoo.models.info("c3d"),
+                                     str(tmp_path / "clip.gif"))
+    assert text.split(",")[0].rsplit(" ", 1)[0] in clip_data.CLASSES
+    t = model.input_shape[1]
+    assert picture.width >= t * model.input_shape[3]  # the frames side by side
+    np.testing.assert_allclose(outputs["probabilities"].sum(), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="no frame images"):
+        (tmp_path / "empty").mkdir()
+        clip_data.read_clip(str(tmp_path / "empty"), 4, (16, 16))

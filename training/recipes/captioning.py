@@ -1,0 +1,66 @@
+"""Recipes for the captioners and the video-text models on the embedded shapes captions and
+captioned clips (keras_zoo.data.captions)."""
+
+from training.recipes import Recipe
+
+RECIPES = [
+    Recipe(
+        name="show_attend_tell",
+        description="Show, Attend and Tell on 3000 shapes captions (one or two shapes, their "
+                    "relation; green triangles held out of training), 32 px, Adam 3e-3 with "
+                    "cosine decay, lambda 0.1; the bar is BLEU-4 (keras-hub) of greedy captions "
+                    "on the test split.",
+        epochs=20,
+        batch_size=64,
+        learning_rate=3e-3,
+        preset="canonical",
+        # A smaller model than canonical for a CPU run; lambda 0.1 rather than the paper's 1:
+        # the 8 x 8 map has six times more locations than a caption has words, so eq. 14
+        # cannot reach 0 and at 1 it dominates the loss (~44 of ~50 at the start).
+        config={"filters": (16, 32), "units": 64, "embedding_dim": 32, "attention_units": 32,
+                "doubly_stochastic": 0.1},
+        data_options={"n": 3000},
+        monitor="val_loss",
+        min_test_metric=("bleu4", 0.5),
+    ),
+    Recipe(
+        name="masked_multimodal",
+        description="Masked multimodal pre-training (masked words, masked regions, alignment) "
+                    "of the image-text transformers on 2048 shapes captions at the tiny config.",
+        epochs=20,
+        batch_size=32,
+        learning_rate=1e-3,
+        preset="tiny",
+    ),
+]
+
+RECIPES.append(
+    Recipe(
+        name="hammer",
+        description="HAMMER on 2048 long clips of four 4-frame events (16 frames, 16 px) with "
+                    "one query each: frame begin/end/other classification + in-batch "
+                    "contrastive retrieval; the bar is the fraction of test queries whose "
+                    "predicted moment has IoU >= 0.5.",
+        epochs=15,
+        batch_size=32,
+        # Not met yet: through training.train the tiny model's loss stays flat from the
+        # first epoch (4.52, val 4.59), while a plain fit of it (Adam 1e-3, 1024 clips)
+        # reaches validation iou@0.5 0.69 in 4 epochs; the difference is not found yet.
+        learning_rate=1e-3,
+        preset="canonical",
+        min_test_metric=("iou@0.5", 0.6),
+    )
+)
+
+RECIPES.append(
+    Recipe(
+        name="video_captioning",
+        description="The temporal-attention captioner on 1024 captioned clips (8 frames, 16 px; "
+                    "a coloured shape moving left or right) at its canonical config; BLEU-4 of "
+                    "greedy captions on the test clips.",
+        epochs=20,
+        batch_size=32,
+        learning_rate=3e-3,
+        preset="canonical",
+    )
+)
