@@ -212,3 +212,11 @@ def test_get_refuses_a_wrong_kind_before_building():
     assert keras_zoo.models.info("mlp").config("tiny", dropout=1)["dropout"] == 1
     faster_rcnn = keras_zoo.models.info("faster_rcnn")
     assert faster_rcnn.config("canonical", backbone=None)["backbone"] is None
+
+
+def test_an_activation_may_be_none_as_in_keras():
+    # keras.applications' classifier_activation=None gives logits (transfer learning).
+    entry = keras_zoo.models.info("mobilenetv2")
+    assert entry.config("tiny", classifier_activation=None)["classifier_activation"] is None
+    with pytest.raises(ValueError, match="classifier_activation"):
+        entry.config("tiny", classifier_activation=3)

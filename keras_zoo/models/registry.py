@@ -115,6 +115,8 @@ class Entry:
         if parameter is not None and parameter.default is not parameter.empty:
             references.append(parameter.default)
         kinds = {_kind(r) for r in references}
+        if key == "activation" or key.endswith("_activation"):
+            kinds.add("none")  # Keras' convention: activation=None is the identity (logits)
         if not kinds or "other" in kinds or kinds == {"none"}:
             return ()
         return tuple(k for k in _KIND_NAMES if k in kinds)

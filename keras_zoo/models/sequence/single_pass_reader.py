@@ -56,8 +56,14 @@ class SinglePassReader(keras.Model):
         h_d = sentence_lstm(embedding(by_sentence))
         h_q = question_lstm(embedding(query))
         h_q = keras.ops.repeat(h_q, sentences, axis=0)  # the question beside each sentence
-        summaries = answer_lstm(h_q, h_d, keras.ops.not_equal(by_sentence, sequences.PAD),
-                                attention, cell, units)
+        # A sentence of padding only (the document's tail) would attend over masked positions
+        # alone, whose scores Keras and TFLite round differently near the mask's -1e9 (float
+        # TFLite off by 8e-4, measured); it attends over its padding states instead, defined
+        # the same in both, and the top LSTM learns to pass over it.
+        mask = keras.ops.not_equal(by_sentence, sequences.PAD)
+        empty = keras.ops.logical_not(keras.ops.any(mask, axis=-1, keepdims=True))
+        summaries = answer_lstm(h_q, h_d, keras.ops.logical_or(mask, empty), attention, cell,
+                                units)
         summaries = keras.ops.reshape(summaries, (-1, sentences, units))
         probabilities = keras.layers.Dense(answers, activation="softmax",
                                            name="predictions")(top_lstm(summaries))
