@@ -225,7 +225,10 @@ class _Artifacts:
 
     @functools.cached_property
     def served(self):
-        served = self.task.export_model(self.model)
+        # The exported weights are those after the first call, whether or not (and however
+        # nondeterministically, with threaded reductions) fit trained the shared model first:
+        # the export checks see the same model under any order or -k selection.
+        served = self.task.export_model(self.rewound_model())
         return served, self.task.serving_fn(served)
 
     @functools.cached_property
