@@ -118,7 +118,8 @@ def conv_kernel_initializer():
 
 
 def mbconv_block(x, filters_in, filters_out, kernel_size, strides, expand_ratio, se_ratio,
-                 drop_rate, activation="swish", name="block1a_", id_skip=True):
+                 drop_rate, activation="swish", name="block1a_", id_skip=True, padding="same",
+                 bn_epsilon=1e-3):
     """EfficientNet's MBConv (Tan & Le 2019, after MnasNet): optional 1x1 expansion, k x k
     depthwise conv, squeeze-and-excitation on the expanded channels (bottleneck
     ``se_ratio * filters_in``), linear 1x1 projection, and drop-connect on the residual branch.
@@ -134,6 +135,10 @@ def mbconv_block(x, filters_in, filters_out, kernel_size, strides, expand_ratio,
         activation: the activation (swish).
         name: the layer name prefix, ``block{stage}{letter}_``.
         id_skip: whether the block may have a residual connection.
+        padding: of the strided depthwise convolution: ``"same"`` (TensorFlow's, asymmetric:
+            the authors' TF code and keras.applications) or ``"symmetric"`` (k // 2 on every
+            side: PyTorch's, timm's and keras-hub's ``EfficientNetBackbone``).
+        bn_epsilon: the BatchNormalization epsilon (1e-3 in TF; 1e-5 in timm's weights).
     """
     inputs = x
     init = conv_kernel_initializer()
@@ -141,15 +146,16 @@ def mbconv_block(x, filters_in, filters_out, kernel_size, strides, expand_ratio,
     if expand_ratio != 1:
         x = keras.layers.Conv2D(filters, 1, padding="same", use_bias=False,
                                 kernel_initializer=init, name=f"{name}expand_conv")(x)
-        x = keras.layers.BatchNormalization(name=f"{name}expand_bn")(x)
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}expand_bn")(x)
         x = keras.layers.Activation(activation, name=f"{name}expand_activation")(x)
     if strides == 2:
-        x = keras.layers.ZeroPadding2D(same_padding_for_stride2(x, kernel_size),
-                                       name=f"{name}dwconv_pad")(x)
+        pad = (kernel_size // 2 if padding == "symmetric"
+               else same_padding_for_stride2(x, kernel_size))
+        x = keras.layers.ZeroPadding2D(pad, name=f"{name}dwconv_pad")(x)
     x = keras.layers.DepthwiseConv2D(kernel_size, strides=strides, use_bias=False,
                                      padding="same" if strides == 1 else "valid",
                                      depthwise_initializer=init, name=f"{name}dwconv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}bn")(x)
     x = keras.layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
         # One layer holding se_reduce then se_expand (kernel, bias each): the weight order of
@@ -158,7 +164,7 @@ def mbconv_block(x, filters_in, filters_out, kernel_size, strides, expand_ratio,
                               activation=activation, name=f"{name}se")(x)
     x = keras.layers.Conv2D(filters_out, 1, padding="same", use_bias=False,
                             kernel_initializer=init, name=f"{name}project_conv")(x)
-    x = keras.layers.BatchNormalization(name=f"{name}project_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}project_bn")(x)
     if id_skip and strides == 1 and filters_in == filters_out:
         if drop_rate > 0:
             # Drop-connect: the whole branch of an example is dropped (noise shared over

@@ -310,6 +310,20 @@ def span_iou(predicted, target):
 # --- masked multimodal pre-training (VL-BERT, ViLBERT) ------------------------------------------
 
 
+def _swap_half(rng, tokens, captions):
+    """About half of the captions swapped with another example's: ``(tokens, aligned)``, aligned
+    1 where the caption kept (or got the same caption)."""
+    n = len(tokens)
+    swapped = tokens.copy()
+    aligned = (rng.random(n) < 0.5).astype(np.float32)
+    for i in np.flatnonzero(aligned == 0):
+        j = (i + 1 + int(rng.integers(n - 1))) % n if n > 1 else i
+        swapped[i] = tokens[j]
+        if captions[j] == captions[i]:
+            aligned[i] = 1.0  # the same caption describes both
+    return swapped, aligned
+
+
 def pretraining(n, image_size=(32, 32), caption_length=CAPTION_LENGTH, mask_rate=0.15,
                 seed=0, split_seed=None):
     """Inputs and targets of masked multimodal learning and image-caption alignment.
@@ -333,13 +347,7 @@ def pretraining(n, image_size=(32, 32), caption_length=CAPTION_LENGTH, mask_rate
                     caption_length=caption_length)
     rng = np.random.default_rng((seed, 17))
     h, w = image_size
-    tokens = data["tokens"].copy()
-    aligned = (rng.random(n) < 0.5).astype(np.float32)
-    for i in np.flatnonzero(aligned == 0):
-        j = (i + 1 + int(rng.integers(n - 1))) % n if n > 1 else i
-        tokens[i] = data["tokens"][j]
-        if data["captions"][j] == data["captions"][i]:
-            aligned[i] = 1.0  # the same caption describes both images
+    tokens, aligned = _swap_half(rng, data["tokens"], data["captions"])
     boxes = np.tile(np.array([0, 0, w, h], np.float32), (n, REGIONS, 1))
     boxes[:, 1:] = np.where(data["classes"][..., None] >= 0, data["boxes"], boxes[:, 1:])
     valid = np.concatenate([np.ones((n, 1)), data["classes"] >= 0], axis=1).astype(np.float32)
@@ -368,3 +376,48 @@ def pretraining(n, image_size=(32, 32), caption_length=CAPTION_LENGTH, mask_rate
 
 
 REGIONS = 3
+
+
+# --- video-text pre-training (VideoBERT, CBT) -----------------------------------------------
+
+
+def video_text(n, segments=2, segment_frames=8, image_size=(16, 16), caption_length=7,
+               mask_rate=0.15, seed=0):
+    """Captioned clips cut into ``segments`` consecutive segments of ``segment_frames`` frames
+    (the 1.5 s / 1 s clips whose features VideoBERT and CBT read), masked for pre-training.
+
+    Half of the captions are swapped with another clip's (alignment 0, unless the caption is
+    the same). Of an aligned example's words and segments, ``mask_rate`` (at least one word and
+    one segment) are masked: a word by ``[MASK]``, a segment by ``segment_masked`` 1 (the model
+    replaces its visual token or feature).
+
+    Returns ``(x, y)``: x ``clips`` uint8 ``[n, segments, segment_frames, H, W, 3]``, ``tokens``
+    int32 ``[n, caption_length]`` (masked), ``segment_masked`` float32 ``[n, segments]``;
+    y ``word_targets`` int32 ``[n, caption_length]`` (the masked words' ids, 0 elsewhere),
+    ``alignment`` float32 ``[n]``.
+    """
+    if not 0.0 < mask_rate < 1.0:
+        raise ValueError(f"mask_rate must be in (0, 1), got {mask_rate!r}.")
+    if not isinstance(segments, int) or segments < 1:
+        raise ValueError(f"segments must be a positive int, got {segments!r}.")
+    data = clips(n, segments * segment_frames, image_size, seed=seed,
+                 caption_length=caption_length)
+    rng = np.random.default_rng((seed, 23))
+    tokens, aligned = _swap_half(rng, data["tokens"], data["captions"])
+    word_targets = np.zeros_like(tokens)
+    segment_masked = np.zeros((n, segments), np.float32)
+    for i in range(n):
+        words = np.flatnonzero(tokens[i] > END)
+        chosen = words[rng.random(len(words)) < mask_rate]
+        picked = np.flatnonzero(rng.random(segments) < mask_rate)
+        if aligned[i]:
+            if chosen.size == 0:
+                chosen = words[[int(rng.integers(len(words)))]]
+            if picked.size == 0:
+                picked = np.array([int(rng.integers(segments))])
+        word_targets[i, chosen] = tokens[i, chosen]
+        tokens[i, chosen] = MASK
+        segment_masked[i, picked] = 1.0
+    video = data["clips"].reshape((n, segments, segment_frames) + tuple(image_size) + (3,))
+    return ({"clips": video, "tokens": tokens, "segment_masked": segment_masked},
+            {"word_targets": word_targets, "alignment": aligned})

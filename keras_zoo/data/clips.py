@@ -161,6 +161,38 @@ def uniform_indices(length: int, frames: int) -> np.ndarray:
     return np.minimum(((np.arange(frames) + 0.5) * length / frames).astype(int), length - 1)
 
 
+def sample_clip(video, frames: int, stride: int = 1, training: bool = True, seed=(0, 0)):
+    """A clip of ``frames`` frames ``stride`` apart from a decoded video ``[N, H, W, C]`` (a
+    tensor; usable in ``tf.data.Dataset.map``): at a random start for training (``seed``: a
+    stateless seed pair, e.g. ``(seed, example index)``), centred for evaluation. A video
+    shorter than the clip's span ``(frames - 1) * stride + 1`` is looped."""
+    import tensorflow as tf
+
+    if frames < 1 or stride < 1:
+        raise ValueError(f"sample_clip: frames and stride must be positive, got frames={frames}, "
+                         f"stride={stride}.")
+    n = tf.shape(video)[0]
+    span = (frames - 1) * stride + 1
+    room = tf.maximum(n - span + 1, 1)
+    if training:
+        start = tf.random.stateless_uniform([], tf.cast(seed, tf.int64), 0, room, tf.int32)
+    else:
+        start = (room - 1) // 2
+    return tf.gather(video, (start + tf.range(frames) * stride) % n)
+
+
+def slowfast_clip(video, slow_frames: int, alpha: int = 8, tau: int = 16, training=True,
+                  seed=(0, 0)):
+    """SlowFast's input from one raw video (Feichtenhofer et al. 2019, section 3): the fast
+    pathway's ``alpha * slow_frames`` frames at stride ``tau / alpha``. The slow pathway's
+    ``slow_frames`` frames at stride ``tau`` are every ``alpha``-th of them, which the model
+    takes from this clip in its graph, so both frame rates come from the same moment."""
+    if alpha < 1 or tau % alpha:
+        raise ValueError(f"slowfast_clip: alpha must divide tau (the fast stride is tau / "
+                         f"alpha), got alpha={alpha}, tau={tau}.")
+    return sample_clip(video, slow_frames * alpha, tau // alpha, training, seed)
+
+
 def load_ucf101(split: str = "train", frames: int = 8, image_size=(112, 112), data_dir=None,
                 limit: int | None = None, config: str = "ucf101_1_256"):
     """``(clips uint8 [N, frames, H, W, 3], labels [N])`` of UCF101 through tensorflow-datasets

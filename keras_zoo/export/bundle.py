@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from keras_zoo.export import tflite as tfl
-from keras_zoo.export.savedmodel import version_dir, write_atomically
+from keras_zoo.export.savedmodel import version_dir, write_archive, write_atomically
 
 METADATA = "keras_zoo.json"
 
@@ -74,12 +74,7 @@ def export(model, name: str, entry, version=None, root="saved_models", tflite=("
     serving_fn = task.serving_fn(served)
 
     def write(tmp):
-        archive = keras.export.ExportArchive()
-        archive.track(served)
-        archive.add_endpoint("serving_default", serving_fn)
-        for endpoint, function in task.serving_endpoints(served).items():
-            archive.add_endpoint(endpoint, function)
-        archive.write_out(tmp, verbose=False)
+        write_archive(tmp, served, serving_fn, task.serving_endpoints(served))
         files = {}
         for mode in tflite:
             representative = (task.representative_examples(served, entry, representative_size)

@@ -6,28 +6,34 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.models.representation.base import NetworksModel, RepresentationModel
 from keras_zoo.tasks.base import Task
 
 
+def _representation(model):
+    """``model``, checked to be a representation model (the contract this task reads)."""
+    if not isinstance(model, RepresentationModel):
+        raise ValueError(f"task 'embedding': {model.name!r} is a {type(model).__name__}, not a "
+                         "RepresentationModel (keras_zoo.models.representation.base).")
+    return model
+
+
 def _image_shape(model):
-    shape = tuple(getattr(model, "image_shape", ()) or ())
-    if len(shape) != 3 or None in shape:
-        raise ValueError(f"{model.name}: an embedding model needs a fixed (H, W, C) image_shape, "
-                         f"got {shape}.")
-    return shape
+    return _representation(model).image_shape
 
 
-def load_images(model, split, data="digits", classes=None, n=None):
-    """``(uint8 images [N,H,W,C] at the model's size, int32 labels [N])`` of one split.
+def load_images(image_shape, split, data="digits", classes=None, n=None):
+    """``(uint8 images [N,H,W,C] of size image_shape, int32 labels [N])`` of one split.
 
     Args:
+        image_shape: ``(H, W, C)`` (a model's ``image_shape``).
         classes: keep only these class ids (e.g. digits 0-6 to train, 7-9 to test retrieval on
             classes never seen in training); ``None`` keeps all.
         n: keep the first ``n`` (after the class filter).
     """
     from keras_zoo.data import load_arrays, num_classes
 
-    h, w, c = _image_shape(model)
+    h, w, c = image_shape
     images, labels = load_arrays(data, split, (h, w), c)
     if classes is not None:
         classes = tuple(int(k) for k in classes)
@@ -45,7 +51,7 @@ def load_images(model, split, data="digits", classes=None, n=None):
 def targets(model, labels):
     """What ``fit`` gets as ``y``: class labels, or the example's index (instance
     discrimination's memory bank), per the model's ``target``."""
-    if getattr(model, "target", "labels") == "index":
+    if _representation(model).target == "index":
         return np.arange(len(labels), dtype=np.int32)
     return labels
 
@@ -76,9 +82,10 @@ class EmbeddingTask(Task):
     data_names = ("digits", "shapes")
 
     def battery_data(self, model, entry, n=32, seed=0):
-        images, labels = load_images(model, "train", entry.data if entry else "digits", n=n)
+        images, labels = load_images(_image_shape(model), "train",
+                                     entry.data if entry else "digits", n=n)
         images = images.astype(np.float32) / 255.0
-        if getattr(model, "target", "labels") == "edges":
+        if model.target == "edges":
             return edge_examples(images, labels, seed, n)
         return images, targets(model, labels)
 
@@ -89,11 +96,11 @@ class EmbeddingTask(Task):
         split to some classes. The training split is reshuffled each epoch and drops its last partial batch:
         the losses form their pairs inside a batch, and a last batch of one or two examples
         has almost none (a single-class batch is an error for the triplet loss)."""
-        if getattr(model, "target", "labels") == "index" and classes is not None:
+        if _representation(model).target == "index" and classes is not None:
             raise ValueError(f"task {self.name!r}: classes is not supported for {model.name}: "
                              "its targets are instance indices of the whole training split.")
-        images, labels = load_images(model, split, data or entry.data, classes)
-        if getattr(model, "target", "labels") == "edges":
+        images, labels = load_images(model.image_shape, split, data or entry.data, classes)
+        if model.target == "edges":
             x, y = edge_examples(images, labels, seed=seed if split == "train" else 0)
         else:
             x, y = images, (targets(model, labels) if split == "train" else labels)
@@ -119,7 +126,7 @@ class EmbeddingTask(Task):
             return model(tf.cast(images, tf.float32) / 255.0, training=False)
 
         spec = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
-        if not getattr(model, "serves_pairs", False):
+        if not model.serves_pairs:
             @tf.function(input_signature=[spec])
             def serve(images):
                 return {"embeddings": embeddings(images)}
@@ -138,7 +145,7 @@ class EmbeddingTask(Task):
         return serve_pairs
 
     def _inputs(self, model, images):
-        if getattr(model, "serves_pairs", False):
+        if _representation(model).serves_pairs:
             return {"images": images, "pair_images": np.roll(images, 1, axis=0)}
         return {"images": images}
 
@@ -148,11 +155,13 @@ class EmbeddingTask(Task):
         return self._inputs(model, rng.integers(0, 256, size=(n, h, w, c)).astype(np.uint8))
 
     def test_examples(self, model, entry, n=64):
-        images, labels = load_images(model, "test", entry.data if entry else "digits", n=n)
+        images, labels = load_images(_image_shape(model), "test",
+                                     entry.data if entry else "digits", n=n)
         return self._inputs(model, images), labels
 
     def representative_examples(self, model, entry, n=100, seed=0):
-        images, _ = load_images(model, "train", entry.data if entry else "digits", n=n)
+        images, _ = load_images(_image_shape(model), "train",
+                                entry.data if entry else "digits", n=n)
         return [self._inputs(model, images[i:i + 1]) for i in range(len(images))]
 
     def int8_agreement(self, reference, quantized):
@@ -186,9 +195,9 @@ class EmbeddingTask(Task):
 
         if data is not None:
             self.check_data(data)
-        images, labels = load_images(model, split, data or entry.data)
+        images, labels = load_images(_image_shape(model), split, data or entry.data)
         report = retrieval_report(embed(model, images), labels)
-        if getattr(model, "target", "labels") in (None, "index"):
+        if model.target in (None, "index"):
             report["linear_probe_accuracy"] = linear_probe_accuracy(model, data or entry.data,
                                                                     split=split)
         return report
@@ -201,12 +210,13 @@ def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
     4.2) and of the pretext tasks."""
     from sklearn.linear_model import LogisticRegression
 
-    train, y_train = load_images(model, "train", data)
+    shape = _image_shape(model)
+    train, y_train = load_images(shape, "train", data)
     if per_class is not None:
         keep = np.concatenate([np.flatnonzero(y_train == c)[:per_class]
                                for c in np.unique(y_train)])
         train, y_train = train[keep], y_train[keep]
-    test, y_test = load_images(model, split, data)
+    test, y_test = load_images(shape, split, data)
 
     def features(images):
         return np.concatenate([np.asarray(model.features(
@@ -219,16 +229,16 @@ def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
 
 def embedding_function(model):
     """``(images float [N,H,W,C] in [0,1] -> numpy embeddings [N, D], (H, W, C))`` of any
-    keras-zoo image model: a representation model's own embedding, DANN's features, or an
-    image classifier's features before its last layer; all L2-normalised."""
+    keras-zoo image model: a representation model's (or DANN's) own ``embed``, or an image
+    classifier's features before its last layer; all L2-normalised."""
     import keras
 
-    if hasattr(model, "embed") and hasattr(model, "image_shape"):
-        return (lambda x: np.asarray(model(x, training=False))), tuple(model.image_shape)
-    if hasattr(model, "encoder") and hasattr(model, "image_shape"):
-        return (lambda x: np.asarray(tf.math.l2_normalize(model.encoder(x, training=False), -1)),
-                tuple(model.image_shape))
-    inputs = getattr(model, "inputs", None)
+    if isinstance(model, NetworksModel):
+        return (lambda x: np.asarray(model.embed(x, training=False))), model.image_shape
+    try:
+        inputs = model.inputs
+    except AttributeError:  # Keras gives only functional models inputs (and layers to cut)
+        inputs = None
     if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 4 or len(model.layers) < 2:
         raise ValueError(f"{model.name}: embed needs an embedding model or an image classifier "
                          "with one image input.")

@@ -14,7 +14,7 @@ class Seq2SeqTask(Task):
     """Models with inputs ``encoder_tokens`` ``[B, S]`` and ``decoder_tokens`` ``[B, T + 1]``
     returning logits ``[B, T + 1, V]``, and attributes ``source_length``, ``target_length``,
     ``vocabulary_size``. Embedded data: ``"reversal"``, ``"variable_reversal"`` (lengths 1 to
-    ``source_length``, right-padded) or ``"addition"`` (keras_zoo.data.sequences). The loss and
+    ``source_length - 1``, then ``<end>``, right-padded) or ``"addition"`` (keras_zoo.data.sequences). The loss and
     the accuracy skip padded targets (id 0). Serving: ``source`` int32 ``[B, S]`` -> greedy ``tokens``
     ``[B, T + 1]`` (ending with ``<end>`` = 2) and their probabilities ``scores``.
     """
@@ -36,8 +36,12 @@ class Seq2SeqTask(Task):
         elif data == "variable_reversal":
             if model.source_length != model.target_length:
                 raise ValueError("variable_reversal needs source_length == target_length.")
+            if model.source_length < 2:
+                raise ValueError("variable_reversal needs source_length >= 2 (a token and "
+                                 "<end>).")
             src, tgt = sequences.variable_reversal(
-                n, model.source_length, model.vocabulary_size - sequences.FIRST_SYMBOL, seed)
+                n, model.source_length - 1, model.vocabulary_size - sequences.FIRST_SYMBOL, seed,
+                end_marker=True)
         elif data == "addition":
             digits = (model.source_length - 1) // 2
             src, tgt = sequences.addition(n, digits, seed)

@@ -110,7 +110,8 @@ def _file_has_preprocessing(path):
 def _from_file(entry, preset, config, path):
     label = _label(entry.name, path)
     if not os.path.isfile(path):
-        raise ValueError(f"{label}: not a file (accepted: {sources(entry.name)}).")
+        raise ValueError(f"{label}: not a file, 'imagenet' or 'keras_hub:<preset>'; "
+                         f"{entry.name} accepts {sources(entry.name)}.")
     if not path.endswith((".weights.h5", ".keras")):
         raise ValueError(f"{label}: expected a .weights.h5 or .keras file.")
     try:

@@ -21,14 +21,26 @@ bn_epsilon=1e-5``) and VGG
 GELU's tanh approximation where the zoo's default is the exact GELU (7e-5 apart after two
 small layers). Swin-T/S/B (``SwinTransformerBackbone``) by path rules: keras-hub's Swin is the
 paper's, shifted-window masks and relative position index included (equal to the last bit on
-random weights). Not covered: keras-hub's DenseNet pads its strided convolutions "same"
-(asymmetric) where the paper's Caffe model and the zoo pad symmetrically; its ResNet v2 and "vd"
-variants have no zoo twin; its MobileNet backbone is MobileNet v3 only (the zoo has v1 and v2);
-its EfficientNet presets are timm's weights for ``EfficientNetBackbone`` (BN epsilon 1e-5 by
-default, its own stem padding options) and were not compared, since their configs come with
-the download, while the zoo's EfficientNet is keras.applications' (epsilon 1e-3); GPT-2 has no zoo registry
-entry (the zoo's ``GPT`` takes ``norm_first=True`` but is registered as a character-level
-model, ``gpt_char_lm``). DeiT
+random weights). DenseNet-121/169/201 (``DenseNetBackbone``) by graph structure into the zoo
+DenseNet with ``stem_padding="same"``: keras-hub's stem convolution (7x7/2) and pooling
+(3x3/2) pad with TensorFlow's asymmetric "same" (at 224 px: 2 rows before and 3 after, then 0
+and 1) where the paper's Caffe model, torchvision and keras.applications pad 3 and 1 on every
+side.
+EfficientNet B0-B5 (``EfficientNetBackbone``, timm's weights) by graph structure into the zoo
+EfficientNet with ``padding="symmetric"`` (k // 2 on every side of the strided stem and
+depthwise convolutions, PyTorch's, where TensorFlow's "same" pads one pixel more after) and
+``bn_epsilon=1e-5`` (keras.applications': 1e-3); keras-hub normalises in its image converter,
+so the zoo's ``Normalization`` layer stays the identity. The presets' configs come with the
+download; each is checked against the layout the zoo builds (MBConv "v1" blocks, a 32-filter
+stem, one width and one depth coefficient, symmetric stem padding) and refused naming what
+differs. GPT-2 (``GPT2Backbone``, all five ``gpt2_*`` presets) into ``gpt2`` by path rules
+(pre-norm, epsilon 1e-5, final LayerNorm, tanh-approximate GELU, tied output projection);
+a shorter ``sequence_length`` keeps the first rows of the position table. The model takes
+GPT-2's token ids: its byte-level BPE tokenizer (``keras_hub.models.GPT2Tokenizer``) needs
+the preset's vocabulary and merges, a download of their own; the weights need none.
+Not covered: keras-hub's ResNet v2 and "vd" variants have no zoo twin; its MobileNet backbone
+is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
+el/em/es and "rw" (v2) presets are other architectures. DeiT
 (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
 subclassed model, so its keras-hub weights load with ``include_top=False``.
 """
@@ -50,7 +62,10 @@ class Source:
     """A keras-hub backbone class, its converter class, the presets of one zoo model, the rule
     mapping the backbone's config to zoo builder arguments, and how variables map: path rules
     (``rules``), or, for flat functional CNNs, the graph structure (``rules=None``, with
-    ``new_head`` naming our layers the backbone has no counterpart for)."""
+    ``new_head`` naming our layers the backbone has no counterpart for). ``positions`` names
+    our tensors of absolute position embeddings that may keep only the first rows of theirs
+    (a shorter context than the backbone's); ``skip`` our layers (by structure) that the
+    backbone has no counterpart for and that stay as built."""
 
     backbone: str
     converter: str | None
@@ -58,6 +73,8 @@ class Source:
     config: Callable[[dict], dict]
     rules: tuple | None
     new_head: tuple = ("predictions",)
+    positions: tuple = ()
+    skip: tuple = ()
 
 
 def _vit_config(hub):
@@ -155,6 +172,67 @@ def _vgg_config(hub):
     return dict(config=_VGG_CONFIGS[repeats])
 
 
+def _densenet_config(hub):
+    """keras-hub's DenseNet is keras.applications' DenseNet-BC (BN epsilon 1.001e-5, a
+    64-filter stem whatever the growth rate) except that its stem convolution and pooling pad
+    with TensorFlow's asymmetric "same" (``stem_padding="same"``)."""
+    return dict(blocks=tuple(hub["stackwise_num_repeats"]), growth_rate=hub["growth_rate"],
+                compression=hub["compression_ratio"], stem_filters=64, stem_padding="same")
+
+
+def _densenet(preset):
+    return Source("DenseNetBackbone", "DenseNetImageConverter", (preset,), _densenet_config,
+                  None)
+
+
+def _efficientnet_config(hub):
+    """keras-hub's EfficientNet presets are timm's PyTorch weights: the paper's B0-B5 blocks
+    (MBConv "v1" with squeeze-and-excitation on ``filters_in * se_ratio``) with symmetric
+    padding of the strided convolutions and BN epsilon 1e-5, and no input normalisation in the
+    graph (the image converter does it): the zoo EfficientNet with ``padding="symmetric"``,
+    ``bn_epsilon`` theirs, and its ``Normalization`` left as the identity."""
+    count = len(hub["stackwise_kernel_sizes"])
+    # keras-hub 0.32's get_config leaves out these three, so a preset is rebuilt with the
+    # constructor's defaults: read them the same way.
+    hub = {"stackwise_nores_option": [False] * count, "num_features": 1280,
+           "data_format": "channels_last", **hub}
+    widths = set(hub["stackwise_width_coefficients"])
+    depths = set(hub["stackwise_depth_coefficients"])
+    minimum = hub["depth_divisor"] if hub["use_depth_divisor_as_min_depth"] else hub["min_depth"]
+    differs = {key: value for key, value, ours in (
+        ("stackwise_block_types", hub["stackwise_block_types"], ["v1"] * count),
+        ("stackwise_force_input_filters", list(hub["stackwise_force_input_filters"]),
+         [0] * count),
+        ("stackwise_nores_option", list(hub["stackwise_nores_option"]), [False] * count),
+        ("stackwise_squeeze_and_excite_ratios", hub["stackwise_squeeze_and_excite_ratios"],
+         [hub["stackwise_squeeze_and_excite_ratios"][0]] * count),
+        ("stackwise_input_filters[0]", hub["stackwise_input_filters"][0], 32),
+        ("width/depth coefficients per stage", len(widths) + len(depths), 2),
+        ("min_depth", minimum, hub["depth_divisor"]),
+        ("cap_round_filter_decrease", hub["cap_round_filter_decrease"], True),
+        ("include_stem_padding", hub["include_stem_padding"], True),
+        ("stem_conv_padding", hub["stem_conv_padding"], "valid"),
+        ("projection_activation", hub["projection_activation"], None),
+        ("data_format", hub["data_format"], "channels_last")) if value != ours}
+    if differs:
+        raise NotImplementedError(f"keras-hub's EfficientNet with {differs}: the zoo "
+                                  "EfficientNet is B0's MBConv layout with a 32-filter stem, "
+                                  "one width and one depth coefficient.")
+    stages = tuple(zip(hub["stackwise_kernel_sizes"], hub["stackwise_num_repeats"],
+                       hub["stackwise_input_filters"], hub["stackwise_output_filters"],
+                       hub["stackwise_expansion_ratios"], hub["stackwise_strides"], strict=True))
+    return dict(width_coefficient=widths.pop(), depth_coefficient=depths.pop(),
+                depth_divisor=hub["depth_divisor"], stages=stages,
+                se_ratio=hub["stackwise_squeeze_and_excite_ratios"][0],
+                activation=hub["activation"], top_filters=hub["num_features"],
+                padding="symmetric", bn_epsilon=hub["batch_norm_epsilon"])
+
+
+def _efficientnet(*presets):
+    return Source("EfficientNetBackbone", "EfficientNetImageConverter", presets,
+                  _efficientnet_config, None, skip=("normalization",))
+
+
 def _resnet(preset):
     return Source("ResNetBackbone", "ResNetImageConverter", (preset,), _resnet_config, None)
 
@@ -240,11 +318,60 @@ def _swin(*presets):
                   _swin_config, _SWIN_RULES)
 
 
+def _gpt2_config(hub):
+    """keras-hub's GPT-2 is the released GPT-2 (pre-norm, LayerNorm epsilon 1e-5, a final
+    LayerNorm, tanh-approximate GELU, an output projection tied to the token embedding): the
+    zoo's ``gpt2`` at the backbone's sizes, its context ``max_sequence_length``."""
+    return {"vocabulary_size": hub["vocabulary_size"], "num_layers": hub["num_layers"],
+            "hidden_dim": hub["hidden_dim"], "num_heads": hub["num_heads"],
+            "intermediate_dim": hub["intermediate_dim"],
+            "sequence_length": hub["max_sequence_length"], "dropout": hub["dropout"],
+            "activation": "gelu_approximate"}
+
+
+_GPT2_RULES = (
+    (r"^(token_embedding|position_embedding)/embeddings$", lambda m: f"{m.group(1)}/embeddings"),
+    (r"^transformer_layer_(\d+)/self_attention/(\w+/(?:kernel|bias))$",
+     lambda m: f"decoder_layer_{m.group(1)}_self_attention/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/self_attention_layer_norm/(gamma|beta)$",
+     lambda m: f"decoder_layer_{m.group(1)}_self_attention_norm/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_intermediate_dense/(kernel|bias)$",
+     lambda m: f"decoder_layer_{m.group(1)}_mlp_dense_1/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_output_dense/(kernel|bias)$",
+     lambda m: f"decoder_layer_{m.group(1)}_mlp_dense_2/{m.group(2)}"),
+    (r"^transformer_layer_(\d+)/feedforward_layer_norm/(gamma|beta)$",
+     lambda m: f"decoder_layer_{m.group(1)}_mlp_norm/{m.group(2)}"),
+    (r"^layer_norm/(gamma|beta)$", lambda m: f"final_norm/{m.group(1)}"),
+)
+
+
+def _gpt2(*presets):
+    # Token ids in, no image converter; the BPE tokenizer (a download) is not needed to load.
+    return Source("GPT2Backbone", None, presets, _gpt2_config, _GPT2_RULES,
+                  positions=("position_embedding/embeddings",))
+
+
 MODELS = {
     "bert_classifier": _bert("bert_tiny_en_uncased", "bert_small_en_uncased",
                              "bert_medium_en_uncased", "bert_base_en_uncased", "bert_base_en",
                              "bert_base_zh", "bert_base_multi", "bert_large_en_uncased",
                              "bert_large_en"),
+    "densenet121": _densenet("densenet_121_imagenet"),
+    "densenet169": _densenet("densenet_169_imagenet"),
+    "densenet201": _densenet("densenet_201_imagenet"),
+    # timm's B0-B5 (keras-hub 0.32 has no B6/B7 preset; lite0, el/em/es and the v2 "rw"
+    # presets are other architectures).
+    "efficientnetb0": _efficientnet("efficientnet_b0_ra_imagenet",
+                                    "efficientnet_b0_ra4_e3600_r224_imagenet"),
+    "efficientnetb1": _efficientnet("efficientnet_b1_ft_imagenet",
+                                    "efficientnet_b1_ra4_e3600_r240_imagenet"),
+    "efficientnetb2": _efficientnet("efficientnet_b2_ra_imagenet"),
+    "efficientnetb3": _efficientnet("efficientnet_b3_ra2_imagenet"),
+    "efficientnetb4": _efficientnet("efficientnet_b4_ra2_imagenet"),
+    "efficientnetb5": _efficientnet("efficientnet_b5_sw_imagenet",
+                                    "efficientnet_b5_sw_ft_imagenet"),
+    "gpt2": _gpt2("gpt2_base_en", "gpt2_medium_en", "gpt2_large_en", "gpt2_extra_large_en",
+                  "gpt2_base_en_cnn_dailymail"),
     "resnet18": _resnet("resnet_18_imagenet"),
     "resnet50": _resnet("resnet_50_imagenet"),
     "resnet101": _resnet("resnet_101_imagenet"),
@@ -320,7 +447,7 @@ def convert(backbone, model, name, label):
     """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules."""
     spec = MODELS[name]
     if spec.rules is None:
-        structure.transfer(backbone, model, label, new_head=spec.new_head)
+        structure.transfer(backbone, model, label, new_head=spec.new_head, skip=spec.skip)
         return model
     ours = {v.path: v for v in model.weights}
     assigned = set()
@@ -338,6 +465,10 @@ def convert(backbone, model, name, label):
         value = np.asarray(variable)
         if value.shape[:1] == (1,) and value.shape[1:] == tuple(ours[path].shape):
             value = value[0]  # DeiT keeps a batch axis on its position embedding
+        rows = tuple(ours[path].shape)[:1]
+        if (path in spec.positions and value.shape[1:] == tuple(ours[path].shape)[1:]
+                and value.shape[0] > rows[0]):
+            value = value[:rows[0]]  # a shorter context uses the first positions, as theirs
         if tuple(ours[path].shape) != value.shape:
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              f"does not fit our {path!r} {tuple(ours[path].shape)}.")

@@ -112,7 +112,7 @@ def weighted_tensors(model):
             for variable in _own_weights(layer)]
 
 
-def pair_tensors(source, target, label, new_head=()):
+def pair_tensors(source, target, label, new_head=(), skip=()):
     """``[(their variable, our variable)]`` in structural order; raises ``ValueError`` naming
     the first tensor that does not fit.
 
@@ -124,8 +124,11 @@ def pair_tensors(source, target, label, new_head=()):
         label: the start of every error message (names the model and the source).
         new_head: names of ``target`` layers that may be left out because the source has no
             counterpart (a new classifier head); they must come last in ``target``'s order.
+        skip: names of ``target`` layers the source has no counterpart for, left as they are
+            wherever they come (an input normalisation the source does in its preprocessing).
     """
-    theirs, ours = weighted_tensors(source), weighted_tensors(target)
+    theirs = weighted_tensors(source)
+    ours = [(layer, v) for layer, v in weighted_tensors(target) if layer.name not in skip]
     for (_, a), (_, b) in zip(theirs, ours, strict=False):  # the lengths are checked below
         if tuple(a.shape) != tuple(b.shape):
             raise ValueError(f"{label}: their tensor {a.path!r} {tuple(a.shape)} does not fit "
@@ -143,9 +146,9 @@ def pair_tensors(source, target, label, new_head=()):
     return [(a, b) for (_, a), (_, b) in zip(theirs, ours, strict=False)]
 
 
-def transfer(source, target, label, new_head=()):
+def transfer(source, target, label, new_head=(), skip=()):
     """Copies ``source``'s weights into ``target`` by structure; returns the tensor pairs."""
-    pairs = pair_tensors(source, target, label, new_head)
+    pairs = pair_tensors(source, target, label, new_head, skip)
     for theirs, ours in pairs:
         ours.assign(keras.ops.convert_to_numpy(theirs))
     refresh(target)

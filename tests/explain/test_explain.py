@@ -134,12 +134,34 @@ def test_uint8_serving_model_is_explained_from_its_pixels():
 def test_rise_with_all_ones_masks_is_constant():
     model, images = _gap_net(), _images(2)
     ones = np.ones((6, 12, 10), np.float32)
-    raw = explain.rise(model, images, masks=ones, p=0.5, normalize=False)
     p = model(images).numpy()
-    expected = p[np.arange(2), p.argmax(-1)] / 0.5
-    np.testing.assert_allclose(raw, np.broadcast_to(expected[:, None, None], raw.shape),
-                               rtol=1e-5)
-    np.testing.assert_allclose(explain.rise(model, images, masks=ones), 1.0)
+    top = p[np.arange(2), p.argmax(-1)]
+    for coverage, expected in (("expected", top / 0.5), ("empirical", top)):
+        raw = explain.rise(model, images, masks=ones, p=0.5, normalize=False,
+                           coverage=coverage)
+        np.testing.assert_allclose(raw, np.broadcast_to(expected[:, None, None], raw.shape),
+                                   rtol=1e-5)
+        np.testing.assert_allclose(explain.rise(model, images, masks=ones,
+                                                coverage=coverage), 1.0)
+
+
+def test_rise_empirical_coverage_divides_by_each_pixels_mask_sum():
+    # A constant classifier output f: eq. 6 gives f * (masks' sum at the pixel) / (N p), which
+    # varies with the masks alone; the empirical coverage gives f everywhere it is covered.
+    def model(x):  # a black box whose class probabilities ignore the image
+        return tf.tile(tf.constant([[0.3, 0.7]]), [tf.shape(x)[0], 1])
+
+    images, f = _images(1), 0.7
+    masks = explain.rise_masks(7, (12, 10), grid_size=3, p=0.5, seed=1)
+    masks[:, 0, 0] = 0.0  # a pixel no mask keeps
+    expected = explain.rise(model, images[0], masks=masks, normalize=False, coverage="expected")
+    empirical = explain.rise(model, images[0], masks=masks, normalize=False)
+    np.testing.assert_allclose(expected, f * masks.sum(0) / (7 * 0.5), rtol=1e-5)
+    covered = masks.sum(0) > 0
+    np.testing.assert_allclose(empirical[covered], f, rtol=1e-5)
+    assert empirical[0, 0] == 0.0
+    with pytest.raises(ValueError, match="coverage"):
+        explain.rise(model, images, masks=masks, coverage="paper")
 
 
 def test_rise_masks_are_seeded_and_smooth():

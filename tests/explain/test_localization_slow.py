@@ -65,10 +65,8 @@ def test_pointing_game_and_deletion_insertion_on_held_out_shapes():
         print(f"{method:20s} pointing {pointing:.2f} (strictly inside {strict:.2f})  "
               f"deletion AUC {deletion:.3f}  insertion AUC {insertion:.3f}")
     assert accuracy >= 0.9
-    for method in ("cam", "grad-cam"):
+    # RISE with its default empirical coverage (keras_zoo/explain/rise.py); eq. 6's N p gave
+    # 0.68 on these images with 500 masks (the classifier is saturated, top probability ~1,
+    # so the masks' uneven coverage of the pixels dominated the map).
+    for method in ("cam", "grad-cam", "rise"):
         assert results[method][0] >= MIN_POINTING, (method, results[method])
-    # RISE misses the 0.8 bar here: measured 0.675 (0.60 strictly inside) on 40 of these
-    # images with 500 masks of a 7x7 grid. The classifier is saturated (test accuracy 1.0, top
-    # probability ~1), so most masks leave the class probability unchanged and the weighted
-    # sum of masks is dominated by noise; its deletion AUC is nevertheless the best of all.
-    assert results["rise"][0] >= 0.6, results["rise"]

@@ -136,3 +136,28 @@ def test_savedmodel_runs_without_keras_zoo_in_a_fresh_process(trained, tmp_path)
     assert report["ok"] and report["keras_zoo_imported"] is False
     np.testing.assert_allclose(outputs["probabilities"],
                                task.serving_fn(model)(**example)["probabilities"], atol=1e-5)
+
+
+def test_conversion_without_serving_default_names_the_signatures_found(tmp_path):
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.double = tf.function(lambda x: {"y": 2 * x},
+                                input_signature=[tf.TensorSpec([1, 2], tf.float32)])
+    tf.saved_model.save(module, os.fspath(tmp_path / "m"),
+                        signatures={"other": module.double.get_concrete_function()})
+    with pytest.raises(ValueError, match=r"no 'serving_default'.*\['other'\]"):
+        kz_export.convert_savedmodel(tmp_path / "m", "float")
+
+
+def test_conversion_of_a_serving_default_matches_tensorflow(tmp_path):
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.double = tf.function(lambda x: {"y": 2 * x + 1},
+                                input_signature=[tf.TensorSpec([1, 2], tf.float32, name="x")])
+    tf.saved_model.save(module, os.fspath(tmp_path / "m"),
+                        signatures={"serving_default": module.double.get_concrete_function()})
+    out = kz_export.run(kz_export.convert_savedmodel(tmp_path / "m", "float"),
+                        {"x": np.array([[1.0, -2.0]], np.float32)})
+    np.testing.assert_allclose(out["y"], [[3.0, -3.0]])

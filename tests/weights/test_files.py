@@ -1,6 +1,8 @@
 """Weight files: ``keras-zoo weights`` converts once and saves; ``get(name, weights=FILE)``
 loads it offline with its preprocessing; a file of the wrong shapes is one clear error."""
 
+import re
+
 import keras_hub
 import numpy as np
 import pytest
@@ -74,3 +76,12 @@ def test_bad_weights_values_are_clear_errors(tmp_path):
         keras_zoo.models.get("mlp", weights="/nonexistent.weights.h5")
     with pytest.raises(TypeError, match="weights must be None, a path"):
         keras_zoo.models.get("mlp", weights=3)
+
+
+@pytest.mark.parametrize("weights", ["imagenett", "keras-hub:resnet_50_imagenet", "hub", ""])
+def test_an_unknown_weights_string_names_the_accepted_ones(weights):
+    with pytest.raises(ValueError, match=re.escape(
+            f"resnet50: weights={weights!r}: not a file, 'imagenet' or 'keras_hub:<preset>'; "
+            "resnet50 accepts ['None (random)', 'a .weights.h5 / .keras path', 'imagenet', "
+            "'keras_hub:resnet_50_imagenet']")):
+        keras_zoo.models.get("resnet50", weights=weights)

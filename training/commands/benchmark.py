@@ -20,7 +20,7 @@ MODES = ("predict", "call", "train")
 #: The options each benchmark honours (argparse dests); any other one set is refused.
 HONOURED = {
     "keras.applications": {"batch_size", "steps", "rounds", "jit_compile", "modes",
-                           "input_shape", "classes", "control"},
+                           "input_shape", "classes", "control", "served"},
     "cached-tensors": {"batch_size", "steps", "rounds"},
     "multi-worker": {"preset", "workers", "batch_size", "epochs", "steps", "timeout"},
 }
@@ -63,6 +63,10 @@ def add_arguments(parser):
     parser.add_argument("--control", action="store_true", default=None,
                         help="also time keras.applications against a second copy of itself: "
                              "the ratio two identical models get is the noise floor")
+    parser.add_argument("--served", action="store_true", default=None,
+                        help="time exported SavedModels instead: ours with its batch norms "
+                             "folded against keras.applications' plain export, with a second "
+                             "plain export as the control (keras.applications)")
     parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
                         help="model preset (multi-worker; default tiny)")
     parser.add_argument("--workers", type=_positive, default=None,
@@ -118,6 +122,12 @@ def run(args) -> int:
 
         compare_pipeline(model, get_recipe(keras_zoo.models.info(model).recipe), **options)
         return 0
+    refused = sorted({"jit_compile", "modes", "control"} & set(options))
+    if options.get("served") and refused:
+        raise ValueError(f"benchmark --served: does not use "
+                         f"{', '.join(_FLAGS.get(k, '--' + k) for k in refused)} (it always "
+                         "runs the control); it takes --batch-size, --steps, --rounds, "
+                         "--input-shape, --classes.")
     from keras_zoo.benchmarks import applications
 
     modes = tuple(m.strip() for m in (options.get("modes") or ",".join(applications.MODES))
@@ -127,6 +137,12 @@ def run(args) -> int:
     reference = applications.application_for(model)
     print(f"{model}: keras-zoo {ours.name} vs keras.applications {reference.__name__}, "
           f"input {tuple(ours.input_shape[1:])}, {ours.count_params():,} parameters")
+    if options.get("served"):
+        from keras_zoo.benchmarks.served import compare_served
+
+        compare_served(ours, theirs, batch_size=options.get("batch_size", 8),
+                       steps=options.get("steps", 20), rounds=options.get("rounds", 7))
+        return 0
     ops = [sum(applications.op_census(m).values()) for m in (ours, theirs)]
     print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
           f"{applications.census_difference(ours, theirs) or 'none'}")

@@ -40,12 +40,7 @@ def run(args) -> int:
     else:
         model = keras_zoo.models.get(args.model, preset=args.preset)
     embed, shape = embedding_function(model)
-
-    class _Sized:  # load_images reads the size from the model's image_shape
-        image_shape = shape
-        name = model.name
-
-    images, labels = load_images(_Sized, args.split, args.data, args.classes)
+    images, labels = load_images(shape, args.split, args.data, args.classes)
     z = [embed(images[i:i + 256].astype("float32") / 255.0) for i in range(0, len(images), 256)]
     import numpy as np
 

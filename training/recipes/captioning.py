@@ -64,3 +64,16 @@ RECIPES.append(
         preset="canonical",
     )
 )
+
+RECIPES.append(
+    Recipe(
+        name="video_text_pretraining",
+        description="Video-text pre-training (masked words, masked segments, alignment) of "
+                    "VideoBERT and CBT on 2048 captioned clips cut into segments (8 frames, "
+                    "16 px; features of a frozen tiny S3D) at the tiny config.",
+        epochs=20,
+        batch_size=32,
+        learning_rate=1e-3,
+        preset="tiny",
+    )
+)

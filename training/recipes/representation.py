@@ -30,14 +30,19 @@ RECIPES = [
     ),
     Recipe(
         name="simclr",
-        description="SimCLR on digits with a LeNet-5 encoder: crop (area >= 0.3), brightness/"
-                    "contrast, blur (no flip: a flipped digit is another glyph), NT-Xent tau 0.5, "
-                    "batch 128, Adam 1e-3, cosine.",
+        description="SimCLR on digits with a LeNet-5 encoder: random resized crop (area >= 0.5), "
+                    "brightness/contrast (no flip: a flipped digit is another glyph; no blur: "
+                    "the digits are 8x8 upsampled), NT-Xent tau 0.1, batch 128, Adam 1e-3, "
+                    "cosine.",
         epochs=60,
         batch_size=128,
         preset="tiny",
-        config={**_LENET_RELU, "projection_dim": 64, "crop_scale": 0.3,
-                "augmentations": ("crop", "color", "blur")},
+        # Measured (seed 0, linear probe on 10 labels per class, random init 0.624): tau 0.2,
+        # crop >= 0.3, with blur 0.744 (batch 256: 0.738; 150 epochs: 0.780 with a prototype
+        # of this crop); tau 0.1 crop >= 0.3 0.713; tau 0.1 crop >= 0.5 0.772 (this recipe);
+        # with max pooling in LeNet-5 0.763 against its random init's 0.652.
+        config={**_LENET_RELU, "projection_dim": 64, "crop_scale": 0.5, "temperature": 0.1,
+                "augmentations": ("crop", "color")},
     ),
     Recipe(
         name="context_encoder",
@@ -51,7 +56,8 @@ RECIPES = [
     Recipe(
         name="instance_discrimination",
         description="Instance discrimination on digits: LeNet-5 encoder, 128-D, a memory bank of "
-                    "the 1,259 training digits, 256 NCE negatives, tau 0.07, Adam 1e-3.",
+                    "the 1,259 training digits, 256 NCE negatives, tau 0.07, views by random "
+                    "resized crops (area >= 0.2) and brightness/contrast, Adam 1e-3.",
         epochs=40,
         batch_size=64,
         preset="tiny",
@@ -78,7 +84,12 @@ RECIPES = [
         # Measured (seed 0, 30 epochs, target test accuracy; source-only 0.359): lambda 0.1
         # constant 0.435; annealed over 600 steps (section 5.1's schedule) to 1: 0.320, to 0.3:
         # 0.237, to 1 with a two-layer domain classifier: 0.292 (its loss spiked to 5.8: Adam
-        # and the reversed gradient oscillate). The paper anneals with SGD and momentum.
+        # and the reversed gradient oscillate). The paper anneals with SGD and momentum: SGD
+        # 0.01 + momentum 0.9, cosine, lambda annealed to 1 over the run: 0.376 against
+        # source-only 0.465 under the same SGD. With Adam: constant lambda 0.2 0.365; lambda
+        # 0.1 with a 100-100 domain classifier 0.351; LeNet-5 with max pooling 0.471 against
+        # its source-only 0.451; the paper's 32-48 conv net (madry_mnist filters=(32, 48)),
+        # globally average-pooled as every encoder here: 0.184 against 0.131.
         config={**_LENET_RELU, "grl_lambda": 0.1},
     ),
 ]

@@ -21,7 +21,16 @@ PAPER = ("Huang, Liu, van der Maaten & Weinberger, Densely Connected Convolution
 BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32), 264: (6, 12, 64, 48)}
 
 
-def _imagenet_stem(x, filters):
+def _imagenet_stem(x, filters, padding="symmetric"):
+    if padding == "same":
+        # TensorFlow's "same": at 224 px the 7x7/2 convolution pads 2 rows above and 3 below,
+        # the 3x3/2 pooling 0 and 1, so every output sees the image shifted by one pixel against
+        # the symmetric stem: another network for the same weights.
+        x = keras.layers.Conv2D(filters, 7, strides=2, padding="same", use_bias=False,
+                                name="conv1_conv")(x)
+        x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_bn")(x)
+        x = keras.layers.Activation("relu", name="conv1_relu")(x)
+        return keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     # keras.applications leaves its two ZeroPadding2D layers unnamed (auto-numbered); ours get
     # the stable names ResNet uses. They hold no weights, so transfer is unaffected.
     x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
@@ -45,6 +54,7 @@ def DenseNet(
     bottleneck=True,
     stem="imagenet",
     stem_filters=None,
+    stem_padding="symmetric",
     dropout=0.0,
     include_top=True,
     weights=None,
@@ -65,6 +75,10 @@ def DenseNet(
         stem: ``"imagenet"`` (7x7/2 conv + 3x3/2 max pool, 224x224 input) or ``"cifar"``
             (one 3x3 conv, 32x32 input).
         stem_filters: the stem's filters; ``None``: 2k (the paper's choice for both).
+        stem_padding: the ImageNet stem's padding: ``"symmetric"`` (3 pixels around the 7x7/2
+            convolution, 1 around the 3x3/2 pooling: the paper's Caffe model, torchvision's and
+            keras.applications') or ``"same"`` (TensorFlow's asymmetric "same", as keras-hub's
+            ``DenseNetBackbone`` pads: its weights need it).
         dropout: drop rate after each convolution in the blocks and transitions.
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
@@ -75,6 +89,12 @@ def DenseNet(
     """
     if stem not in ("imagenet", "cifar"):
         raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}.")
+    if stem_padding not in ("symmetric", "same"):
+        raise ValueError(f"{name}: stem_padding must be 'symmetric' or 'same', got "
+                         f"{stem_padding!r}.")
+    if stem == "cifar" and stem_padding != "symmetric":
+        raise ValueError(f"{name}: stem_padding={stem_padding!r} applies to the ImageNet stem "
+                         "only (the CIFAR stem is one 3x3 'same' convolution).")
     if not blocks or any(not isinstance(b, int) or b < 1 for b in blocks):
         raise ValueError(f"blocks must be positive ints, one per dense block, got {blocks!r}.")
     if stem == "imagenet":
@@ -87,7 +107,8 @@ def DenseNet(
                                      min_size=2 ** (len(blocks) - 1))
     inputs = common.image_input(input_tensor, shape)
     filters = stem_filters or 2 * growth_rate
-    x = (_imagenet_stem if stem == "imagenet" else _cifar_stem)(inputs, filters)
+    x = (_imagenet_stem(inputs, filters, stem_padding) if stem == "imagenet"
+         else _cifar_stem(inputs, filters))
     for i, layers in enumerate(blocks):
         x = dense_block(x, layers, growth_rate, bottleneck=bottleneck, dropout=dropout,
                         name=f"conv{i + 2}")

@@ -67,6 +67,8 @@ def EfficientNet(
     se_ratio=0.25,
     activation="swish",
     top_filters=1280,
+    padding="same",
+    bn_epsilon=1e-3,
     include_top=True,
     weights=None,
     input_tensor=None,
@@ -97,6 +99,12 @@ def EfficientNet(
         se_ratio: the squeeze-and-excitation ratio.
         activation: the activation (swish).
         top_filters: channels of the last 1x1 convolution before scaling (1280).
+        padding: of the strided convolutions (stem and depthwise): ``"same"`` (TensorFlow's
+            asymmetric padding: the authors' code and keras.applications) or ``"symmetric"``
+            (k // 2 on every side: timm's PyTorch weights, which keras-hub's
+            ``EfficientNetBackbone`` presets carry).
+        bn_epsilon: the BatchNormalization epsilon: 1e-3 (TensorFlow's, keras.applications')
+            or 1e-5 (PyTorch's, keras-hub's presets).
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
         name: the model's name.
@@ -105,6 +113,8 @@ def EfficientNet(
                        ("depth_coefficient", depth_coefficient)):
         if not value > 0:
             raise ValueError(f"EfficientNet: {arg} must be > 0, got {value!r}.")
+    if padding not in ("same", "symmetric"):
+        raise ValueError(f"{name}: padding must be 'same' or 'symmetric', got {padding!r}.")
     shape = common.validate_args(
         name=name, weights=weights, input_shape=input_shape,
         default_shape=(default_size, default_size, 3), include_top=include_top,
@@ -119,10 +129,11 @@ def EfficientNet(
 
     inputs = common.image_input(input_tensor, shape)
     x = keras.layers.Normalization(axis=-1, name="normalization")(inputs)
-    x = keras.layers.ZeroPadding2D(same_padding_for_stride2(x, 3), name="stem_conv_pad")(x)
+    pad = 1 if padding == "symmetric" else same_padding_for_stride2(x, 3)
+    x = keras.layers.ZeroPadding2D(pad, name="stem_conv_pad")(x)
     x = keras.layers.Conv2D(width(32), 3, strides=2, padding="valid", use_bias=False,
                             kernel_initializer=conv_kernel_initializer(), name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name="stem_bn")(x)
     x = keras.layers.Activation(activation, name="stem_activation")(x)
 
     total = float(sum(depth(stage[1]) for stage in stages))
@@ -133,12 +144,13 @@ def EfficientNet(
             x = mbconv_block(
                 x, f_in if j == 0 else f_out, f_out, kernel, stride if j == 0 else 1, expand,
                 se_ratio, drop_connect_rate * index / total, activation,
-                name=f"block{stage}{chr(ord('a') + j)}_")
+                name=f"block{stage}{chr(ord('a') + j)}_", padding=padding,
+                bn_epsilon=bn_epsilon)
             index += 1
 
     x = keras.layers.Conv2D(width(top_filters), 1, padding="same", use_bias=False,
                             kernel_initializer=conv_kernel_initializer(), name="top_conv")(x)
-    x = keras.layers.BatchNormalization(name="top_bn")(x)
+    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name="top_bn")(x)
     x = keras.layers.Activation(activation, name="top_activation")(x)
     x = common.classifier_head(x, include_top=include_top, pooling=pooling, classes=classes,
                                classifier_activation=classifier_activation, dropout=dropout)
@@ -171,9 +183,12 @@ EFFICIENTNET_PARAMS = {
     "b4": 19_466_823, "b5": 30_562_527, "b6": 43_265_143, "b7": 66_658_687,
 }
 
-_TINY = dict(width_coefficient=0.25, depth_coefficient=0.5, top_filters=128,
-             stages=EFFICIENTNET_B0_STAGES[:4], input_shape=(32, 32, 3), classes=10,
-             dropout=0.0, drop_connect_rate=0.0)
+#: Three MBConv blocks that still build every kind the paper uses: without expansion, with
+#: expansion 6, a 5x5 kernel, a stride-2 block and a residual one (with drop-connect's path).
+#: Four stages (five blocks) cost 2-3x the battery time for no other kind of layer.
+_TINY = dict(width_coefficient=0.25, depth_coefficient=1.0, top_filters=128,
+             stages=((3, 1, 32, 16, 1, 1), (5, 2, 16, 24, 6, 2)), input_shape=(32, 32, 3),
+             classes=10, dropout=0.0, drop_connect_rate=0.0)
 
 _ENTRY = dict(task="classification", family="efficientnet", tiny=_TINY,
               paper="Tan & Le, EfficientNet, ICML 2019",

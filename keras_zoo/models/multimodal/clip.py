@@ -100,6 +100,82 @@ def vision_transformer_encoder(input_shape, *, patch_size, width, layers, heads,
     return keras.Model(images, outputs, name=name)
 
 
+def _conv_bn(x, filters, kernel, name, relu=True):
+    x = keras.layers.Conv2D(filters, kernel, padding="same", use_bias=False,
+                            name=f"{name}_conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=1e-5, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def _anti_aliased_bottleneck(x, planes, stride, name):
+    """CLIP's bottleneck (section 2.4, "antialiased rect-2 blur pooling"): a stride becomes a
+    2x2 average pooling after the 3x3 convolution (and before the shortcut's 1x1)."""
+    shortcut = x
+    y = _conv_bn(x, planes, 1, f"{name}_1")
+    y = _conv_bn(y, planes, 3, f"{name}_2")
+    if stride > 1:
+        y = keras.layers.AveragePooling2D(stride, name=f"{name}_pool")(y)
+    y = _conv_bn(y, 4 * planes, 1, f"{name}_3", relu=False)
+    if stride > 1 or x.shape[-1] != 4 * planes:
+        if stride > 1:
+            shortcut = keras.layers.AveragePooling2D(stride, name=f"{name}_shortcut_pool")(
+                shortcut)
+        shortcut = _conv_bn(shortcut, 4 * planes, 1, f"{name}_shortcut", relu=False)
+    y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
+    return keras.layers.ReLU(name=f"{name}_out")(y)
+
+
+def resnet_encoder(input_shape, *, layers, width, heads, embed_dim, name="image_encoder"):
+    """uint8-range float images (scaled to [0, 1] by the caller) -> image embeddings: CLIP's
+    modified ResNet (section 2.4): a stem of three 3x3 convolutions (the first strided) and a
+    2x2 average pooling, bottleneck stages with anti-aliased strides (the first stage keeps the
+    resolution, each next one halves it), and attention pooling in place of global average
+    pooling: one multi-head attention whose query is the mean of the final map, over the map's
+    positions and that mean with a learned position embedding, projected to ``embed_dim``.
+
+    Args: ``layers`` bottleneck blocks per stage (RN50: 3, 4, 6, 3); ``width`` the stem's and
+    first stage's width (64; stage i has ``width * 2**i`` planes, 4x that out); ``heads`` of the
+    attention pooling (RN50: 32).
+    """
+    layers = tuple(layers)
+    check_positive(name, width=width, heads=heads, embed_dim=embed_dim,
+                   **{f"layers[{i}]": n for i, n in enumerate(layers)})
+    if not layers or width % 2:
+        raise ValueError(f"{name}: needs at least one stage and an even width, got layers="
+                         f"{layers}, width={width}.")
+    reduction = 4 * 2 ** (len(layers) - 1)
+    if input_shape[0] % reduction or input_shape[1] % reduction:
+        raise ValueError(f"{name}: {len(layers)} stages reduce the image {reduction}x; "
+                         f"{tuple(input_shape[:2])} is not a multiple of {reduction}.")
+    channels = width * 2 ** (len(layers) - 1) * 4
+    if channels % heads:
+        raise ValueError(f"{name}: the final map's {channels} channels are not divisible by "
+                         f"heads={heads}.")
+    images = keras.Input(input_shape, name="images")
+    # Padding 1 on every side, as the released model's (TF's "same" pads 0 before, 1 after).
+    x = keras.layers.ZeroPadding2D(1, name="stem_1_padding")(images)
+    x = keras.layers.Conv2D(width // 2, 3, strides=2, use_bias=False, name="stem_1_conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=1e-5, name="stem_1_bn")(x)
+    x = keras.layers.ReLU(name="stem_1_relu")(x)
+    x = _conv_bn(x, width // 2, 3, "stem_2")
+    x = _conv_bn(x, width, 3, "stem_3")
+    x = keras.layers.AveragePooling2D(2, name="stem_pool")(x)
+    for stage, blocks in enumerate(layers):
+        for block in range(blocks):
+            stride = 2 if stage > 0 and block == 0 else 1
+            x = _anti_aliased_bottleneck(x, width * 2 ** stage, stride,
+                                         f"stage{stage + 1}_block{block + 1}")
+    x = keras.layers.Reshape((-1, channels), name="positions")(x)
+    x = keras.layers.Concatenate(axis=1, name="mean_and_positions")(
+        [keras.ops.mean(x, axis=1, keepdims=True), x])
+    x = keras.layers.Add(name="add_pool_positions")(
+        [x, LearnedPositionEmbedding(x.shape[1], name="pool_position_embedding")(x)])
+    pooled = keras.layers.MultiHeadAttention(heads, channels // heads, output_shape=embed_dim,
+                                             name="attention_pool")(x[:, :1], x)
+    outputs = keras.layers.Reshape((embed_dim,), name="image_embedding")(pooled)
+    return keras.Model(images, outputs, name=name)
+
+
 def contrastive_model(encoders, name):
     """``{input name: encoder}`` (two encoders) -> a model of both inputs returning the pair
     logits ``[N, N]`` (rows: the first encoder's batch)."""
@@ -153,6 +229,42 @@ def CLIP(
     return contrastive_model({"images": image, "text": text}, name)
 
 
+def CLIPResNet(
+    input_shape=(224, 224, 3),
+    vision_layers=(3, 4, 6, 3),
+    vision_width=64,
+    vision_heads=32,
+    vocabulary=None,
+    sequence_length=77,
+    text_width=512,
+    text_layers=12,
+    text_heads=8,
+    embed_dim=1024,
+    name="clip_rn50",
+):
+    """CLIP with the modified ResNet image encoder (``resnet_encoder``), RN50 by default
+    (Radford et al. 2021, section 2.4 and Table 19: embedding 1024, text 512 wide, 12 layers,
+    8 heads). Inputs, output and text encoder as ``CLIP``'s.
+
+    Args:
+        input_shape: the image size (224 x 224 x 3).
+        vision_layers, vision_width, vision_heads: the ResNet's blocks per stage, base width and
+            attention-pooling heads (RN50: (3, 4, 6, 3), 64, 32).
+        vocabulary, sequence_length, text_width, text_layers, text_heads: as ``CLIP``'s.
+        embed_dim: the joint embedding width (RN50: 1024).
+        name: the model's name.
+    """
+    if vocabulary is None:
+        from keras_zoo.data import captions
+
+        vocabulary = captions.VOCABULARY
+    image = resnet_encoder(input_shape, layers=vision_layers, width=vision_width,
+                           heads=vision_heads, embed_dim=embed_dim)
+    text = text_encoder(vocabulary, sequence_length=sequence_length, width=text_width,
+                        layers=text_layers, heads=text_heads, embed_dim=embed_dim)
+    return contrastive_model({"images": image, "text": text}, name)
+
+
 def transformer_parameters(layers, width, mlp_dim=None):
     mlp_dim = mlp_dim or 4 * width
     return layers * (4 * (width * width + width) + 4 * width + 2 * mlp_dim * width + mlp_dim
@@ -196,3 +308,50 @@ register(
           "classify(images, class_names). Word-level tokeniser in the graph; the canonical count "
           "is by formula with CLIP's 49,408-token vocabulary.",
 )(CLIP)
+
+
+def clip_resnet_parameters(image_size=224, vision_layers=(3, 4, 6, 3), vision_width=64,
+                           vocabulary_size=49408, sequence_length=77, text_width=512,
+                           text_layers=12, embed_dim=1024, trainable=True):
+    """CLIP ResNet's parameter count by formula; ``trainable=False`` adds BatchNorm's moving
+    statistics (Keras counts them, PyTorch's ``parameters()`` does not)."""
+    bn = 2 if trainable else 4
+    w = vision_width
+    vision = (27 * (w // 2) + bn * (w // 2) + 9 * (w // 2) ** 2 + bn * (w // 2)
+              + 9 * (w // 2) * w + bn * w)
+    inplanes = w
+    for stage, blocks in enumerate(vision_layers):
+        planes = w * 2 ** stage
+        for block in range(blocks):
+            vision += (inplanes * planes + 9 * planes * planes + 4 * planes * planes
+                       + bn * (planes + planes + 4 * planes))
+            if (stage > 0 and block == 0) or inplanes != 4 * planes:
+                vision += inplanes * 4 * planes + bn * 4 * planes
+            inplanes = 4 * planes
+    side = image_size // (4 * 2 ** (len(vision_layers) - 1))
+    vision += (side * side + 1) * inplanes + 3 * (inplanes * inplanes + inplanes) + (
+        inplanes * embed_dim + embed_dim)
+    text = (vocabulary_size * text_width + sequence_length * text_width
+            + transformer_parameters(text_layers, text_width) + 2 * text_width
+            + text_width * embed_dim)
+    return vision + text + 1
+
+
+#: The released RN50 model (openai/CLIP, ``sum(p.numel() for p in model.parameters())``).
+RN50_PARAMS = 102_007_137
+
+register(
+    "clip_rn50",
+    task="multimodal_retrieval",
+    family="multimodal",
+    tiny=dict(input_shape=(16, 16, 3), vision_layers=(1,), vision_width=4, vision_heads=2,
+              sequence_length=8, text_width=16, text_layers=1, text_heads=2, embed_dim=16),
+    canonical=dict(),
+    data="shapes_captions",
+    recipe="clip_shapes_captions",
+    paper=PAPER,
+    params=clip_resnet_parameters(trainable=False),
+    notes="The modified ResNet-50 image encoder (3-conv stem, anti-aliased strides, attention "
+          "pooling). Trainable count by formula with CLIP's 49,408-token vocabulary equals "
+          "the released RN50's parameters (BatchNorm statistics aside).",
+)(CLIPResNet)

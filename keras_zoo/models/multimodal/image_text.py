@@ -63,7 +63,8 @@ def region_features(inputs, filters, width, pool_size=2, prefix="visual"):
 def masked_multimodal_loss(y, y_pred, region_weight=1.0, alignment_weight=1.0):
     """Masked language modelling over the masked words + masked region classification over
     the masked regions (both on aligned pairs only, as the papers mask aligned image-caption
-    pairs) + binary cross-entropy of the alignment prediction.
+    pairs) + binary cross-entropy of the alignment prediction. Without ``region_targets`` in
+    ``y``, words and alignment only.
 
     The papers' region target is the detector's class distribution (a KL divergence); the
     shapes' regions have an exact class, so it is a one-hot cross-entropy here.
@@ -73,10 +74,12 @@ def masked_multimodal_loss(y, y_pred, region_weight=1.0, alignment_weight=1.0):
     nll = keras.losses.sparse_categorical_crossentropy(
         ops.maximum(y["word_targets"], 0), y_pred["word_logits"], from_logits=True)
     word_loss = ops.sum(nll * words) / ops.maximum(ops.sum(words), 1.0)
+    alignment_loss = ops.mean(keras.losses.binary_crossentropy(
+        aligned[:, None], y_pred["alignment_logit"], from_logits=True))
+    if "region_targets" not in y:  # a text-video model without masked region classification
+        return word_loss + alignment_weight * alignment_loss
     regions = ops.cast(ops.greater_equal(y["region_targets"], 0), "float32") * aligned[:, None]
     region_nll = keras.losses.sparse_categorical_crossentropy(
         ops.maximum(y["region_targets"], 0), y_pred["region_logits"], from_logits=True)
     region_loss = ops.sum(region_nll * regions) / ops.maximum(ops.sum(regions), 1.0)
-    alignment_loss = ops.mean(keras.losses.binary_crossentropy(
-        aligned[:, None], y_pred["alignment_logit"], from_logits=True))
     return word_loss + region_weight * region_loss + alignment_weight * alignment_loss

@@ -7,7 +7,7 @@ import keras
 import tensorflow as tf
 
 from keras_zoo.models.registry import register
-from keras_zoo.models.representation._base import (
+from keras_zoo.models.representation.base import (
     RepresentationModel,
     backbone_encoder,
     check_positive,

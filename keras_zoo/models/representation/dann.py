@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from keras_zoo.layers import GradientReversal
 from keras_zoo.models.registry import register
-from keras_zoo.models.representation._base import (
+from keras_zoo.models.representation.base import (
     NetworksModel,
     backbone_encoder,
     check_positive,

@@ -7,7 +7,7 @@ import numpy as np
 
 from keras_zoo.losses import contrastive_loss
 from keras_zoo.models.registry import register
-from keras_zoo.models.representation._base import (
+from keras_zoo.models.representation.base import (
     RepresentationModel,
     backbone_encoder,
     check_positive,

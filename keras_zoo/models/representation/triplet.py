@@ -6,7 +6,7 @@ import keras
 
 from keras_zoo.losses import MINING, triplet_loss
 from keras_zoo.models.registry import register
-from keras_zoo.models.representation._base import (
+from keras_zoo.models.representation.base import (
     RepresentationModel,
     backbone_encoder,
     check_positive,

@@ -82,7 +82,7 @@ def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, n
 
 
 register("deconvnet", task="segmentation", family="deconvnet",
-         tiny=dict(input_shape=(32, 32, 3), classes=4, width=0.0625, fc_units=16),
+         tiny=dict(input_shape=(32, 32, 3), classes=4, width=0.05, fc_units=16),
          canonical=dict(input_shape=(224, 224, 3), classes=21),
          data="shapes", recipe="segmentation", paper=PAPER, params=251_839_061,
          notes="Max unpooling at the pooling switches (MaxPoolingWithArgmax / MaxUnpooling), "

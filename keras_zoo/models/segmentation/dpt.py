@@ -17,6 +17,12 @@ Departures: the depth head ends in a softplus (a positive depth for the scale-in
 loss) where the paper's relative-depth model ends in a ReLU on inverse depth; the bilinear
 upsamplings use half-pixel centres (Keras' UpSampling2D) where the authors' code aligns
 corners.
+
+Parameters: 109.7M (Base) and 341.8M (Large) against the paper's 112M and 343M. The layers are
+the paper's; its figures count the authors' module, which also holds weights that never run:
+the ViT backbone's final LayerNorm and 1000-class ImageNet head, and a first residual unit in
+the coarsest fusion block, which has no skip input (1.95M for Base, 2.21M for Large). They are
+not built here.
 """
 
 from __future__ import annotations
@@ -190,9 +196,10 @@ def DPTDepth(**kwargs):
     return DPT(**{"head": "depth", "classes": 1, **kwargs})
 
 
-#: A 4-layer, width-32 ViT with 4x4 patches on 32x32 images, all four layers tapped.
+#: A 4-layer, width-32 ViT with 4x4 patches on 32x32 images, all four layers tapped, fusion
+#: width 8.
 TINY = dict(input_shape=(32, 32, 3), patch_size=4, hidden_dim=32, num_layers=4, num_heads=2,
-            mlp_dim=64, hooks=(1, 2, 3, 4), reassemble_dims=(8, 16, 32, 32), features=16)
+            mlp_dim=64, hooks=(1, 2, 3, 4), reassemble_dims=(8, 16, 32, 32), features=8)
 
 register("dpt", task="segmentation", family="dpt", tiny={**TINY, "classes": 4},
          canonical=dict(input_shape=(384, 384, 3), classes=150),

@@ -21,7 +21,11 @@ from keras_zoo.models.sequence._common import check_int, check_rate
 
 BERT_BASE = {"vocabulary_size": 30522, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
              "intermediate_dim": 3072, "max_sequence_length": 512, "num_segments": 2}
-_INIT = keras.initializers.TruncatedNormal(stddev=0.02)
+def _init():
+    # A new initializer per weight: an unseeded Keras initializer draws its seed from Python's
+    # `random` when it is constructed, so one made at import time gave weights that differed
+    # between processes whatever `keras.utils.set_random_seed` said afterwards.
+    return keras.initializers.TruncatedNormal(stddev=0.02)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -42,11 +46,11 @@ def bert_encoder(token_ids, segment_ids, padding_mask, vocabulary_size, num_laye
     token_embedding layer)``; the pooled output is ``tanh(W h_[CLS] + b)``. ``activation``:
     a key of ``ACTIVATIONS`` (the feed-forward's)."""
     token_embedding = keras_hub.layers.ReversibleEmbedding(
-        vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_INIT,
+        vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_init(),
         name="token_embedding")
     x = token_embedding(token_ids)
     position = LearnedPositionEmbedding(max_sequence_length, name="position_embedding")(x)
-    segment = keras.layers.Embedding(num_segments, hidden_dim, embeddings_initializer=_INIT,
+    segment = keras.layers.Embedding(num_segments, hidden_dim, embeddings_initializer=_init(),
                                      name="segment_embedding")(segment_ids)
     x = keras.layers.Add(name="embeddings_add")([x, position, segment])
     x = keras.layers.LayerNormalization(epsilon=1e-12, name="embeddings_layer_norm")(x)
@@ -60,7 +64,7 @@ def bert_encoder(token_ids, segment_ids, padding_mask, vocabulary_size, num_laye
                                       attention_mask=attention_mask, epsilon=1e-12,
                                       name=f"transformer_layer_{i}")
     cls = keras.ops.take(x, 0, axis=1)
-    pooled = keras.layers.Dense(hidden_dim, activation="tanh", kernel_initializer=_INIT,
+    pooled = keras.layers.Dense(hidden_dim, activation="tanh", kernel_initializer=_init(),
                                 name="pooled_dense")(cls)
     return x, pooled, token_embedding
 
@@ -162,8 +166,8 @@ class BertPretrainer(keras.Model):
         mlm_logits = keras_hub.layers.MaskedLMHead(
             vocabulary_size=vocabulary_size, token_embedding=token_embedding,
             intermediate_activation="gelu", layer_norm_epsilon=1e-12,
-            kernel_initializer=_INIT, name="mlm_head")(seq, mask_positions=inputs["mask_positions"])
-        nsp = keras.layers.Dense(2, kernel_initializer=_INIT, name="nsp")(pooled)
+            kernel_initializer=_init(), name="mlm_head")(seq, mask_positions=inputs["mask_positions"])
+        nsp = keras.layers.Dense(2, kernel_initializer=_init(), name="nsp")(pooled)
         super().__init__(inputs, {"mlm": mlm_logits, "nsp": nsp},
                          name=name or "bert_pretrainer", **kwargs)
         self._config = {"vocabulary_size": vocabulary_size, "num_layers": num_layers,
@@ -225,7 +229,7 @@ class BertClassifier(keras.Model):
                                     activation)
         x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
         probabilities = keras.layers.Dense(classes, activation="softmax",
-                                           kernel_initializer=_INIT, name="predictions")(x)
+                                           kernel_initializer=_init(), name="predictions")(x)
         super().__init__(tokens, probabilities, name=name or "bert_classifier", **kwargs)
         self.vocabulary_size = vocabulary_size
         self._config = {"vocabulary_size": vocabulary_size, "num_layers": num_layers,

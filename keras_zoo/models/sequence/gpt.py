@@ -23,6 +23,7 @@ from keras_zoo.models.sequence._common import (
     check_int,
     check_rate,
 )
+from keras_zoo.models.sequence.bert import ACTIVATIONS
 from keras_zoo.models.sequence.rnn import text_tokenizer
 
 GPT1 = {"vocabulary_size": 40478, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
@@ -58,7 +59,11 @@ def gpt_parameters(vocabulary_size, num_layers, hidden_dim, sequence_length,
     block = 4 * d + 4 * (d * d + d) + 2 * d * d_ff + d_ff + d
     return (vocabulary_size + sequence_length) * d + num_layers * block + (2 * d if final_norm
                                                                          else 0)
-_INIT = keras.initializers.TruncatedNormal(stddev=0.02)
+def _init():
+    # A new initializer per weight: an unseeded Keras initializer draws its seed from Python's
+    # `random` when it is constructed, so one made at import time gave weights that differed
+    # between processes whatever `keras.utils.set_random_seed` said afterwards.
+    return keras.initializers.TruncatedNormal(stddev=0.02)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
@@ -79,11 +84,13 @@ class GPT(keras.Model):
         level: ``"char"`` or ``"word"`` tokenisation of ``vocabulary``.
         norm_first: GPT-2's pre-norm blocks and final layer norm (section 2.3) instead of
             GPT-1's post-norm blocks.
+        activation: the feed-forward GELU: ``"gelu"`` (exact) or ``"gelu_approximate"`` (the
+            tanh form OpenAI's released GPT-2 code and keras-hub's ``GPT2Backbone`` use).
     """
 
     def __init__(self, vocabulary=None, vocabulary_size=None, num_layers=12, hidden_dim=768,
                  num_heads=12, intermediate_dim=3072, sequence_length=512, dropout=0.1,
-                 level="char", norm_first=False, name=None, **kwargs):
+                 level="char", norm_first=False, activation="gelu", name=None, **kwargs):
         owner = "GPT"
         if vocabulary is not None:
             vocabulary = [str(t) for t in vocabulary]
@@ -97,12 +104,13 @@ class GPT(keras.Model):
             check_int(owner, arg, value)
         check_rate(owner, "dropout", dropout)
         check_choice(owner, "level", level, ("char", "word"))
+        check_choice(owner, "activation", activation, tuple(ACTIVATIONS))
         if hidden_dim % num_heads:
             raise ValueError(f"{owner}: hidden_dim={hidden_dim} must be divisible by "
                              f"num_heads={num_heads}.")
         # === Layers ===
         embedding = keras_hub.layers.ReversibleEmbedding(
-            vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_INIT,
+            vocabulary_size, hidden_dim, tie_weights=True, embeddings_initializer=_init(),
             name="token_embedding")
         # === Functional Model ===
         tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
@@ -112,7 +120,8 @@ class GPT(keras.Model):
         x = keras.layers.Dropout(dropout, name="embeddings_dropout")(x)
         for i in range(num_layers):
             x = transformer_decoder_block(x, None, num_heads, hidden_dim // num_heads,
-                                          intermediate_dim, dropout=dropout, activation="gelu",
+                                          intermediate_dim, dropout=dropout,
+                                          activation=ACTIVATIONS[activation],
                                           epsilon=1e-5, cross_attention=False,
                                           norm_first=bool(norm_first),
                                           name=f"decoder_layer_{i}")
@@ -125,6 +134,7 @@ class GPT(keras.Model):
         self.num_layers, self.hidden_dim, self.num_heads = num_layers, hidden_dim, num_heads
         self.intermediate_dim, self.sequence_length = intermediate_dim, sequence_length
         self.dropout, self.norm_first = dropout, bool(norm_first)
+        self.activation = activation
         self.tokenizer = (text_tokenizer(vocabulary, level, sequence_length)
                           if vocabulary is not None else None)
 
@@ -133,7 +143,8 @@ class GPT(keras.Model):
                 "num_layers": self.num_layers, "hidden_dim": self.hidden_dim,
                 "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
                 "sequence_length": self.sequence_length, "dropout": self.dropout,
-                "level": self.level, "norm_first": self.norm_first, "name": self.name}
+                "level": self.level, "norm_first": self.norm_first,
+                "activation": self.activation, "name": self.name}
 
 
 SAMPLERS = ("greedy", "top_k", "top_p")
@@ -203,3 +214,57 @@ register("gpt_char_lm", task="language_model", family="gpt",
          debts={"tflite": STRING_TFLITE_DEBT, "int8": STRING_TFLITE_DEBT},
          notes="GPT-1 size (40,478 tokens): 116.5M parameters; here over characters.")(
              gpt_char_lm)
+
+
+def gpt2(vocabulary=None, max_tokens=None, vocabulary_size=None, num_layers=12, hidden_dim=768,
+         num_heads=12, intermediate_dim=None, sequence_length=GPT2_CONTEXT, dropout=0.1,
+         activation="gelu_approximate", **kwargs):
+    """GPT-2 (Radford et al., Language Models are Unsupervised Multitask Learners, 2019,
+    section 2.3): ``GPT`` with pre-norm blocks, a final layer norm, d_ff = 4 d, 1,024 positions
+    and the released code's tanh-approximate GELU, over GPT-2's 50,257 token ids.
+
+    The ids come from GPT-2's byte-level BPE (keras-hub's ``GPT2Tokenizer``, whose vocabulary
+    and merges are a download): without them the model takes and returns integer ids. Its
+    weights (``weights="keras_hub:gpt2_base_en"``, ...) need no vocabulary.
+
+    Args:
+        vocabulary: a token list starting ``["", "[UNK]"]`` (serves raw text, character level).
+        max_tokens: instead of ``vocabulary``: the embedded corpus's characters, at most this
+            many tokens.
+        vocabulary_size: integer ids when there is no vocabulary (50,257: GPT-2's BPE).
+        num_layers, hidden_dim, num_heads, sequence_length, dropout, activation: as in ``GPT``.
+        intermediate_dim: the feed-forward width; ``None``: 4 * hidden_dim.
+        **kwargs: any other ``GPT`` argument.
+    """
+    if vocabulary is None and max_tokens is not None:
+        from keras_zoo.models.sequence.rnn import default_char_vocabulary
+
+        vocabulary = default_char_vocabulary(max_tokens)
+    elif max_tokens is not None:
+        raise ValueError("gpt2: give vocabulary or max_tokens, not both.")
+    if vocabulary is not None and vocabulary_size not in (None, len(vocabulary)):
+        raise ValueError(f"gpt2: vocabulary_size={vocabulary_size} contradicts the vocabulary's "
+                         f"{len(vocabulary)} tokens.")
+    if vocabulary is None and vocabulary_size is None:
+        vocabulary_size = GPT2_VOCABULARY_SIZE
+    if not kwargs.pop("norm_first", True):
+        raise ValueError("gpt2: norm_first=False is GPT-1's post-norm block (gpt_char_lm); "
+                         "GPT-2 is pre-norm.")
+    return GPT(vocabulary=vocabulary, vocabulary_size=vocabulary_size, num_layers=num_layers,
+               hidden_dim=hidden_dim, num_heads=num_heads,
+               intermediate_dim=intermediate_dim or 4 * hidden_dim,
+               sequence_length=sequence_length, dropout=dropout, norm_first=True,
+               activation=activation, **{"name": "gpt2", "level": "char", **kwargs})
+
+
+register("gpt2", task="language_model", family="gpt",
+         tiny={"max_tokens": 40, "num_layers": 1, "hidden_dim": 16, "num_heads": 2,
+               "intermediate_dim": 32, "sequence_length": 16, "dropout": 0.0},
+         canonical={"vocabulary_size": GPT2_VOCABULARY_SIZE, **GPT2["124M"],
+                    "sequence_length": GPT2_CONTEXT},
+         data="stdlib_docstrings", recipe="sequence",
+         paper="Radford et al., Language Models are Unsupervised Multitask Learners, 2019",
+         params=124_439_808,
+         debts={"tflite": STRING_TFLITE_DEBT, "int8": STRING_TFLITE_DEBT},
+         notes="GPT-2 124M over 50,257 token ids (keras-hub's gpt2_* weights); the tiny config "
+               "is character level.")(gpt2)

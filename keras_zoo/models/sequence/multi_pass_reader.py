@@ -111,8 +111,8 @@ class MultiPassReader(keras.Model):
 
 
 register("multi_pass_reader", task="reading_comprehension", family="attentive_reader",
-         tiny={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 8,
-               "query_length": 1, "answers": 8, "units": 8, "embedding_dim": 8},
+         tiny={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 4,
+               "query_length": 1, "answers": 4, "units": 8, "embedding_dim": 8},
          canonical={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 8,
                     "query_length": 1, "answers": 8, "units": 64, "embedding_dim": 32},
          data="key_value_retrieval", recipe="sequence", paper=_PAPER)(MultiPassReader)

@@ -80,8 +80,8 @@ class SinglePassReader(keras.Model):
 
 
 register("single_pass_reader", task="reading_comprehension", family="attentive_reader",
-         tiny={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 8,
-               "query_length": 1, "answers": 8, "sentence_length": 2, "units": 8,
+         tiny={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 4,
+               "query_length": 1, "answers": 4, "sentence_length": 2, "units": 8,
                "embedding_dim": 8},
          canonical={"vocabulary_size": sequences.FIRST_SYMBOL + 16, "document_length": 8,
                     "query_length": 1, "answers": 8, "sentence_length": 2, "units": 64,

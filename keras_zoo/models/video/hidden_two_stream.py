@@ -83,7 +83,7 @@ common.register_video(
     "hidden_two_stream",
     HiddenTwoStream,
     family="two_stream",
-    tiny=dict(motion_filters=(8, 8), filters=(4, 8, 8, 8, 8), dense_units=(16, 16),
+    tiny=dict(motion_filters=(8,), filters=(4, 8, 8, 8, 8), dense_units=(16, 16),
               dropout=0.0, input_shape=(5, 16, 16, 3), classes=4),
     canonical=dict(input_shape=(11, 224, 224, 3), classes=101),
     paper=PAPER,

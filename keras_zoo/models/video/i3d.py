@@ -83,7 +83,7 @@ def TwoStreamI3D(**kwargs):
     return I3D(**{"streams": ("rgb", "flow"), "name": "i3d_two_stream", **kwargs})
 
 
-TINY = dict(width=0.125, modules=("3a", "4a"), dropout=0.0, input_shape=(8, 32, 32, 3),
+TINY = dict(width=0.125, modules=("3a",), dropout=0.0, input_shape=(8, 32, 32, 3),
             classes=4)
 
 common.register_video(

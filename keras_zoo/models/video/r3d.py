@@ -14,6 +14,7 @@ DEPTHS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 def ResNet3D(
     depth=18,
+    blocks=None,
     kind="3d",
     filters=(64, 128, 256, 512),
     stem_filters=64,
@@ -34,6 +35,8 @@ def ResNet3D(
 
     Args:
         depth: 18 or 34 (blocks per stage from ``DEPTHS``).
+        blocks: blocks per stage, overriding ``DEPTHS[depth]`` (one int per entry of
+            ``filters``; fewer stages end the network early, for small test configs).
         kind: "3d" (R3D) or "2plus1d" (R(2+1)D).
         filters: channels of the four stages.
         stem_filters: channels of the stem.
@@ -44,11 +47,15 @@ def ResNet3D(
     """
     if depth not in DEPTHS:
         raise ValueError(f"{name}: depth must be one of {sorted(DEPTHS)}, got {depth!r}.")
+    blocks = DEPTHS[depth] if blocks is None else tuple(blocks)
+    if len(blocks) != len(filters) or min(blocks) < 1:
+        raise ValueError(f"{name}: blocks must be positive ints, one per entry of filters "
+                         f"{tuple(filters)}, got {blocks!r}.")
     common.check_head(name, include_top, pooling, classes)
     inputs = common.clip_input(name, input_shape, min_frames=8, frame_multiple=8, min_size=16)
     x = conv3d(inputs, stem_filters, (3, 7, 7), (1, 2, 2), "stem", kind)
     x = bn_relu(x, "stem")
-    x = resnet3d_stages(x, filters, DEPTHS[depth], kind)
+    x = resnet3d_stages(x, filters, blocks, kind)
     x = common.head(x, name, include_top, pooling, classes, classifier_activation)
     return keras.Model(inputs, x, name=name)
 
@@ -58,7 +65,9 @@ def R3D18(**kwargs):
     return ResNet3D(**{"depth": 18, "kind": "3d", "name": "r3d_18", **kwargs})
 
 
-TINY = dict(filters=(4, 8, 8, 8), stem_filters=4, input_shape=(8, 16, 16, 3), classes=4)
+# One block in each of two stages (conv2_x, conv3_x: one spatio-temporal halving).
+TINY = dict(blocks=(1, 1), filters=(4, 8), stem_filters=4, input_shape=(8, 16, 16, 3),
+            classes=4)
 
 common.register_video(
     "r3d_18",

@@ -119,7 +119,8 @@ def SlowFast(
     return keras.Model(clips, x, name=name)
 
 
-TINY = dict(blocks=(1, 1), width=2, beta=1 / 2, alpha=4, dropout=0.0, input_shape=(8, 16, 16, 3),
+# One stage (res2, one block per pathway) after the first lateral connection.
+TINY = dict(blocks=(1,), width=2, beta=1 / 2, alpha=4, dropout=0.0, input_shape=(8, 16, 16, 3),
             classes=4)
 
 common.register_video(

@@ -188,6 +188,66 @@ def test_embedding_task_options_data_names_and_seed():
         get_task("domain_adaptation").dataset(dann, keras_zoo.models.info("dann"), data="digits")
 
 
+def test_random_resized_crop_cuts_boxes_of_the_drawn_area_anywhere_in_the_image():
+    from keras_zoo.models.representation.base import random_resized_crop
+
+    n, side = 64, 16
+    ramp = np.linspace(0.0, 1.0, side)
+    ys, xs = np.meshgrid(ramp, ramp, indexing="ij")
+    images = np.repeat(np.stack([ys, xs], -1)[None].astype(np.float32), n, axis=0)
+    seed = keras.random.SeedGenerator(0)
+    whole = random_resized_crop(images, 1.0, seed, ratio=(1.0, 1.0)).numpy()
+    np.testing.assert_allclose(whole, images, atol=1e-6)
+    out = random_resized_crop(images, 0.3, seed).numpy()
+    # Bilinear resampling of a linear ramp is the ramp: each view shows the box it was cut from.
+    top, left = out[:, 0, 0, 0], out[:, 0, 0, 1]
+    height, width = out[:, -1, 0, 0] - top, out[:, 0, -1, 1] - left
+    steps = np.arange(side)[None] / (side - 1)
+    np.testing.assert_allclose(out[:, :, 0, 0], top[:, None] + steps * height[:, None], atol=1e-5)
+    np.testing.assert_allclose(out[:, 0, :, 1], left[:, None] + steps * width[:, None], atol=1e-5)
+    assert top.min() >= -1e-6 and (top + height).max() <= 1 + 1e-5
+    assert left.min() >= -1e-6 and (left + width).max() <= 1 + 1e-5
+    area = height * width
+    assert area.min() >= 0.3 - 1e-5 and area.max() <= 1 + 1e-5 and area.min() < 0.5
+    assert np.ptp(top) > 0.2 and np.ptp(left) > 0.2  # not centred: anywhere in the image
+    ratio = width / height
+    assert ratio.min() >= 0.75 - 1e-4 and ratio.max() <= 4 / 3 + 1e-4 and np.ptp(ratio) > 0.2
+
+
+def test_instance_discrimination_trains_on_augmented_views():
+    model = keras_zoo.models.get("instance_discrimination", preset="tiny", seed=0)
+    assert model.augmentations == ("crop", "color", "grayscale")
+    images = _images(4)
+    views = model.augment(tf.constant(images)).numpy()
+    assert views.shape == images.shape and np.abs(views - images).mean() > 0.01
+    assert model.get_config()["crop_scale"] == 0.2
+    plain = keras_zoo.models.get("instance_discrimination", preset="tiny", augmentations=())
+    np.testing.assert_array_equal(plain.augment(tf.constant(images)).numpy(), images)
+    with pytest.raises(ValueError, match="unknown augmentations"):
+        keras_zoo.models.get("instance_discrimination", preset="tiny", augmentations=("jpeg",))
+
+
+def test_tasks_read_the_declared_contract_of_the_public_base():
+    from keras_zoo.models.representation.base import NetworksModel, RepresentationModel
+    from keras_zoo.tasks.embedding import embedding_function
+
+    task = get_task("embedding")
+    dann = keras_zoo.models.get("dann", preset="tiny")
+    assert isinstance(dann, NetworksModel) and not isinstance(dann, RepresentationModel)
+    with pytest.raises(ValueError, match="not a RepresentationModel"):
+        task.serving_example(dann)
+    # keras-zoo embed plots DANN's own embed(): its encoder's features, unit length.
+    images = _images(3, (32, 32, 3))
+    embed, shape = embedding_function(dann)
+    assert shape == dann.image_shape == (32, 32, 3)
+    np.testing.assert_allclose(embed(images), tf.math.l2_normalize(
+        dann.encoder(images), -1).numpy(), atol=1e-6)
+    triplet = keras_zoo.models.get("triplet", preset="tiny")
+    embed, shape = embedding_function(triplet)
+    np.testing.assert_allclose(embed(_images(3)), triplet(_images(3)).numpy(), atol=1e-6)
+    assert (triplet.target, triplet.serves_pairs) == ("labels", False)
+
+
 def test_evaluation_metrics_report_retrieval():
     model = keras_zoo.models.get("siamese", preset="tiny")
     figures = get_task("embedding").evaluation_metrics(model, keras_zoo.models.info("siamese"))

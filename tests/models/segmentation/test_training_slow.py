@@ -9,6 +9,7 @@ import pytest
 import keras_zoo
 from keras_zoo.tasks import get_task
 
+# Measured: unet 0.869; fcn8s 0.915 (recipe segmentation_fcn at 64x64; 0.682 at 32x32).
 BARS = [("unet", "mean_iou", 0.85), ("fcn8s", "mean_iou", 0.85),
         ("segmenter_linear", "mean_iou", 0.75), ("segmenter_mask", "mean_iou", 0.75),
         ("dpt", "mean_iou", 0.75), ("unet_depth", "abs_rel", 0.15),

@@ -60,3 +60,30 @@ def test_gpt2_builds_to_its_count(size):
                 intermediate_dim=4 * config["hidden_dim"], dropout=0.0, norm_first=True,
                 **config)
     assert model.count_params() == _GPT2_EXACT[size]
+
+
+def test_gpt2_entry_is_gpt2_124m_by_formula():
+    import keras_zoo
+
+    entry = keras_zoo.models.info("gpt2")
+    config = entry.config("canonical")
+    assert config["vocabulary_size"] == GPT2_VOCABULARY_SIZE
+    assert gpt_parameters(config["vocabulary_size"], config["num_layers"], config["hidden_dim"],
+                          config["sequence_length"]) == entry.params == _GPT2_EXACT["124M"]
+
+
+def test_gpt2_builder_is_pre_norm_with_the_tanh_gelu_over_token_ids():
+    import keras_zoo
+
+    model = keras_zoo.models.get("gpt2", num_layers=1, hidden_dim=8, num_heads=2,
+                                 sequence_length=4, vocabulary_size=11)
+    assert model.vocabulary is None and model.norm_first and model.activation == "gelu_approximate"
+    assert model.get_layer("decoder_layer_0_mlp_dense_1").units == 32  # d_ff = 4 d
+    assert model.count_params() == gpt_parameters(11, 1, 8, 4)
+    with pytest.raises(ValueError, match="gpt2: norm_first=False is GPT-1's post-norm block"):
+        keras_zoo.models.get("gpt2", norm_first=False)
+    with pytest.raises(ValueError, match="gpt2: give vocabulary or max_tokens, not both"):
+        keras_zoo.models.get("gpt2", vocabulary=["", "[UNK]", "a"], max_tokens=3)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        GPT(vocabulary_size=11, num_layers=1, hidden_dim=8, num_heads=2, sequence_length=4,
+            activation="relu")

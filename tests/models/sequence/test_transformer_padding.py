@@ -89,6 +89,14 @@ def test_variable_reversal_pairs_end_after_the_real_tokens():
     rows = np.arange(len(source))
     assert (dec_out[rows, lengths] == sequences.END).all()
     assert ((dec_out == sequences.END).sum(1) == 1).all()
+    # With the end marker the source carries <end> after its real tokens, one column more.
+    marked, marked_target = sequences.variable_reversal(200, max_length=6, num_symbols=5,
+                                                        seed=0, end_marker=True)
+    expected = np.concatenate([source, np.zeros((200, 1), np.int32)], 1)
+    expected[rows, lengths] = sequences.END
+    np.testing.assert_array_equal(marked, expected)
+    np.testing.assert_array_equal(marked_target[:, :6], target)
+    assert (marked_target[:, 6] == 0).all()
     # Fixed-length pairs are unchanged: END last.
     _, _, fixed = sequences.seq2seq_arrays(*sequences.reversal(4, 5))
     assert (fixed[:, -1] == sequences.END).all()
@@ -122,7 +130,8 @@ def test_transformer_entry_trains_on_variable_lengths_with_smoothing_and_warmup(
 def test_masked_transformer_variable_reversal_exact_match():
     keras.utils.set_random_seed(0)
     entry = keras_zoo.models.info("transformer")
-    model = Transformer(13, 10, 10, num_layers=2, d_model=64, d_ff=128, num_heads=4,
+    # Source and target 11 long: sources of 1 to 10 tokens and their <end>.
+    model = Transformer(13, 11, 11, num_layers=2, d_model=64, d_ff=128, num_heads=4,
                         dropout=0.0)
     task = get_task("seq2seq")
     task.compile(model, entry, optimizer=transformer_optimizer(64, warmup_steps=400),

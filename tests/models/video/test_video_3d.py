@@ -58,7 +58,8 @@ def test_x3d_depth_expansion(gamma_d, expected):
     # X3D Table 1 (gamma_d = 2.2: 3, 5, 11, 7 blocks); X3D-L (gamma_d = 5.0).
     assert tuple(math.ceil(gamma_d * d) for d in x3d.BASE_DEPTHS) == expected
     if gamma_d == 0.2:
-        model = keras_zoo.models.get("x3d_m", preset="tiny")
+        model = keras_zoo.models.get("x3d_m", preset="tiny", gamma_d=0.2,
+                                     base_depths=x3d.BASE_DEPTHS)
         blocks = {layer.name.split("_block")[0] for layer in model.layers if "_block" in
                   layer.name}
         assert blocks == {"res2", "res3", "res4", "res5"}
@@ -77,10 +78,11 @@ def test_x3d_widths_follow_the_expansion_factors():
 
 
 def test_slowfast_lateral_connections_map_fast_time_onto_slow_time():
-    model = keras_zoo.models.get("slowfast_r50", preset="tiny")
+    # The battery's tiny config has one stage; two here, to see both lateral connections.
+    model = keras_zoo.models.get("slowfast_r50", preset="tiny", blocks=(1, 1))
     alpha = keras_zoo.models.info("slowfast_r50").tiny["alpha"]
     t = model.input_shape[1]
-    for i in range(1, 3):  # the tiny config has two stages
+    for i in range(1, 3):  # a lateral connection before each of the two stages
         lateral = model.get_layer(f"lateral{i}_conv")
         fast_in = lateral.input.shape
         assert lateral.strides[0] == alpha and lateral.kernel_size == (5, 1, 1)
@@ -115,7 +117,8 @@ def test_vivit_tubelets_and_factorisation():
 
 
 def test_mvit_scales_pool_space_and_grow_width():
-    model = keras_zoo.models.get("mvit_b", preset="tiny")
+    model = keras_zoo.models.get("mvit_b", preset="tiny", depths=(1, 1), dims=(8, 16),
+                                 heads=(1, 2))
     assert model.get_layer("scale2_block1_mlp_add").output.shape[1:] == (4, 8, 8, 16)
     assert model.get_layer("scale3_block1_mlp_add").output.shape[1:] == (4, 4, 4, 16)
     attention = model.get_layer("scale3_block1_attention")
@@ -194,3 +197,28 @@ def test_predict_reads_a_gif_or_a_folder_and_draws_a_strip(tmp_path):
     with pytest.raises(ValueError, match="no frame images"):
         (tmp_path / "empty").mkdir()
         clip_data.read_clip(str(tmp_path / "empty"), 4, (16, 16))
+
+
+def test_slowfast_takes_both_frame_rates_from_one_raw_video():
+    # SlowFast 4x16 at tiny scale: alpha = 4, tau = 8 (fast stride 2); the slow pathway's
+    # frames are the raw video's frames tau apart, from the same start as the fast ones.
+    from keras_zoo.data.clips import sample_clip, slowfast_clip
+
+    raw = np.arange(40, dtype=np.float32)[:, None, None, None] * np.ones((1, 16, 16, 3),
+                                                                        np.float32)
+    model = keras_zoo.models.get("slowfast_r50", preset="tiny", alpha=4)
+    fast = np.asarray(slowfast_clip(raw, slow_frames=2, alpha=4, tau=8, training=False))
+    ids = fast[:, 0, 0, 0]
+    np.testing.assert_array_equal(ids, ids[0] + 2 * np.arange(8))
+    assert ids[0] == (40 - 15) // 2  # centred for evaluation
+    probe = keras.Model(model.inputs, model.get_layer("slow_clips").output)
+    slow = np.asarray(probe(fast[None]))[0, :, 0, 0, 0]
+    np.testing.assert_array_equal(slow, ids[0] + 8 * np.arange(2))
+    # Training: a seeded random start that keeps the clip inside the video.
+    starts = {int(np.asarray(sample_clip(raw, 8, 2, True, (0, i)))[0, 0, 0, 0])
+              for i in range(20)}
+    assert len(starts) > 1 and min(starts) >= 0 and max(starts) <= 40 - 15
+    np.testing.assert_array_equal(sample_clip(raw, 8, 2, True, (0, 3)),
+                                  sample_clip(raw, 8, 2, True, (0, 3)))
+    with pytest.raises(ValueError, match="alpha must divide tau"):
+        slowfast_clip(raw, 2, alpha=3, tau=8)
