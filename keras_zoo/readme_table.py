@@ -39,13 +39,14 @@ def markdown_table(count_params=True) -> str:
     return "\n".join(lines)
 
 
-def replace_table(text: str, table: str) -> str:
+def replace_table(text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """``text`` (the README) with the block from its one ``BEGIN`` to its one ``END`` marker
     replaced by ``table`` (``markdown_table()``, markers included): pasting the table into the
-    README by hand is how a marker ends up doubled."""
-    for marker in (BEGIN, END):
+    README by hand is how a marker ends up doubled. ``begin`` and ``end``: another table's
+    markers (``keras_zoo.deploy_table``)."""
+    for marker in (begin, end):
         if text.count(marker) != 1:
             raise ValueError(f"README: expected the marker {marker!r} once, found it "
                              f"{text.count(marker)} times.")
-    begin, end = text.index(BEGIN), text.index(END) + len(END)
-    return text[:begin] + table + text[end:]
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[:start] + table + text[stop:]

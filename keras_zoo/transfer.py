@@ -23,18 +23,39 @@ FREEZE = (None, "backbone")
 FINE_TUNE_LR_FACTOR = 0.1
 
 
+class DeclaresBackbone:
+    """The contract of a model whose backbone is not what an ``include_top=False`` build of
+    its registry builder keeps (BERT's encoder): its class derives from this and names the
+    backbone's layers. ``backbone_layer_names`` uses it for any task; a model of another task
+    than "classification" that does not derive from it cannot be transferred (ValueError).
+    """
+
+    def backbone_layer_names(self) -> list[str]:
+        """The names of this model's layers that a pre-trained checkpoint gives it (all but
+        the new head)."""
+        raise NotImplementedError(f"{type(self).__name__} derives from DeclaresBackbone and "
+                                  "must define backbone_layer_names().")
+
+
 def backbone_layer_names(name, model, config=None) -> list[str]:
-    """The names of ``model``'s layers that belong to the backbone of registry classifier
-    ``name`` built with ``config`` (those an ``include_top=False`` build also has)."""
+    """The names of ``model``'s layers that belong to the backbone of registry model ``name``
+    built with ``config``: those its class declares (``DeclaresBackbone``), else, for an image
+    classifier, those an ``include_top=False`` build also has.
+
+    Raises:
+        ValueError: naming the model, when it is neither (no backbone is declared).
+    """
     from keras_zoo.models import registry
 
     entry = registry.info(name)
-    declared = getattr(model, "backbone_layer_names", None)
-    if callable(declared):  # a model that names its own backbone (BERT's encoder)
-        return list(declared())
+    if isinstance(model, DeclaresBackbone):
+        return list(model.backbone_layer_names())
     if entry.task != "classification":
-        raise ValueError(f"transfer: {name!r} is not an image classifier (task "
-                         f"{entry.task!r}); transfer learning applies to registry classifiers.")
+        raise ValueError(
+            f"transfer: {name!r} (task {entry.task!r}, class {type(model).__name__}) declares "
+            "no backbone; transfer learning applies to registry image classifiers (their "
+            "include_top=False build) and to models whose class derives from "
+            "keras_zoo.transfer.DeclaresBackbone.")
     shape = tuple(model.input_shape[1:])
     try:
         headless = entry.builder(**{**dict(config or {}), "include_top": False,

@@ -9,7 +9,8 @@ their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default on
 
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
 ``CHECK_ORDER``; under xdist they form one ``xdist_group``) and share what they need through
-``_Artifacts``: one seeded build, one SavedModel, one serving example and its reference output.
+``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
+norms folded, ``bundle.served_model``), one serving example and its reference output.
 Nothing is built at collection. ``benchmarks/suite_cost.py`` prints the seconds per model per
 check.
 """
@@ -24,6 +25,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.export import convert_savedmodel, export_savedmodel, flex_ops, op_names, run
+from keras_zoo.export.bundle import served_model
 from keras_zoo.export.fresh import FreshProcess
 from keras_zoo.tasks import get_task
 
@@ -232,9 +234,26 @@ class _Artifacts:
     def served(self):
         # The exported weights are those after the first call, whether or not (and however
         # nondeterministically, with threaded reductions) fit trained the shared model first:
-        # the export checks see the same model under any order or -k selection.
-        served = self.task.export_model(self.rewound_model())
+        # the export checks see the same model under any order or -k selection. What is
+        # served is what `keras-zoo export` serves (batch norms folded): the checks prove it.
+        self.fold = served_model(self.task, self.rewound_model())
+        served = self.fold.model
         return served, self.task.serving_fn(served)
+
+    def check_fold(self):
+        """Where batch norms were folded, the served model's outputs on the battery inputs
+        equal the unfolded serving model's (within the task's parity tolerance, relative to
+        the outputs' scale): the export checks compare the export with the folded model."""
+        served, _ = self.served
+        if not self.fold.folded:
+            return
+        x, outputs = self.inputs
+        model = self.rewound_model()
+        unfolded = self.task.export_model(model)
+        expected = outputs if unfolded is model else _numpy(unfolded(x, training=False))
+        scale = max([1.0] + [float(np.max(np.abs(o))) for o in keras.tree.flatten(expected)])
+        _close(_numpy(served(x, training=False)), expected,
+               self.task.parity_tolerance() * scale)
 
     @functools.cached_property
     def saved_model(self):
@@ -375,6 +394,7 @@ def test_savedmodel_in_fresh_process(entry, artifacts, fresh, request):
     if _checked_through_twin(entry, "savedmodel", request):
         return
     shared = artifacts(entry)
+    shared.check_fold()
     example, expected = shared.example
     actual, report = fresh.run(shared.saved_model, example)
     assert report["ok"], report.get("error")

@@ -98,7 +98,8 @@ def _cmd_train(args):
                    export=False if args.export is None else (args.export or True),
                    version=args.version, root=args.root, tflite=args.tflite,
                    from_checkpoint=args.from_checkpoint, freeze=args.freeze,
-                   fine_tune=args.fine_tune, report=_print_row)
+                   fine_tune=args.fine_tune, report=_print_row,
+                   data_service=args.data_service)
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(f"test: {metrics}")
     print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
@@ -184,9 +185,36 @@ def _cmd_verify(args):
 
 
 def _cmd_table(args):
-    from keras_zoo.readme_table import markdown_table, replace_table
+    if not args.deploy:
+        given = [flag for flag, value in (("--models", args.models), ("--cache", args.cache))
+                 if value is not None]
+        if given:
+            raise UserError(f"table: {', '.join(given)} only apply with --deploy (the model "
+                            "table is not measured).")
+        from keras_zoo.readme_table import markdown_table, replace_table
 
-    table = markdown_table(count_params=not args.no_params)
+        table = markdown_table(count_params=not args.no_params)
+    else:
+        if args.no_params:
+            raise UserError("table --deploy: --no-params applies to the model table only.")
+        import keras_zoo
+        from keras_zoo import deploy_table
+        from keras_zoo.deploy_table import replace_table
+
+        registered = [entry.name for entry in keras_zoo.models.entries()]
+        names = registered
+        if args.models is not None:
+            names = [n.strip() for n in args.models.split(",") if n.strip()]
+            unknown = [n for n in names if n not in registered]
+            if unknown or not names:
+                raise UserError(f"table --deploy --models: not registered: {unknown or names}; "
+                                "`keras-zoo list` shows the models.")
+        # The progress lines go to stderr: stdout is the table when it is printed.
+        records = deploy_table.measure_all(
+            names, cache=args.cache, out=lambda line: print(line, file=sys.stderr, flush=True))
+        if args.cache:
+            records = {**deploy_table.read_cache(args.cache), **records}
+        table = deploy_table.markdown_table(records)
     if args.write is None:
         print(table)
         return 0
@@ -254,6 +282,9 @@ def build_parser(command=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--preset", choices=["tiny", "canonical"])
     p.add_argument("--strategy", default="none", help="none | mirrored | multi-worker")
+    p.add_argument("--data-service", metavar="grpc://HOST:PORT",
+                   help="run the training pipeline on the workers of this tf.data service "
+                        "dispatcher (the same batches as without it; --strategy none)")
     p.add_argument("--export", nargs="?", const="", default=None, metavar="NAME",
                    help="export after training (and verify), under NAME (default: the model)")
     p.add_argument("--from", dest="from_checkpoint", metavar="CHECKPOINT",
@@ -294,8 +325,17 @@ def build_parser(command=None):
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("table", parents=[_common],
-                       help="print the README's model table (Markdown)")
+                       help="print the README's model table (Markdown), or with --deploy its "
+                            "deployment table (measured)")
     p.add_argument("--no-params", action="store_true")
+    p.add_argument("--deploy", action="store_true",
+                   help="the deployment table: .tflite sizes, LiteRT latency and int8 "
+                        "agreement of every model's tiny config, measured by export/verify")
+    p.add_argument("--models", default=None, metavar="A,B",
+                   help="--deploy: measure only these (the other rows come from --cache or "
+                        "read 'not measured')")
+    p.add_argument("--cache", default=None, metavar="JSONL",
+                   help="--deploy: measured records are appended here and not measured again")
     p.add_argument("--write", metavar="README", default=None,
                    help="replace the table between the markers of this file instead of printing")
     p.set_defaults(func=_cmd_table)

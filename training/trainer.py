@@ -293,6 +293,7 @@ def train(
     freeze: str | None = None,
     fine_tune: bool | int = False,
     report=None,
+    data_service: str | None = None,
     **config,
 ) -> TrainResult:
     """Trains the registered model ``name`` by its recipe and evaluates it on the test split.
@@ -321,6 +322,9 @@ def train(
             tenth of the learning rate.
         report: with ``export``, called with each ``verify`` row as its check finishes
             (the CLI prints them as they come).
+        data_service: ``grpc://HOST:PORT`` of a tf.data service dispatcher: the training
+            pipeline runs on its workers, batch for batch the one the run sees without it
+            (``keras_zoo.distribute.data_service``); ``strategy="none"`` only.
         **config: builder overrides.
 
     Returns:
@@ -335,6 +339,14 @@ def train(
     for arg, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{arg} must be a positive int, got {value!r}.")
+    if data_service is not None:
+        from keras_zoo.distribute import data_service as service
+
+        service.parse_address(data_service)
+        if strategy not in (None, "none"):
+            raise ValueError(f"data_service: works with strategy 'none' (one trainer reads the "
+                             f"service), got strategy {strategy!r}.")
+        service.check_reachable(data_service)
     out = out or os.path.join("runs", entry.name)
     seed_everything(seed)
     strat = distribute.get_strategy(strategy)
@@ -372,14 +384,21 @@ def train(
             task.compile(model, entry,
                          optimizer=recipe.make_optimizer(max(steps, 1), epochs, model=model),
                          **recipe.compile_options)
+            if entry.jit_compile is not None and not tf.config.list_physical_devices("GPU"):
+                # Measured per model on CPU (benchmark --jit-compile); elsewhere Keras' choice.
+                model.jit_compile = entry.jit_compile
             if model.optimizer is not None and not model.optimizer.built:
                 # Built inside the first trace otherwise (no strategy), which makes tf.function
                 # trace the whole train step twice; the same updates either way.
                 model.optimizer.build(model.trainable_variables)
         backup = distribute.backup_dir(out, strat)
-        # A resumed run must see the batches the uninterrupted run saw (any strategy).
-        train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
         resumed = resumed_epoch(backup)
+        if data_service is not None:  # the service's workers skip the epochs done
+            train_ds, steps_per_epoch = service.distribute(train_ds, data_service,
+                                                           skip=resumed * steps), steps
+        else:
+            # A resumed run must see the batches the uninterrupted run saw (any strategy).
+            train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
         # Created only now: a run refused for its arguments, TF_CONFIG or data leaves nothing.
         os.makedirs(out, exist_ok=True)
         history_csv = os.path.join(out, "history.csv")

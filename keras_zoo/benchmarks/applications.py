@@ -3,14 +3,15 @@ process, on the same random input (``keras-zoo benchmark MODEL``).
 
 Three measurements per model: ``predict`` (Keras' batched inference loop), ``call`` (a plain
 ``tf.function`` around ``model(x, training=False)``, what a serving graph runs) and ``train``
-(one optimiser step of ``train_on_batch``). The two models are measured in alternation, several
-rounds, and each keeps its best round: on a shared machine the best round is the one least
-disturbed by other processes, and alternating exposes both models to the same load. The
-printed ratio is ours / theirs (> 1: ours is faster).
+(one optimiser step of ``train_on_batch``). Ours, theirs and a control (a second copy of theirs)
+run in every round, interleaved (``keras_zoo.benchmarks.rounds``); the ratios ours / theirs and
+control / theirs are taken within each round and reported as median, confidence interval of
+the median and range (> 1: faster than theirs). The control's ratio is the noise floor.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 MODES = ("predict", "call", "train")
@@ -107,43 +108,85 @@ class _Timer:
         return steps * len(self.x) / (time.perf_counter() - start)
 
 
-def compare(ours, theirs, *, batch_size=8, steps=5, rounds=3, jit_compile=False, modes=MODES,
-            seed=0, out=print):
-    """Measures both models in each mode; returns ``{mode: (ours, theirs, ratio)}``.
+def _steps(timers, target_seconds):
+    """Steps per round so that a round of the slowest timer lasts about ``target_seconds``
+    (from one more untimed step each; at least 1)."""
+    slowest = 0.0
+    for timer in timers:
+        start = time.perf_counter()
+        timer.step()
+        slowest = max(slowest, time.perf_counter() - start)
+    return max(1, math.ceil(target_seconds / max(slowest, 1e-6)))
+
+
+def random_batch(model, batch_size, seed=0):
+    """``(x, y)``: uniform [0, 1) images for ``model``'s one input and random class labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (batch_size, *model.input_shape[1:])).astype(np.float32)
+    y = rng.integers(0, model.output_shape[-1], batch_size)
+    return x, y
+
+
+def compare(ours, theirs, control=None, *, batch_size=8, steps=None, rounds=None,
+            jit_compile=False, modes=MODES, seed=0, batch=None, target_seconds=1.0,
+            out=print):
+    """Measures ``ours``, ``theirs`` and ``control`` (a second copy of ``theirs``, the noise
+    floor) in each mode, all three in every round (``keras_zoo.benchmarks.rounds``); returns
+    ``{mode: {"ours": Summary, "theirs": Summary, "ratio": Summary, "control": Summary}}``
+    (speeds in examples/s; ``ratio`` ours / theirs and ``control`` control / theirs per round;
+    no ``"control"`` key without a control).
 
     Args:
         ours, theirs: two models with the same input and output shapes.
-        batch_size: images per batch.
-        steps: timed batches per round.
-        rounds: alternating rounds; each model keeps its fastest.
+        control: None, or a model identical to ``theirs`` (another instance).
+        batch_size: examples per batch.
+        steps: timed batches per model per round (default: as many as make the slowest
+            model's round last ``target_seconds``).
+        rounds: a fixed number of rounds, or None (``rounds.run``: until ±5 % is resolved).
         jit_compile: XLA for every mode (``compile(jit_compile=...)`` and the ``tf.function``).
         modes: a subset of ``MODES``.
         seed: the random input's seed.
+        batch: ``(x, y)`` to time on instead of ``random_batch`` (text models: token ids).
         out: where the table's lines go.
     """
-    import numpy as np
+    from keras_zoo.benchmarks import rounds as rounds_
 
     unknown = set(modes) - set(MODES)
     if unknown:
         raise ValueError(f"benchmark: modes must be among {list(MODES)}, got {sorted(unknown)}.")
-    if tuple(ours.input_shape) != tuple(theirs.input_shape):
-        raise ValueError(f"benchmark: input shapes differ: {ours.input_shape} vs "
-                         f"{theirs.input_shape}.")
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, (batch_size, *ours.input_shape[1:])).astype(np.float32)
-    y = rng.integers(0, ours.output_shape[-1], batch_size)
+    if steps is not None and (not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"benchmark: steps must be a positive int or None, got {steps!r}.")
+    models = [ours, theirs] + ([control] if control is not None else [])
+    for other in models[1:]:
+        if tuple(ours.input_shape) != tuple(other.input_shape):
+            raise ValueError(f"benchmark: input shapes differ: {ours.input_shape} vs "
+                             f"{other.input_shape}.")
+    x, y = batch if batch is not None else random_batch(ours, batch_size, seed)
+    count = len(x)
+    pairs = ((0, 1), (2, 1)) if control is not None else ((0, 1),)
     results = {}
-    out(f"{'mode':8s} {'ours img/s':>11s} {'theirs img/s':>13s} {'ratio':>6s}"
-        f"   (batch {batch_size}, {steps} steps x {rounds} rounds, jit_compile={jit_compile})")
+    out(f"batch {count}, {rounds_.rounds_text(rounds)}, ours / theirs"
+        + (" / control" if control is not None else "") + f" interleaved in every round, "
+        f"jit_compile={jit_compile}; ratios per round: median [{rounds_.CONFIDENCE:.0%} "
+        "interval of the median] and range")
+    out(f"{'mode':8s} {'steps':>5s} {'ours ex/s':>10s} {'theirs ex/s':>11s}  {'ours/theirs':28s}"
+        + (f"  {'control/theirs (noise)':28s}" if control is not None else "") + "  rounds")
     for mode in modes:
-        timers = [_Timer(m, mode, x, y, jit_compile) for m in (ours, theirs)]
-        best = [0.0, 0.0]
-        for r in range(rounds):
-            # Alternate who goes first, so that neither always runs right after a warm cache.
-            order = (0, 1) if r % 2 == 0 else (1, 0)
-            for i in order:
-                best[i] = max(best[i], timers[i].images_per_second(steps))
-        ratio = best[0] / best[1]
-        results[mode] = (best[0], best[1], ratio)
-        out(f"{mode:8s} {best[0]:11.2f} {best[1]:13.2f} {ratio:6.3f}")
+        timers = [_Timer(m, mode, x, y, jit_compile) for m in models]
+        n = steps or _steps(timers, target_seconds)
+        speeds = rounds_.run([lambda t=t, n=n: t.images_per_second(n) for t in timers],
+                             rounds=rounds, pairs=pairs)
+        result = {"ours": rounds_.Summary.of(speeds[0]), "theirs": rounds_.Summary.of(speeds[1]),
+                  "ratio": rounds_.Summary.of(rounds_.ratios(speeds[0], speeds[1]))}
+        if control is not None:
+            result["control"] = rounds_.Summary.of(rounds_.ratios(speeds[2], speeds[1]))
+        results[mode] = result
+        out(f"{mode:8s} {n:5d} {result['ours'].median:10.2f} {result['theirs'].median:11.2f}  "
+            f"{result['ratio'].text():28s}"
+            + (f"  {result['control'].text():28s}" if control is not None else "")
+            + f"  {len(speeds[0])}")
+    out("verdict: " + rounds_.verdict(*(s for r in results.values()
+                                         for k, s in r.items() if k in ("ratio", "control"))))
     return results

@@ -1,10 +1,11 @@
 """``keras-zoo benchmark MODEL --against cached-tensors``: is the input pipeline the bottleneck?
 
-Trains the registry model by its recipe's data options twice per round, in alternation: once
-from the task's ``tf.data`` pipeline as ``keras-zoo train`` builds it (decoding, augmentation,
-batching and prefetching on every epoch), once from the same batches already materialised in
-memory (``Dataset.cache()`` filled by one pass before timing, so an epoch only reads tensors).
-Each keeps its best round. The ratio pipeline / cached is the share of the model's training
+Trains the registry model by its recipe's data options in every round: once from the task's
+``tf.data`` pipeline as ``keras-zoo train`` builds it (decoding, augmentation, batching and
+prefetching on every epoch), once from the same batches already materialised in memory
+(``Dataset.cache()`` filled by one pass before timing, so an epoch only reads tensors), and once
+more from the cache (the control), interleaved (``keras_zoo.benchmarks.rounds``); ratios are
+taken within a round and reported by median, interval and range. The ratio pipeline / cached is the share of the model's training
 speed the pipeline leaves; the target is at least 0.95 (the pipeline never the bottleneck). The cached run sees the same augmented batches every epoch, which is why it is a
 reference for speed only.
 """
@@ -55,18 +56,20 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def _epoch_seconds(model, dataset, steps_per_epoch, epochs=3):
-    """The fastest epoch after the first of a ``fit`` run as ``keras-zoo train`` runs it (with
+def _epoch_seconds(model, dataset, steps_per_epoch, epochs=2):
+    """Seconds of the last epoch of a ``fit`` run as ``keras-zoo train`` runs it (with
     ``steps_per_epoch``, see ``keras_zoo.distribute.distribute_for_resume``): the first epoch
     pays the first iterator's start-up, which a real run pays once."""
     timer = _EpochTimer()
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=0,
               callbacks=[timer])
-    return min(timer.seconds[1:])
+    return timer.seconds[-1]
 
 
-def compare_pipeline(name, recipe, *, batch_size=None, steps=None, rounds=3, seed=0, out=print):
-    """Times one training epoch from the pipeline and from cached tensors, in alternation.
+def compare_pipeline(name, recipe, *, batch_size=None, steps=None, rounds=None, control=True,
+                     seed=0, out=print):
+    """Times a training epoch from the pipeline, from cached tensors and (the control) from
+    the cached tensors again, all three in every round (``keras_zoo.benchmarks.rounds``).
 
     Args:
         name: a registry name.
@@ -74,37 +77,51 @@ def compare_pipeline(name, recipe, *, batch_size=None, steps=None, rounds=3, see
             preset, batch size and optimizer.
         batch_size: overrides the recipe's batch size.
         steps: batches per epoch (default: the whole training split).
-        rounds: alternating rounds after one untimed warm-up epoch each; each keeps its best.
+        rounds: a fixed number of rounds (after one untimed warm-up of each), or None: until
+            the ratios resolve ±5 % (``rounds.run``).
+        control: also time the cached tensors a second time: the ratio of two identical runs
+            is the noise floor the pipeline's ratio is read against.
         seed: the pipeline's seed.
         out: where the lines go.
 
     Returns:
-        ``(pipeline_examples_per_s, cached_examples_per_s, ratio)``.
+        ``{"pipeline": Summary, "cached": Summary, "ratio": Summary, "control": Summary}``:
+        examples/s, and the per-round ratios pipeline / cached and cached again / cached (no
+        ``"control"`` without the control).
     """
-    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
-        raise ValueError(f"rounds must be a positive int, got {rounds!r}.")
+    from keras_zoo.benchmarks import rounds as rounds_
+
+    if rounds is not None and (not isinstance(rounds, int) or isinstance(rounds, bool)
+                               or rounds < 1):
+        raise ValueError(f"rounds must be a positive int or None, got {rounds!r}.")
     if steps is not None and (not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps must be a positive int or None, got {steps!r}.")
     model, pipeline, cached, batch_size = _model_and_datasets(name, recipe, batch_size, steps,
                                                               seed)
     examples = sum(int(_batch_size(batch)) for batch in cached)
     steps_per_epoch = int(cached.cardinality().numpy())
-    datasets = (pipeline, cached)
-    for dataset in datasets:  # tracing of the train step and the pipeline's functions
-        _epoch_seconds(model, dataset, steps_per_epoch, epochs=1 + 1)
-    best = [float("inf"), float("inf")]
-    for r in range(rounds):
-        order = (0, 1) if r % 2 == 0 else (1, 0)
-        for i in order:
-            best[i] = min(best[i], _epoch_seconds(model, datasets[i], steps_per_epoch))
-    pipeline_rate, cached_rate = examples / best[0], examples / best[1]
-    ratio = pipeline_rate / cached_rate
+    datasets = (pipeline, cached) + ((cached,) if control else ())
+    for dataset in datasets[:2]:  # tracing of the train step and the pipeline's functions
+        _epoch_seconds(model, dataset, steps_per_epoch)
+    timers = [lambda d=d: examples / _epoch_seconds(model, d, steps_per_epoch)
+              for d in datasets]
+    speeds = rounds_.run(timers, rounds=rounds,
+                         pairs=((0, 1), (2, 1)) if control else ((0, 1),))
+    result = {"pipeline": rounds_.Summary.of(speeds[0]), "cached": rounds_.Summary.of(speeds[1]),
+              "ratio": rounds_.Summary.of(rounds_.ratios(speeds[0], speeds[1]))}
+    if control:
+        result["control"] = rounds_.Summary.of(rounds_.ratios(speeds[2], speeds[1]))
+    ratio = result["ratio"]
     out(f"{name}: fit from tf.data vs fit from cached tensors, batch {batch_size}, "
-        f"{examples} examples per epoch, best epoch of {rounds} rounds")
-    out(f"{'tf.data ex/s':>13s} {'cached ex/s':>12s} {'ratio':>6s}")
-    out(f"{pipeline_rate:13.1f} {cached_rate:12.1f} {ratio:6.3f}   "
-        f"({'meets' if ratio >= TARGET else 'below'} the {TARGET} target)")
-    return pipeline_rate, cached_rate, ratio
+        f"{examples} examples per epoch, {len(speeds[0])} interleaved rounds"
+        + (" with the control (cached again)" if control else ""))
+    out(f"{'tf.data ex/s':>13s} {'cached ex/s':>12s}  ratio median [95% interval] range")
+    out(f"{result['pipeline'].median:13.1f} {result['cached'].median:12.1f}  {ratio.text()}   "
+        f"({'meets' if ratio.median >= TARGET else 'below'} the {TARGET} target)")
+    if control:
+        out(f"{'control':>26s}  {result['control'].text()}")
+    out("verdict: " + rounds_.verdict(*(result[k] for k in ("ratio", "control") if k in result)))
+    return result
 
 
 def _batch_size(batch):

@@ -130,7 +130,10 @@ def write_archive(directory: str, model, serving_fn, endpoints=None) -> None:
     -> 0.6 CPU s: tracking walks every layer and traces Keras' unused default signature), but
     in one clean-clone run two models' TFLite conversions (rcnn, seq2seq_bahdanau) then
     disagreed with Keras while their SavedModels agreed; it passed when run alone. Until that
-    is understood the model is tracked.
+    is understood the model is tracked. Ruled out since (2026-12-04, untracked export): the
+    order of the saved variables (rcnn, 6 random orders: all pass) and the entries exported
+    before in the same process (fast_rcnn and faster_rcnn, then rcnn: the same flatbuffer bytes
+    as alone; seq2seq_bahdanau after them passed); both functions only read their variables.
     """
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -4,9 +4,11 @@ DropConnect", ICML 2013)."""
 import keras
 from keras import ops
 
+from keras_zoo.layers.stochastic_dense import _StochasticDense
+
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class DropConnectDense(keras.layers.Layer):
+class DropConnectDense(_StochasticDense):
     """A fully connected layer whose *weights* are dropped at random in training.
 
     Wan et al., ICML 2013, eq. 2 (and the notes' ``001``: a link is cut, the unit survives):
@@ -30,31 +32,18 @@ class DropConnectDense(keras.layers.Layer):
         seed: the seed of the masks.
     """
 
-    def __init__(self, units, rate=0.5, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", seed=None,
-                 **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"DropConnectDense: units must be a positive int, got {units!r}.")
+    def __init__(self, units, rate=0.5, **kwargs):
+        super().__init__(units, **kwargs)
         if not 0.0 <= float(rate) < 1.0:
             raise ValueError(f"DropConnectDense: rate must be in [0, 1), got {rate!r}.")
-        self.units = units
         self.rate = float(rate)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
+        # The per-example masks (B x in x units) need a 2-D input.
         if len(input_shape) != 2 or input_shape[-1] is None:
             raise ValueError("DropConnectDense: input must be [B, features] with features "
                              f"known, got {tuple(input_shape)}.")
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
-                                      initializer=self.kernel_initializer)
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer=self.bias_initializer) if self.use_bias else None
+        super().build(input_shape)
 
     def call(self, inputs, training=False):
         if training and self.rate > 0.0:
@@ -69,13 +58,5 @@ class DropConnectDense(keras.layers.Layer):
             outputs = outputs + self.bias
         return self.activation(outputs)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.units)
-
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "rate": self.rate,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate}

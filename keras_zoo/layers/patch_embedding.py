@@ -118,6 +118,7 @@ class PatchEmbedding(keras.layers.Layer):
         strides: the step between patches (default: ``patch_size``, non-overlapping); a smaller
             step overlaps them (AST, Gong et al. 2021, section 2.1: 16x16 patches every 10),
             ``N = (1 + (H - P_h) // S_h)(1 + (W - P_w) // S_w)``.
+        use_bias: a bias in the projection (ViT's; the released CLIP's has none).
 
     Example:
         >>> tokens = PatchEmbedding(16, 768)(keras.Input((224, 224, 3)))  # [B, 197, 768]
@@ -126,7 +127,7 @@ class PatchEmbedding(keras.layers.Layer):
     def __init__(self, patch_size, hidden_dim, class_token=True, distillation_token=False,
                  position_embedding=True,
                  initializer=None,
-                 kernel_initializer="glorot_uniform", strides=None, **kwargs):
+                 kernel_initializer="glorot_uniform", strides=None, use_bias=True, **kwargs):
         super().__init__(**kwargs)
         if isinstance(patch_size, (int, np.integer)):
             patch_size = (int(patch_size), int(patch_size))
@@ -156,9 +157,11 @@ class PatchEmbedding(keras.layers.Layer):
             initializer or keras.initializers.TruncatedNormal(stddev=0.02))
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.num_tokens = int(self.class_token) + int(self.distillation_token)
+        self.use_bias = bool(use_bias)
         self.projection = keras.layers.Conv2D(
             self.hidden_dim, self.patch_size, strides=self.strides, padding="valid",
-            kernel_initializer=self.kernel_initializer, name="projection")
+            use_bias=self.use_bias, kernel_initializer=self.kernel_initializer,
+            name="projection")
         self.grid_size = None
 
     def build(self, input_shape):
@@ -254,4 +257,4 @@ class PatchEmbedding(keras.layers.Layer):
                 "position_embedding": self.position_embedding,
                 "initializer": keras.initializers.serialize(self.initializer),
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "strides": self.strides}
+                "strides": self.strides, "use_bias": self.use_bias}

@@ -5,9 +5,11 @@ used as the regulariser of Graves, "Generating Sequences With Recurrent Neural N
 import keras
 from keras import ops
 
+from keras_zoo.layers.stochastic_dense import _StochasticDense
+
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class WeightNoiseDense(keras.layers.Layer):
+class WeightNoiseDense(_StochasticDense):
     """A fully connected layer whose weights carry Gaussian noise in training.
 
     Graves 2013, section 3 (Table 1's "weight noise" rows): zero-mean Gaussian noise of standard
@@ -29,31 +31,11 @@ class WeightNoiseDense(keras.layers.Layer):
         seed: the seed of the noise.
     """
 
-    def __init__(self, units, stddev=0.075, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", seed=None,
-                 **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"WeightNoiseDense: units must be a positive int, got {units!r}.")
+    def __init__(self, units, stddev=0.075, **kwargs):
+        super().__init__(units, **kwargs)
         if not float(stddev) >= 0.0:
             raise ValueError(f"WeightNoiseDense: stddev must be >= 0, got {stddev!r}.")
-        self.units = units
         self.stddev = float(stddev)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def build(self, input_shape):
-        if input_shape[-1] is None:
-            raise ValueError("WeightNoiseDense: the last input axis must be known, got "
-                             f"{tuple(input_shape)}.")
-        self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units),
-                                      initializer=self.kernel_initializer)
-        self.bias = self.add_weight(name="bias", shape=(self.units,),
-                                    initializer=self.bias_initializer) if self.use_bias else None
 
     def _noisy(self, weight, training):
         if not training or self.stddev == 0.0:
@@ -67,13 +49,5 @@ class WeightNoiseDense(keras.layers.Layer):
             outputs = outputs + self._noisy(self.bias, training)
         return self.activation(outputs)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
-
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "stddev": self.stddev,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "seed": self.seed}
+        return {**super().get_config(), "stddev": self.stddev}

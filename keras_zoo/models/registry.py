@@ -52,6 +52,10 @@ class Entry:
         debts: ``{check: reason}`` for each battery check the model cannot pass yet.
         params: the canonical parameter count, where the paper or a reference states it.
         notes: free text shown by ``keras-zoo info``.
+        jit_compile: whether XLA (``jit_compile=True``) wins this model's training step on
+            CPU at its recipe's preset and batch, as measured by ``keras-zoo benchmark MODEL
+            --jit-compile`` (``keras_zoo.benchmarks.xla``); ``keras-zoo train`` uses it on a
+            machine without a GPU. None: not measured (Keras' own choice: no XLA on CPU).
         module: the module whose ``register(...)`` call made the entry (filled in by
             ``register``; ``keras-zoo info`` prints it and its file).
     """
@@ -68,6 +72,7 @@ class Entry:
     debts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     params: int | None = None
     notes: str = ""
+    jit_compile: bool | None = None
     module: str = ""
 
     def __post_init__(self):

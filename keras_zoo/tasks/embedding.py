@@ -203,12 +203,25 @@ class EmbeddingTask(Task):
         return report
 
 
+#: The probe's L2 settings (scikit-learn's C, the inverse of the weight), one chosen on the
+#: validation split.
+PROBE_C = tuple(10.0 ** k for k in range(-2, 5))
+
+
 def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
-    """Accuracy on ``split`` of a linear classifier (multinomial logistic regression) trained
-    on the frozen features (``model.features``) of the training split, or of its first
-    ``per_class`` images of each class: the evaluation of SimCLR (Chen et al. 2020, section
-    4.2) and of the pretext tasks."""
+    """Accuracy on ``split`` of a linear classifier (L2-regularised multinomial logistic
+    regression, L-BFGS to convergence) trained on the frozen features (``model.features``) of
+    the training split, or of its first ``per_class`` images of each class: the linear
+    evaluation of SimCLR (Chen et al. 2020, section 4.2 and appendix B) and of the pretext tasks.
+
+    As in the paper's linear evaluation, the L2 weight is chosen on the validation split (among
+    ``PROBE_C``); features are standardised with the probe's training statistics. A fixed
+    weight favoured one encoder over another by its features' scale alone (measured: at
+    scikit-learn's default C = 1 SimCLR 0.755 against a random encoder's 0.624; with C chosen
+    on validation 0.786 against 0.769). With ``split="validation"`` the figure is the
+    selection's own (optimistic)."""
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
     shape = _image_shape(model)
     train, y_train = load_images(shape, "train", data)
@@ -216,6 +229,7 @@ def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
         keep = np.concatenate([np.flatnonzero(y_train == c)[:per_class]
                                for c in np.unique(y_train)])
         train, y_train = train[keep], y_train[keep]
+    validation, y_validation = load_images(shape, "validation", data)
     test, y_test = load_images(shape, split, data)
 
     def features(images):
@@ -223,8 +237,13 @@ def linear_probe_accuracy(model, data="digits", per_class=None, split="test"):
             images[i:i + 256].astype(np.float32) / 255.0, training=False))
             for i in range(0, len(images), 256)])
 
-    probe = LogisticRegression(max_iter=2000).fit(features(train), y_train)
-    return float(probe.score(features(test), y_test))
+    f_train = features(train)
+    scaler = StandardScaler().fit(f_train)
+    f_train, f_validation = scaler.transform(f_train), scaler.transform(features(validation))
+    probes = [LogisticRegression(C=c, max_iter=5000).fit(f_train, y_train) for c in PROBE_C]
+    # The first of the best (the strongest regularisation among ties).
+    probe = max(probes, key=lambda p: p.score(f_validation, y_validation))
+    return float(probe.score(scaler.transform(features(test)), y_test))
 
 
 def embedding_function(model):

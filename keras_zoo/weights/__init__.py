@@ -27,6 +27,8 @@ import numpy as np
 from keras_zoo.layers.channel_affine import ChannelAffine
 
 PREPROCESSING = "preprocessing"
+#: The nested model of a multi-input model (CLIP) that takes the preprocessing.
+IMAGE_ENCODER = "image_encoder"
 _HUB_PREFIX = "keras_hub:"
 
 
@@ -74,15 +76,30 @@ def build(entry, preset, config, weights):
 
 
 def with_preprocessing(model, affine):
-    """``model`` with a ``ChannelAffine`` named "preprocessing" after its image input."""
+    """``model`` with a ``ChannelAffine`` named "preprocessing" after its image input.
+
+    A model of several inputs (CLIP: images and text) gets it inside its nested functional
+    ``"image_encoder"``, so the encoder alone (what retrieval serving runs) preprocesses too.
+    """
     if affine is None:
         return model
     if not getattr(model, "inputs", None):
         raise ValueError(f"{model.name}: the weights need their preprocessing layer, which only "
                          "a functional model takes; build it with include_top=False.")
     if len(model.inputs) != 1:
-        raise ValueError(f"{model.name}: preprocessing needs a single image input, got "
-                         f"{len(model.inputs)} inputs.")
+        names = [layer.name for layer in model.layers]
+        if IMAGE_ENCODER not in names:
+            raise ValueError(f"{model.name}: preprocessing needs a single image input or a "
+                             f"nested {IMAGE_ENCODER!r}, got {len(model.inputs)} inputs.")
+        encoder = model.get_layer(IMAGE_ENCODER)
+        preprocessed = with_preprocessing(encoder, affine)
+        inputs = [keras.Input(batch_shape=t.shape, dtype=t.dtype, name=t.name)
+                  for t in model.inputs]
+        outputs = model._run_through_graph(
+            inputs, operation_fn=lambda op: preprocessed if op is encoder else op)
+        if isinstance(model._inputs_struct, dict):
+            inputs = {t.name: t for t in inputs}
+        return keras.Model(inputs, outputs, name=model.name)
     source = model.inputs[0]
     inputs = keras.Input(batch_shape=source.shape, dtype=source.dtype,
                          name=model.layers[0].name)
@@ -99,12 +116,16 @@ def with_preprocessing(model, affine):
 def _file_has_preprocessing(path):
     if path.endswith(".keras"):
         source = keras.saving.load_model(path, safe_mode=True, compile=False)
-        return source, any(layer.name == PREPROCESSING for layer in source.layers)
+        return source, any(layer.name == PREPROCESSING for layer in
+                           source._flatten_layers(include_self=False, recursive=True))
     import h5py
 
+    found = []
     with h5py.File(path, "r") as f:
-        layers = f.get("layers", {})
-        return None, any(key.startswith("channel_affine") for key in layers)
+        # Also nested: a multi-input model keeps it in its image encoder.
+        f.visit(lambda key: found.append(key) if key.rsplit("/", 1)[-1].startswith(
+            "channel_affine") else None)
+        return None, bool(found)
 
 
 def _from_file(entry, preset, config, path):

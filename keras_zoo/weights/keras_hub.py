@@ -38,6 +38,14 @@ differs. GPT-2 (``GPT2Backbone``, all five ``gpt2_*`` presets) into ``gpt2`` by 
 a shorter ``sequence_length`` keeps the first rows of the position table. The model takes
 GPT-2's token ids: its byte-level BPE tokenizer (``keras_hub.models.GPT2Tokenizer``) needs
 the preset's vocabulary and merges, a download of their own; the weights need none.
+CLIP (``CLIPBackbone``, all eight ``clip_*`` presets, OpenAI's and OpenCLIP's) into
+``clip_vit_b32`` at the preset's sizes, walking the backbone's attributes (its variable paths
+carry its encoders' names): the zoo's ``CLIP`` with CLIP's token ids, causal text mask, [EOS]
+pooling, quick_gelu, no patch bias, and keras-hub's text-final LayerNorm epsilon 1e-6
+(OpenAI's is 1e-5); the vision position table is read through keras-hub's ``position_ids``.
+The model takes CLIP's BPE token ids (``keras_hub.models.CLIPTokenizer``: its vocabulary and
+merges are a download of their own); the image converter's normalisation goes into the nested
+``image_encoder``.
 Not covered: keras-hub's ResNet v2 and "vd" variants have no zoo twin; its MobileNet backbone
 is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
 el/em/es and "rw" (v2) presets are other architectures. DeiT
@@ -65,7 +73,10 @@ class Source:
     ``new_head`` naming our layers the backbone has no counterpart for). ``positions`` names
     our tensors of absolute position embeddings that may keep only the first rows of theirs
     (a shorter context than the backbone's); ``skip`` our layers (by structure) that the
-    backbone has no counterpart for and that stay as built."""
+    backbone has no counterpart for and that stay as built. ``tensors(backbone)``, instead of
+    path rules, lists ``(their variable, our path, value)`` walking the backbone's own
+    attributes (for a backbone whose paths depend on its sub-models' names, or whose values
+    need reshaping)."""
 
     backbone: str
     converter: str | None
@@ -75,6 +86,7 @@ class Source:
     new_head: tuple = ("predictions",)
     positions: tuple = ()
     skip: tuple = ()
+    tensors: Callable | None = None
 
 
 def _vit_config(hub):
@@ -351,7 +363,92 @@ def _gpt2(*presets):
                   positions=("position_embedding/embeddings",))
 
 
+def _clip_config(hub):
+    """keras-hub's CLIP is OpenAI's released CLIP (pre-norm, LayerNorm epsilon 1e-5, no bias
+    in the patch projection nor in either projection, quick_gelu, a causal text Transformer
+    read at its [EOS] token, a learned logit scale) except for its text tower's final
+    LayerNorm epsilon, 1e-6 (OpenAI's 1e-5): the zoo's ``CLIP`` with ``text_input=
+    "token_ids"``, ``causal=True``, ``text_pooling="eos"``, ``activation="quick_gelu"``,
+    ``patch_bias=False``, ``text_norm_epsilon=1e-6``."""
+    vision, text = hub["vision_encoder"]["config"], hub["text_encoder"]["config"]
+    differs = {f"{tower}.{key}": value for tower, config in (("vision", vision), ("text", text))
+               for key, value in (("intermediate_activation", config["intermediate_activation"]),
+                                  ("intermediate_dim", config["intermediate_dim"]),
+                                  ("intermediate_output_index",
+                                   config["intermediate_output_index"]))
+               if value != {"intermediate_activation": "quick_gelu",
+                            "intermediate_dim": 4 * config["hidden_dim"],
+                            "intermediate_output_index": None}[key]}
+    if text["embedding_dim"] != text["hidden_dim"]:
+        differs["text.embedding_dim"] = text["embedding_dim"]
+    if differs:
+        raise NotImplementedError(f"keras-hub's CLIP with {differs}: the zoo CLIP has quick_gelu "
+                                  "MLPs 4x as wide as the model and text embeddings of the "
+                                  "text width.")
+    return dict(input_shape=tuple(vision["image_shape"]), patch_size=vision["patch_size"],
+                vision_width=vision["hidden_dim"], vision_layers=vision["num_layers"],
+                vision_heads=vision["num_heads"], sequence_length=text["max_sequence_length"],
+                text_width=text["hidden_dim"], text_layers=text["num_layers"],
+                text_heads=text["num_heads"], embed_dim=hub["projection_dim"],
+                text_input="token_ids", vocabulary_size=text["vocabulary_size"], causal=True,
+                text_pooling="eos", activation="quick_gelu", patch_bias=False,
+                text_norm_epsilon=1e-6)
+
+
+_CLIP_BLOCK = {"layer_norm_1": "attention_norm", "attention": "attention",
+               "layer_norm_2": "mlp_norm", "dense_1": "mlp_dense_1", "dense_2": "mlp_dense_2"}
+
+
+def _clip_tensors(backbone):
+    """``(their variable, our path, value)`` for every variable of a ``CLIPBackbone``, walked by
+    attribute (its paths carry its encoders' names, which a preset chooses). The vision
+    position table is read through ``position_ids`` (the rows each position uses: ``arange``
+    in the presets, zeros in a freshly built backbone), the class embedding ``[D]`` becomes our
+    class token ``[1, 1, D]``; ``position_ids`` itself is consumed by that gather."""
+    vision, text = backbone.vision_encoder, backbone.text_encoder
+    embedding = vision.embedding
+    rows = np.asarray(embedding.position_ids).reshape(-1)
+    table = np.asarray(embedding.position_embedding.embeddings)
+    out = [(embedding.class_embedding, "patch_embedding/class_token",
+            np.asarray(embedding.class_embedding).reshape(1, 1, -1)),
+           (embedding.position_ids, None, None),
+           (embedding.patch_embedding.kernel, "patch_embedding/projection/kernel", None),
+           (embedding.position_embedding.embeddings, "patch_embedding/position_embedding",
+            table[rows])]
+    norms = [(vision.pre_layer_norm, "pre_norm"), (vision.layer_norm, "vision_final_norm"),
+             (text.layer_norm, "text_final_norm")]
+    for layer, ours in norms:
+        out += [(layer.gamma, f"{ours}/gamma", None), (layer.beta, f"{ours}/beta", None)]
+    for prefix, encoder in (("vision", vision), ("text", text)):
+        for i, block in enumerate(encoder.encoder_layers):
+            for variable in block.weights:
+                # "<block name>/<sublayer>/<rest>" -> "<prefix>_layer_<i>_<ours>/<rest>"
+                sublayer, rest = variable.path.split("/", 2)[1:]
+                out.append((variable, f"{prefix}_layer_{i}_{_CLIP_BLOCK[sublayer]}/{rest}",
+                            None))
+    out += [(text.embedding.token_embedding.embeddings, "token_embedding/embeddings", None),
+            (text.embedding.position_embedding.position_embeddings,
+             "position_embedding/embeddings", None),
+            (backbone.vision_projection.kernel, "image_projection/kernel", None),
+            (backbone.text_projection.kernel, "text_projection/kernel", None),
+            (backbone.clip_head.logit_scale, "logits/log_scale", None)]
+    return [(variable, path, np.asarray(variable) if value is None else value)
+            for variable, path, value in out]
+
+
+def _clip(*presets):
+    return Source("CLIPBackbone", "CLIPImageConverter", presets, _clip_config, None,
+                  positions=("position_embedding/embeddings",), tensors=_clip_tensors)
+
+
 MODELS = {
+    # The ViT-B/32 presets (OpenAI's and OpenCLIP's LAION-2B); the B/16, L/14, H/14, g/14 and
+    # bigG/14 presets load into clip_vit_b32 too, at their own sizes (the same architecture).
+    "clip_vit_b32": _clip("clip_vit_base_patch32", "clip_vit_b_32_laion2b_s34b_b79k",
+                          "clip_vit_base_patch16", "clip_vit_large_patch14",
+                          "clip_vit_large_patch14_336", "clip_vit_h_14_laion2b_s32b_b79k",
+                          "clip_vit_g_14_laion2b_s12b_b42k",
+                          "clip_vit_bigg_14_laion2b_39b_b160k"),
     "bert_classifier": _bert("bert_tiny_en_uncased", "bert_small_en_uncased",
                              "bert_medium_en_uncased", "bert_base_en_uncased", "bert_base_en",
                              "bert_base_zh", "bert_base_multi", "bert_large_en_uncased",
@@ -443,14 +540,9 @@ def converter_affine(converter):
     return np.diag(255.0 * scale).astype("float32"), offset.astype("float32")
 
 
-def convert(backbone, model, name, label):
-    """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules."""
-    spec = MODELS[name]
-    if spec.rules is None:
-        structure.transfer(backbone, model, label, new_head=spec.new_head, skip=spec.skip)
-        return model
-    ours = {v.path: v for v in model.weights}
-    assigned = set()
+def _rule_tensors(spec, backbone, label):
+    """``(their variable, our path, value)`` of every backbone variable by ``spec.rules``."""
+    out = []
     for variable in backbone.weights:
         found = [(rule, re.search(pattern, variable.path)) for pattern, rule in spec.rules]
         found = [(rule, match) for rule, match in found if match]
@@ -458,11 +550,31 @@ def convert(backbone, model, name, label):
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              "has no counterpart in our model (no mapping rule).")
         rule, match = found[0]
-        path = rule(match)
+        out.append((variable, rule(match), np.asarray(variable)))
+    return out
+
+
+def convert(backbone, model, name, label):
+    """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules."""
+    spec = MODELS[name]
+    if spec.rules is None and spec.tensors is None:
+        structure.transfer(backbone, model, label, new_head=spec.new_head, skip=spec.skip)
+        return model
+    ours = {v.path: v for v in model.weights}
+    assigned = set()
+    tensors = (spec.tensors(backbone) if spec.tensors is not None
+               else _rule_tensors(spec, backbone, label))
+    walked = {id(variable) for variable, _, _ in tensors}
+    missed = [v for v in backbone.weights if id(v) not in walked]
+    if missed:
+        raise ValueError(f"{label}: their tensor {missed[0].path!r} {tuple(missed[0].shape)} "
+                         "has no counterpart in our model (not mapped).")
+    for variable, path, value in tensors:
+        if path is None:
+            continue  # read into another tensor's value (CLIP's position_ids)
         if path not in ours:
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              f"maps to our {path!r}, which the model does not have.")
-        value = np.asarray(variable)
         if value.shape[:1] == (1,) and value.shape[1:] == tuple(ours[path].shape):
             value = value[0]  # DeiT keeps a batch axis on its position embedding
         rows = tuple(ours[path].shape)[:1]

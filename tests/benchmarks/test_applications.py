@@ -10,18 +10,29 @@ from keras_zoo.benchmarks import applications as benchmark
 from training.commands import benchmark as command
 
 
-def test_compare_tiny_configs_prints_a_ratio_per_mode():
-    ours = keras_zoo.models.get("resnet18", "tiny")
-    theirs = keras_zoo.models.get("resnet18", "tiny")
+def test_compare_runs_ours_theirs_and_the_control_in_every_round():
+    ours, theirs, control = (keras_zoo.models.get("mlp", "tiny") for _ in range(3))
     lines = []
-    results = benchmark.compare(ours, theirs, batch_size=2, steps=1, rounds=1, out=lines.append)
+    results = benchmark.compare(ours, theirs, control, batch_size=2, steps=1, rounds=2,
+                                out=lines.append)
     assert set(results) == set(benchmark.MODES)
-    for mine, reference, ratio in results.values():
-        assert mine > 0 and reference > 0
-        assert ratio == pytest.approx(mine / reference)
-    row = re.compile(r"^(predict|call|train)\s+[\d.]+\s+[\d.]+\s+[\d.]+$")
-    rows = [line for line in lines if row.match(line)]
-    assert len(rows) == 3, lines
+    for result in results.values():
+        assert set(result) == {"ours", "theirs", "ratio", "control"}
+        assert len(result["ours"].values) == len(result["control"].values) == 2
+        assert result["ratio"].values == pytest.approx(
+            [a / b for a, b in zip(result["ours"].values, result["theirs"].values, strict=True)])
+    summary = r"[\d.]+ \[[\d.]+-[\d.]+\] range [\d.]+-[\d.]+"
+    row = re.compile(rf"^(predict|call|train)\s+1\s+[\d.]+\s+[\d.]+\s+{summary}\s+{summary}"
+                     rf"\s+2$")
+    assert len([line for line in lines if row.match(line)]) == 3, lines
+    assert lines[-1].startswith("verdict: ")
+
+
+def test_compare_without_a_control_reports_no_control():
+    model = keras_zoo.models.get("mlp", "tiny")
+    results = benchmark.compare(model, model, batch_size=2, steps=1, rounds=1, modes=("call",),
+                                out=lambda line: None)
+    assert set(results["call"]) == {"ours", "theirs", "ratio"}
 
 
 def test_application_twins_are_found():
@@ -38,6 +49,8 @@ def test_bad_modes_are_refused():
     model = keras_zoo.models.get("resnet18", "tiny")
     with pytest.raises(ValueError, match="modes"):
         benchmark.compare(model, model, modes=("fit",))
+    with pytest.raises(ValueError, match="steps"):
+        benchmark.compare(model, model, steps=0)
 
 
 def _parse(argv):
@@ -61,5 +74,6 @@ def test_run_against_keras_applications_at_a_small_size(capsys):
     assert command.run(args) == 0
     printed = capsys.readouterr().out
     assert "keras.applications ResNet50" in printed
-    assert re.search(r"^call\s+[\d.]+\s+[\d.]+\s+[\d.]+$", printed, re.M), printed
-    assert re.search(r"^train\s+[\d.]+\s+[\d.]+\s+[\d.]+$", printed, re.M), printed
+    assert re.search(r"^call\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+ \[", printed, re.M), printed
+    assert re.search(r"^train\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+ \[", printed, re.M), printed
+    assert "control/theirs" in printed

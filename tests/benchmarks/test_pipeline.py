@@ -13,15 +13,19 @@ from training.commands import benchmark
 RECIPE = get_recipe("classification")
 
 
-def test_pipeline_against_cached_tensors_prints_a_ratio():
+def test_pipeline_against_cached_tensors_reports_the_ratio_and_the_control():
     lines = []
-    pipeline, cached, ratio = compare_pipeline("mlp", RECIPE, batch_size=16, steps=3,
-                                               rounds=1, out=lines.append)
-    assert pipeline > 0 and cached > 0
-    assert ratio == pytest.approx(pipeline / cached)
-    assert "48 examples per epoch" in lines[0], lines
-    assert re.match(r"^\s*[\d.]+\s+[\d.]+\s+[\d.]+\s+\((meets|below) the 0.95 target\)$",
-                    lines[-1]), lines
+    result = compare_pipeline("mlp", RECIPE, batch_size=16, steps=3, rounds=2, out=lines.append)
+    assert set(result) == {"pipeline", "cached", "ratio", "control"}
+    assert all(len(s.values) == 2 for s in result.values())
+    assert result["ratio"].values == pytest.approx(
+        [a / b for a, b in zip(result["pipeline"].values, result["cached"].values, strict=True)])
+    assert "48 examples per epoch, 2 interleaved rounds with the control" in lines[0], lines
+    summary = r"[\d.]+ \[[\d.]+-[\d.]+\] range [\d.]+-[\d.]+"
+    assert re.match(rf"^\s*[\d.]+\s+[\d.]+\s+{summary}\s+\((meets|below) the 0.95 target\)$",
+                    lines[2]), lines
+    assert re.match(rf"^\s+control\s+{summary}$", lines[3]), lines
+    assert lines[-1].startswith("verdict: ")
 
 
 def test_cli_routes_cached_tensors_to_the_pipeline_benchmark(capsys):
@@ -52,7 +56,10 @@ def _parse(argv):
 
 @pytest.mark.parametrize("argv, refused", [
     (["mlp", "--against", "cached-tensors", "--modes", "call"], "--modes"),
-    (["mlp", "--against", "cached-tensors", "--control"], "--control"),
+    (["mlp", "--against", "cached-tensors", "--classes", "3"], "--classes"),
+    (["vit_b16", "--against", "keras-hub", "--input-shape", "32", "32", "3"], "--input-shape"),
+    (["vit_b16", "--against", "keras-hub", "--served"], "--served"),
+    (["resnet50", "--sequence-length", "16"], "--sequence-length"),
     (["mlp", "--against", "cached-tensors", "--jit-compile"], "--jit-compile"),
     (["resnet50", "--workers", "2"], "--workers"),
     (["--strategy", "multi-worker", "--model", "mlp", "--rounds", "2"], "--rounds"),

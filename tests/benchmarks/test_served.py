@@ -7,7 +7,7 @@ import keras_zoo
 from training import cli
 
 
-@pytest.mark.parametrize("flag", [["--control"], ["--jit-compile"], ["--modes", "call"]])
+@pytest.mark.parametrize("flag", [["--no-control"], ["--jit-compile"], ["--modes", "call"]])
 def test_served_refuses_the_options_it_does_not_use(capsys, flag):
     code = cli.main(["benchmark", "resnet50", "--served", *flag])
     err = capsys.readouterr().err
@@ -30,3 +30,4 @@ def test_compare_served_reports_the_fold_and_per_round_ratios():
     assert lines[0].startswith("fold: ") and "folded, 0 kept" in lines[0]
     difference = float(lines[1].rsplit(" ", 1)[-1])
     assert difference <= 1e-5
+    assert lines[-1].startswith("  verdict: ")

@@ -161,3 +161,43 @@ def test_conversion_of_a_serving_default_matches_tensorflow(tmp_path):
     out = kz_export.run(kz_export.convert_savedmodel(tmp_path / "m", "float"),
                         {"x": np.array([[1.0, -2.0]], np.float32)})
     np.testing.assert_allclose(out["y"], [[3.0, -3.0]])
+
+
+def test_export_serves_the_model_with_its_batch_norms_folded(tmp_path):
+    """`export` serves `served_model`'s graph (the conformance battery checks that one): the
+    batch norm after the convolution is gone from the SavedModel, and the SavedModel and its
+    float TFLite equal the unfolded model."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from keras_zoo.tasks import get_task
+
+    keras.utils.set_random_seed(0)
+    entry = keras_zoo.models.info("lenet5")
+    inputs = keras.Input(entry.build("tiny").input_shape[1:])
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    norm = model.layers[2]
+    rng = np.random.default_rng(0)
+    for variable, value in zip(norm.weights, (rng.uniform(0.5, 2, 4), rng.normal(0, 0.5, 4),
+                                              rng.normal(0, 0.5, 4), rng.uniform(0.3, 2, 4)),
+                               strict=True):
+        variable.assign(value.astype("float32"))
+    path = kz_export.export(model, "bn", entry, root=tmp_path, tflite=("float",))
+    assert json.load(open(os.path.join(path, "keras_zoo.json")))["batch_norms_folded"] == 1
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
+    ops = {node.op for f in proto.meta_graphs[0].graph_def.library.function
+           for node in f.node_def}
+    assert "Conv2D" in ops and not any("BatchNorm" in op for op in ops), sorted(ops)
+    task = get_task(entry.task)
+    example = task.serving_example(model, 3)
+    expected = task.serving_fn(model)(**example)["probabilities"]
+    served = tf.saved_model.load(path).signatures["serving_default"](
+        **{k: tf.constant(v) for k, v in example.items()})["probabilities"]
+    np.testing.assert_allclose(served, expected, atol=1e-5)
+    flat = open(os.path.join(path, "bn.tflite"), "rb").read()
+    np.testing.assert_allclose(kz_export.run(flat, example)["probabilities"], expected,
+                               atol=1e-5)

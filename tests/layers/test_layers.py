@@ -5,6 +5,13 @@ config round-trips; a tiny model holding the layer saves and reloads as ``.keras
 ``safe_mode=True``; gradients flow; and the tiny model converts to TFLite with builtin ops only,
 with the same outputs. A case that cannot pass a check declares why (``tflite="reason"``),
 and the battery reports it as a visible debt.
+
+The file round trip and the TFLite conversion have a fixed cost (a SavedModel export and a
+converter run: about 0.9 CPU s per conversion) far above the layer's own. So the cases of one
+``tests/layer_cases`` module are saved and converted together, as one model with each case's
+layer on its own inputs (no case's graph touches another's), and each case then checks its own
+outputs. If the module's model cannot be saved or converted, or has a Flex op, every case of it
+falls back to its own tiny model, so that the failure names the case that causes it.
 """
 
 import inspect
@@ -17,10 +24,15 @@ import tensorflow as tf
 
 import keras_zoo
 from keras_zoo.export import tflite
-from tests.layer_cases import all_cases
+from tests.layer_cases import cases_by_module
 
-CASES = all_cases()
+GROUPS = cases_by_module()
+CASES = [case for cases in GROUPS.values() for case in cases]
 IDS = [c.id for c in CASES]
+GROUP_OF = {case.id: group for group, cases in GROUPS.items() for case in cases}
+# The shared checks keep a module's cases in one xdist worker, which then builds it once.
+SHARED_PARAMS = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(f"layers-{GROUP_OF[c.id]}"))
+                 for c in CASES]
 
 
 def _inputs(case, seed=0):
@@ -39,6 +51,54 @@ def _tiny_model(case, layer, inputs):
     symbolic = [keras.Input(batch_shape=a.shape, dtype=str(a.dtype)) for a in inputs]
     out = case.call(layer, symbolic)
     return keras.Model(symbolic if len(symbolic) > 1 else symbolic[0], out)
+
+
+#: (check, module) -> {case id: (expected, actual)}, or None: the module's shared model failed.
+_SHARED = {}
+
+
+def _module_model(cases):
+    """One model holding every case's layer, and per case its inputs and output positions."""
+    symbolic, outputs, inputs, where = [], [], [], {}
+    for case in cases:
+        layer, case_inputs, _ = _built(case)
+        case_symbolic = [keras.Input(batch_shape=a.shape, dtype=str(a.dtype))
+                         for a in case_inputs]
+        out = case.call(layer, case_symbolic)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        where[case.id] = (len(outputs), len(outputs) + len(outs), isinstance(out, (list, tuple)))
+        symbolic += case_symbolic
+        outputs += outs
+        inputs += case_inputs
+    return keras.Model(symbolic, outputs), inputs, where
+
+
+def _flat(out):
+    # A model of one output returns it bare, not in a list of one.
+    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else [np.asarray(out)]
+
+
+def _per_case(outs, where):
+    return {cid: list(outs[a:b]) if many else outs[a] for cid, (a, b, many) in where.items()}
+
+
+def _shared(check, case, run):
+    """The module's results for ``check`` (``run(model, inputs)`` -> flat outputs), or None."""
+    group = GROUP_OF[case.id]
+    if (check, group) not in _SHARED:
+        cases = [c for c in GROUPS[group] if check != "tflite" or c.tflite is True]
+        try:
+            model, inputs, where = _module_model(cases)
+            expected = _per_case(_flat(model(inputs, training=False)), where)
+            outputs = _flat(run(model, inputs))
+            assert len(outputs) == sum(b - a for a, b, _ in where.values())
+            actual = _per_case(outputs, where)
+        except Exception:  # each case then runs alone, and its failure names the culprit
+            _SHARED[(check, group)] = None
+        else:
+            _SHARED[(check, group)] = {cid: (expected[cid], actual[cid]) for cid in where}
+    results = _SHARED[(check, group)]
+    return None if results is None else results[case.id]
 
 
 def _numpy(out):
@@ -92,15 +152,25 @@ def test_config_roundtrip(case):
         _assert_close(_numpy(again), _numpy(out), 1e-6)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_keras_file_roundtrip(case, tmp_path):
-    layer, inputs, _ = _built(case)
-    model = _tiny_model(case, layer, inputs)
-    expected = _numpy(model(inputs if len(inputs) > 1 else inputs[0], training=False))
-    path = os.fspath(tmp_path / "layer.keras")
+def _keras_file_roundtrip(model, inputs, directory):
+    path = os.fspath(directory / "layer.keras")
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    actual = _numpy(loaded(inputs if len(inputs) > 1 else inputs[0], training=False))
+    out = loaded(inputs, training=False)
+    return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else np.asarray(out)
+
+
+@pytest.mark.parametrize("case", SHARED_PARAMS)
+def test_keras_file_roundtrip(case, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("layers")
+    shared = _shared("keras", case, lambda m, i: _keras_file_roundtrip(m, i, directory))
+    if shared is None:  # alone: its own tiny model
+        layer, inputs, _ = _built(case)
+        model = _tiny_model(case, layer, inputs)
+        shared = (_numpy(model(inputs if len(inputs) > 1 else inputs[0], training=False)),
+                  _keras_file_roundtrip(model, inputs if len(inputs) > 1 else inputs[0],
+                                        directory))
+    expected, actual = shared
     _assert_close(actual, expected, 1e-6)
 
 
@@ -127,17 +197,25 @@ def test_gradients_flow(case):
     assert any(g is not None and np.any(tf.convert_to_tensor(g).numpy() != 0) for g in grads)
 
 
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_tflite_builtin_ops_and_parity(case):
-    if case.tflite is not True:
-        pytest.xfail(f"declared debt: {case.tflite}")
-    layer, inputs, _ = _built(case)
-    model = _tiny_model(case, layer, inputs)
+def _tflite_outputs(model, inputs):
     converted = tflite.convert_keras(model)
     assert tflite.flex_ops(converted) == [], tflite.op_names(converted)
-    expected = _numpy(model(inputs if len(inputs) > 1 else inputs[0], training=False))
     interp = tflite.interpreter(converted)
     runner = interp.get_signature_runner("serving_default")
     result = runner(**{f"input_{i}": a for i, a in enumerate(inputs)})
-    actual = [result[f"output_{i}"] for i in range(len(result))]
-    _assert_close(actual if isinstance(expected, list) else actual[0], expected, max(case.atol, 1e-5))
+    return [result[f"output_{i}"] for i in range(len(result))]
+
+
+@pytest.mark.parametrize("case", SHARED_PARAMS)
+def test_tflite_builtin_ops_and_parity(case):
+    if case.tflite is not True:
+        pytest.xfail(f"declared debt: {case.tflite}")
+    shared = _shared("tflite", case, _tflite_outputs)
+    if shared is None:  # alone: its own tiny model
+        layer, inputs, _ = _built(case)
+        model = _tiny_model(case, layer, inputs)
+        expected = _numpy(model(inputs if len(inputs) > 1 else inputs[0], training=False))
+        actual = _tflite_outputs(model, inputs)
+        shared = (expected, actual if isinstance(expected, list) else actual[0])
+    expected, actual = shared
+    _assert_close(actual, expected, max(case.atol, 1e-5))

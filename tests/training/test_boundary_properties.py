@@ -126,3 +126,36 @@ def test_random_export_metadata_is_refused_in_one_line(capsys, tmp_path, metadat
     export.mkdir(exist_ok=True)
     (export / "keras_zoo.json").write_bytes(metadata)
     assert _clean_failure(capsys, ["verify", str(export)]) == 2
+
+
+@CHEAP
+@given(model=st.one_of(st.just("mlp"), st.text(max_size=12)),
+       data=st.one_of(st.none(), st.sampled_from(["digits", "shapes"]), st.text(max_size=8)),
+       strategy=st.one_of(st.sampled_from(["none", "multi-worker"]), st.text(max_size=8)),
+       batch_size=st.one_of(st.none(), st.text(max_size=4)))
+def test_train_refuses_random_arguments_in_one_line_and_leaves_nothing(
+        capsys, tmp_path, monkeypatch, model, data, strategy, batch_size):
+    """``train --epochs 1`` with random model names, datasets, strategies and batch sizes; the
+    arguments that would train are skipped (the CLI tests train). Without ``TF_CONFIG`` the
+    multi-worker strategy is a bad input too."""
+    from hypothesis import assume
+
+    from keras_zoo.tasks import get_task
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    try:
+        task = get_task(keras_zoo.models.info(model).task)
+        known_model = True
+    except ValueError:
+        known_model = False
+    trains = (known_model and (data is None or data in task.data_names)
+              and strategy == "none"
+              and (batch_size is None or (batch_size.isascii() and batch_size.isdigit()
+                                          and int(batch_size) > 0)))
+    assume(not trains)
+    out = tmp_path / "runs" / "run"
+    argv = ["train", model, "--epochs", "1", "--out", str(out), "--strategy", strategy]
+    argv += [] if data is None else ["--data", data]
+    argv += [] if batch_size is None else ["--batch-size", batch_size]
+    assert _clean_failure(capsys, argv) == 2
+    assert not out.exists()  # a refused run leaves no run directory

@@ -111,7 +111,7 @@ def test_parsing_and_help_import_no_tensorflow():
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage: keras-zoo" in done.stdout
-    assert "--against {keras.applications,cached-tensors}" in done.stdout
+    assert "--against {keras.applications,keras-hub,cached-tensors}" in done.stdout
     assert "invalid choice: 'nothing'" in done.stderr
 
 

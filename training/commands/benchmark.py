@@ -1,10 +1,14 @@
 """``keras-zoo benchmark``: one parser for the three benchmarks of ``keras_zoo.benchmarks``.
 
     keras-zoo benchmark MODEL [--against keras.applications]   images/second against the twin
+    keras-zoo benchmark MODEL --against keras-hub             ViT, DeiT, Swin, BERT, GPT-2
     keras-zoo benchmark MODEL --against cached-tensors        fit from tf.data vs cached tensors
     keras-zoo benchmark --strategy multi-worker --model MODEL scaling of N workers against one
 
-An option the chosen benchmark does not use is refused (exit 2), never ignored.
+The comparisons run ours, theirs and a control (theirs again: the noise floor) in every round,
+interleaved, and report each ratio's median, interval and range over the rounds; by default
+they add rounds until ±5 % is resolved (``keras_zoo.benchmarks.rounds``). An option the chosen
+benchmark does not use is refused (exit 2), never ignored.
 """
 
 from __future__ import annotations
@@ -13,19 +17,22 @@ from __future__ import annotations
 # `keras-zoo benchmark --help` must answer without it.
 
 #: The references of ``--against``.
-AGAINST = ("keras.applications", "cached-tensors")
+AGAINST = ("keras.applications", "keras-hub", "cached-tensors")
 #: ``keras_zoo.benchmarks.applications.MODES`` (tests/training/test_cli_errors.py checks it).
 MODES = ("predict", "call", "train")
 
 #: The options each benchmark honours (argparse dests); any other one set is refused.
 HONOURED = {
     "keras.applications": {"batch_size", "steps", "rounds", "jit_compile", "modes",
-                           "input_shape", "classes", "control", "served"},
-    "cached-tensors": {"batch_size", "steps", "rounds"},
+                           "input_shape", "classes", "no_control", "served"},
+    "keras-hub": {"batch_size", "steps", "rounds", "jit_compile", "modes", "no_control",
+                  "sequence_length"},
+    "cached-tensors": {"batch_size", "steps", "rounds", "no_control"},
     "multi-worker": {"preset", "workers", "batch_size", "epochs", "steps", "timeout"},
 }
 _FLAGS = {"batch_size": "--batch-size", "jit_compile": "--jit-compile",
-          "input_shape": "--input-shape"}
+          "input_shape": "--input-shape", "no_control": "--no-control",
+          "sequence_length": "--sequence-length"}
 
 
 def add_arguments(parser):
@@ -37,6 +44,8 @@ def add_arguments(parser):
                         help="the same as MODEL (for --strategy multi-worker; default mlp)")
     parser.add_argument("--against", default=None, choices=AGAINST,
                         help="the reference: keras.applications' same architecture (default), "
+                             "keras-hub's backbone with the same head (random weights: vit_*, "
+                             "deit_*_distilled, swin_*, bert_classifier, gpt2), "
                              "or cached-tensors (fit from the recipe's tf.data pipeline against "
                              "fit from the same batches cached in memory; any registry model)")
     parser.add_argument("--strategy", default=None, choices=["multi-worker"],
@@ -46,12 +55,16 @@ def add_arguments(parser):
                         help="default: 8 (keras.applications), the recipe's (cached-tensors), "
                              "64 global (multi-worker)")
     parser.add_argument("--steps", type=_positive, default=None,
-                        help="timed batches per round (default: 5 for keras.applications, the "
+                        help="timed batches per round (default: as many as last about 1 s for "
+                             "keras.applications and keras-hub, 20 calls for --served, the "
                              "whole training split for cached-tensors, 40 for multi-worker)")
     parser.add_argument("--rounds", type=_positive, default=None,
-                        help="alternating rounds; each model keeps its best (default: 3)")
+                        help="interleaved rounds, all models in each (default: 7 to 21, until "
+                             "the ratios' 95%% intervals resolve ±5%%)")
     parser.add_argument("--jit-compile", action="store_true", default=None,
-                        help="XLA (jit_compile=True) for every mode (keras.applications)")
+                        help="our training step with and without XLA (any model; what the "
+                             "registry's jit_compile records), then every mode of both models "
+                             "under XLA (keras.applications)")
     parser.add_argument("--modes", default=None,
                         help=f"comma-separated subset of {','.join(MODES)} "
                              "(keras.applications)")
@@ -60,9 +73,13 @@ def add_arguments(parser):
                              "the canonical size)")
     parser.add_argument("--classes", type=_positive, help="classes of both heads "
                                                           "(keras.applications)")
-    parser.add_argument("--control", action="store_true", default=None,
-                        help="also time keras.applications against a second copy of itself: "
-                             "the ratio two identical models get is the noise floor")
+    parser.add_argument("--no-control", action="store_true", default=None,
+                        help="skip the control (a second copy of the reference, timed in the "
+                             "same rounds: the ratio two identical models get is the noise "
+                             "floor); it runs by default")
+    parser.add_argument("--sequence-length", type=_positive, default=None,
+                        help="tokens per example (keras-hub's bert_classifier and gpt2; "
+                             "default 128)")
     parser.add_argument("--served", action="store_true", default=None,
                         help="time exported SavedModels instead: ours with its batch norms "
                              "folded against keras.applications' plain export, with a second "
@@ -120,9 +137,28 @@ def run(args) -> int:
         from keras_zoo.benchmarks.pipeline import compare_pipeline
         from training.recipes import get_recipe
 
+        options["control"] = not options.pop("no_control", False)
         compare_pipeline(model, get_recipe(keras_zoo.models.info(model).recipe), **options)
         return 0
-    refused = sorted({"jit_compile", "modes", "control"} & set(options))
+    if route == "keras.applications" and _jit_compile_only(model, options):
+        return 0
+    timing = dict(batch_size=options.get("batch_size", 8), steps=options.get("steps"),
+                  rounds=options.get("rounds"), jit_compile=bool(options.get("jit_compile")),
+                  modes=_modes(options))
+    control = not options.get("no_control")
+    if route == "keras-hub":
+        from keras_zoo.benchmarks import applications, hub
+
+        ours, theirs, twin = hub.build_pair(model, options.get("sequence_length"),
+                                            control=control)
+        pair = hub.pair_for(model)
+        print(f"{model}: keras-zoo {ours.name} vs keras_hub.models.{pair.backbone} (random "
+              f"weights, the same head), input {tuple(ours.input_shape[1:])}, "
+              f"{ours.count_params():,} parameters")
+        batch = hub.random_batch(ours, timing["batch_size"], text=pair.text)
+        applications.compare(ours, theirs, twin, batch=batch, **timing)
+        return 0
+    refused = sorted({"jit_compile", "modes", "no_control"} & set(options))
     if options.get("served") and refused:
         raise ValueError(f"benchmark --served: does not use "
                          f"{', '.join(_FLAGS.get(k, '--' + k) for k in refused)} (it always "
@@ -130,8 +166,6 @@ def run(args) -> int:
                          "--input-shape, --classes.")
     from keras_zoo.benchmarks import applications
 
-    modes = tuple(m.strip() for m in (options.get("modes") or ",".join(applications.MODES))
-                  .split(",") if m.strip())
     ours, theirs = applications.build_pair(model, options.get("input_shape"),
                                            options.get("classes"))
     reference = applications.application_for(model)
@@ -141,18 +175,41 @@ def run(args) -> int:
         from keras_zoo.benchmarks.served import compare_served
 
         compare_served(ours, theirs, batch_size=options.get("batch_size", 8),
-                       steps=options.get("steps", 20), rounds=options.get("rounds", 7))
+                       steps=options.get("steps", 20), rounds=options.get("rounds"))
         return 0
     ops = [sum(applications.op_census(m).values()) for m in (ours, theirs)]
     print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
           f"{applications.census_difference(ours, theirs) or 'none'}")
-    timing = dict(batch_size=options.get("batch_size", 8), steps=options.get("steps", 5),
-                  rounds=options.get("rounds", 3), jit_compile=bool(options.get("jit_compile")),
-                  modes=modes)
-    applications.compare(ours, theirs, **timing)
-    if options.get("control"):
-        print("control: keras.applications against an identical copy of itself")
-        twin = reference(weights=None, input_shape=theirs.input_shape[1:],
-                         classes=theirs.output_shape[-1])
-        applications.compare(theirs, twin, **timing)
+    twin = (reference(weights=None, input_shape=theirs.input_shape[1:],
+                      classes=theirs.output_shape[-1]) if control else None)
+    applications.compare(ours, theirs, twin, **timing)
     return 0
+
+
+def _modes(options):
+    from keras_zoo.benchmarks import applications
+
+    modes = tuple(m.strip() for m in (options.get("modes") or ",".join(applications.MODES))
+                  .split(",") if m.strip())
+    unknown = sorted(set(modes) - set(applications.MODES))
+    if unknown or not modes:
+        raise ValueError(f"benchmark --modes: expected some of {','.join(applications.MODES)}, "
+                         f"got {options.get('modes')!r}.")
+    return modes
+
+
+def _jit_compile_only(model, options) -> bool:
+    """``--jit-compile``: first our training step with and without XLA
+    (``keras_zoo.benchmarks.xla``, what ``Entry.jit_compile`` records); True when that is all
+    (a model without a keras.applications twin), else the comparison under XLA follows."""
+    if not options.get("jit_compile") or options.get("served"):
+        return False
+    from keras_zoo.benchmarks import applications, xla
+
+    xla.compare_jit(model, **{k: options[k] for k in ("batch_size", "steps", "rounds")
+                              if k in options})
+    try:
+        applications.application_for(model)
+    except ValueError:
+        return True
+    return False

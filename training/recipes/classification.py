@@ -22,7 +22,9 @@ RECIPES = [
         # Measured on the fixed split (seed 0): tanh without augmentation stops near 0.96-0.97
         # test accuracy (the 1,259 training digits are memorised); +-8 % translations and
         # +-3 % rotations with ReLU reach 0.989. The paper's scaled tanh stays the builder's
-        # default; the recipe picks what trains best on 8x8 digits upsampled to 32x32.
+        # default; the recipe picks what trains best on 8x8 digits upsampled to 32x32. The
+        # translation and rotation run as one warp of each batch (pipeline.FusedWarp, the same
+        # random draws): measured 0.9833 test accuracy with it (seed 0), the bar is 0.98.
         data_options={"augment": (("translation", 0.08), ("rotation", 0.03))},
         config={"activation": "relu"},
         preset="canonical",

@@ -67,4 +67,7 @@ register(
     paper="LeCun et al., Gradient-based learning applied to document recognition, 1998",
     params=61_706,
     recipe="lenet5",
+    # keras-zoo benchmark lenet5 --jit-compile (2026-12-04, loaded 2-core machine): XLA 0.34x
+    # wall, 0.68x CPU seconds per step.
+    jit_compile=False,
 )(LeNet5)

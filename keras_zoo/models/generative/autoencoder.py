@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.blocks.gan import _check_image_shape
+from keras_zoo.models.composite import NetworksConfig
 from keras_zoo.models.generative.base import ObjectiveModel, validate_images, validate_latent
 from keras_zoo.models.registry import register
 
@@ -54,8 +55,10 @@ def bernoulli_log_likelihood(images, logits):
     return -tf.reduce_sum(tf.reshape(nll, [tf.shape(nll)[0], -1]), axis=-1)
 
 
-class ReconstructionModel(ObjectiveModel):
+class ReconstructionModel(NetworksConfig, ObjectiveModel):
     """An encoder and a decoder of logits; ``decode``, ``serving_model`` give probabilities."""
+
+    networks = ("encoder", "decoder")
 
     def _setup(self, encoder, decoder):
         for name, net in (("encoder", encoder), ("decoder", decoder)):
@@ -86,17 +89,6 @@ class ReconstructionModel(ObjectiveModel):
             self.decoder(latent))
         return keras.Model(latent, probabilities, name=f"{self.name}_decoder")
 
-    def get_config(self):
-        return {"name": self.name,
-                "encoder": keras.saving.serialize_keras_object(self.encoder),
-                "decoder": keras.saving.serialize_keras_object(self.decoder)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")

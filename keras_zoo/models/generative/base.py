@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.models.composite import LogTrackers, NetworksConfig
 from keras_zoo.models.replicas import minimize
 
 
@@ -101,7 +102,7 @@ def network_input(network, name):
     return None
 
 
-class TrackedModel(keras.Model):
+class TrackedModel(LogTrackers, keras.Model):
     """A model whose ``fit`` logs are the means of named trackers (``metric_names``).
 
     Attributes read by the tasks (``keras_zoo.tasks.generative``) instead of probing:
@@ -128,21 +129,6 @@ class TrackedModel(keras.Model):
         if images is None:
             raise ValueError("SampleGrid: an autoencoder needs images= to reconstruct.")
         return keras.ops.convert_to_numpy(self(images[:n])), None
-
-    def _make_trackers(self):
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
-
-    @property
-    def metrics(self):
-        # Keras resets these at each epoch and reports them in the logs and history.
-        return list(self._trackers.values())
-
-    def _update(self, logs):
-        for name, value in logs.items():
-            self._trackers[name].update_state(value)
-
-    def _results(self):
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def test_step(self, data):
         raise NotImplementedError(f"{type(self).__name__} has no evaluation step.")
@@ -174,7 +160,7 @@ class ObjectiveModel(TrackedModel):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class AdversarialModel(TrackedModel):
+class AdversarialModel(NetworksConfig, TrackedModel):
     """Base of the GAN family: networks, optimizers, the k:1 loop and input validation.
 
     Subclasses define the losses (``discriminator_loss``, ``generator_loss``) and, where the
@@ -485,15 +471,5 @@ class AdversarialModel(TrackedModel):
 
     # --- config --------------------------------------------------------------------------------
     def get_config(self):
-        config = {"name": self.name, "discriminator_steps": self.discriminator_steps,
-                  "seed": self.seed}
-        for n in self.networks:
-            config[n] = keras.saving.serialize_keras_object(getattr(self, n))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for n in cls.networks:
-            config[n] = keras.saving.deserialize_keras_object(config[n])
-        return cls(**config)
+        return {**super().get_config(), "discriminator_steps": self.discriminator_steps,
+                "seed": self.seed}

@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from keras_zoo.blocks.gan import _check_positive
 from keras_zoo.layers import NeRFPositionalEncoding
+from keras_zoo.models.composite import NetworksConfig
 from keras_zoo.models.registry import register
 from keras_zoo.models.replicas import minimize
 
@@ -242,7 +243,7 @@ def _check_rays(origins, directions):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class NeRFModel(keras.Model):
+class NeRFModel(NetworksConfig, keras.Model):
     """A neural radiance field with coarse and fine networks, trained on rays by ``fit``.
 
     ``fit`` takes ``({"origins": [B, 3], "directions": [B, 3]}, colours [B, 3])`` (optional
@@ -262,6 +263,8 @@ class NeRFModel(keras.Model):
         seed: seed of the training samples.
         **kwargs: ``keras.Model`` arguments.
     """
+
+    networks = ("coarse", "fine")
 
     def __init__(self, coarse=None, fine=None, num_coarse=64, num_fine=128, near=2.0, far=6.0,
                  background=(1.0, 1.0, 1.0), seed=None, **kwargs):
@@ -389,18 +392,9 @@ class NeRFModel(keras.Model):
 
     # --- config ----------------------------------------------------------------------------
     def get_config(self):
-        return {"name": self.name, "num_coarse": self.num_coarse, "num_fine": self.num_fine,
-                "near": self.near, "far": self.far, "background": list(self.background),
-                "seed": self.seed,
-                "coarse": keras.saving.serialize_keras_object(self.coarse),
-                "fine": keras.saving.serialize_keras_object(self.fine)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("coarse", "fine"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+        return {**super().get_config(), "num_coarse": self.num_coarse,
+                "num_fine": self.num_fine, "near": self.near, "far": self.far,
+                "background": list(self.background), "seed": self.seed}
 
 
 class RenderedViews(keras.callbacks.Callback):

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from keras_zoo.blocks.gan import _check_image_shape, _check_positive
 from keras_zoo.layers import MaskedConv2D
+from keras_zoo.models.composite import NetworksConfig
 from keras_zoo.models.generative.base import ObjectiveModel, validate_images
 from keras_zoo.models.registry import register
 
@@ -97,7 +98,7 @@ def bits_per_dim(logits, images, levels):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class PixelCNNModel(ObjectiveModel):
+class PixelCNNModel(NetworksConfig, ObjectiveModel):
     """A PixelCNN density model; ``fit`` takes images in [0, 1], logs ``loss`` (nats per
     dimension) and ``bits_per_dim``; ``call`` gives logits; ``sample`` draws images.
 
@@ -107,6 +108,7 @@ class PixelCNNModel(ObjectiveModel):
     """
 
     metric_names = ("loss", "bits_per_dim")
+    networks = ("network",)
 
     def __init__(self, network=None, **kwargs):
         super().__init__(**kwargs)
@@ -168,14 +170,6 @@ class PixelCNNModel(ObjectiveModel):
     def serving_model(self):
         return self.network
 
-    def get_config(self):
-        return {"name": self.name, "network": keras.saving.serialize_keras_object(self.network)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
 
 
 def PixelCNN(image_shape=(28, 28, 1), filters=128, num_blocks=15, output_filters=1024,

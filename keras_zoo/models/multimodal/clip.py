@@ -16,6 +16,15 @@ without bias. Departures, stated: the text is tokenised into words in the graph 
 text Transformer attends to all non-padding tokens (CLIP masks it causally) and pools their mean
 (CLIP reads the [EOS] token), the MLPs use exact GELU (CLIP: x sigmoid(1.702 x)), and the patch
 projection has a bias (768 parameters for ViT-B/32).
+
+Every departure is a switch, so the zoo's CLIP can be the released model (and load keras-hub's
+``CLIPBackbone`` weights, ``keras_zoo.weights.keras_hub``): ``text_input="token_ids"`` (CLIP's
+byte-pair token ids ``[B, sequence_length]`` in, ``vocabulary_size`` rows of token embeddings;
+the tokenizer, ``keras_hub.models.CLIPTokenizer``, needs the preset's vocabulary and merges, a
+download of their own), ``causal=True`` (each token attends to itself and those before it),
+``text_pooling="eos"`` (the token at the largest id, CLIP's [EOS], as its ``text.argmax(-1)``),
+``activation="quick_gelu"`` and ``patch_bias=False``. keras-hub's text tower ends with a
+LayerNorm of epsilon 1e-6 where OpenAI's (PyTorch's default) has 1e-5: ``text_norm_epsilon``.
 """
 
 from __future__ import annotations
@@ -34,68 +43,136 @@ PAPER = ("Radford et al., Learning Transferable Visual Models From Natural Langu
          "ICML 2021")
 
 
-def encoder_stack(x, *, layers, width, heads, mlp_dim, attention_mask=None, prefix):
-    """``layers`` pre-norm Transformer encoder layers and a final LayerNorm."""
+@keras.saving.register_keras_serializable(package="keras_zoo")
+def quick_gelu(x):
+    """``x * sigmoid(1.702 x)``: the GELU approximation of OpenAI's released CLIP (its
+    ``QuickGELU``; Hendrycks & Gimpel 2016, section 2) and of keras-hub's ``CLIPBackbone``."""
+    return x * keras.ops.sigmoid(1.702 * x)
+
+
+#: ``activation`` values of the CLIP builders: the exact GELU or CLIP's sigmoid form.
+ACTIVATIONS = {"gelu": "gelu", "quick_gelu": quick_gelu}
+TEXT_INPUTS = ("words", "token_ids")
+
+
+def _check_choice(owner, arg, value, choices):
+    if value not in choices:
+        raise ValueError(f"{owner}: {arg} must be one of {list(choices)}, got {value!r}.")
+
+
+def encoder_stack(x, *, layers, width, heads, mlp_dim, attention_mask=None, prefix,
+                  activation="gelu", final_epsilon=1e-5):
+    """``layers`` pre-norm Transformer encoder layers and a final LayerNorm (epsilon
+    ``final_epsilon``); ``activation`` a key of ``ACTIVATIONS``."""
+    _check_choice(prefix + "encoder", "activation", activation, ACTIVATIONS)
     for i in range(layers):
         x = transformer_encoder_block(x, num_heads=heads, key_dim=width // heads,
-                                      mlp_dim=mlp_dim, norm_first=True, activation="gelu",
+                                      mlp_dim=mlp_dim, norm_first=True,
+                                      activation=ACTIVATIONS[activation],
                                       attention_mask=attention_mask, epsilon=1e-5,
                                       name=f"{prefix}layer_{i}")
-    return keras.layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}final_norm")(x)
+    return keras.layers.LayerNormalization(epsilon=final_epsilon, name=f"{prefix}final_norm")(x)
+
+
+def _causal(mask_like):
+    """``[B, T, T]`` True where query i may attend key j <= i (``mask_like``: ``[B, T]``)."""
+    length = mask_like.shape[1]
+    lower = keras.ops.cast(keras.ops.tril(keras.ops.ones((length, length))), "bool")
+    rows = keras.ops.cast(keras.ops.ones_like(mask_like), "bool")[:, :, None]
+    return keras.ops.logical_and(rows, lower[None])
 
 
 def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim,
                  pooling="mean", projection="text_projection", projection_bias=False,
-                 name="text_encoder"):
-    """Caption strings ``[B]`` -> text embeddings ``[B, embed_dim]`` (a ``keras.Model``).
+                 name="text_encoder", text_input="words", vocabulary_size=None, causal=False,
+                 activation="gelu", final_epsilon=1e-5):
+    """Caption strings ``[B]`` (or token ids ``[B, sequence_length]``) -> text embeddings
+    ``[B, embed_dim]`` (a ``keras.Model``).
 
-    The strings are lower-cased, stripped of punctuation and split on whitespace in the graph
-    (``keras_zoo.data.text.vectorizer``: id 0 padding, 1 out-of-vocabulary); tokens beyond
-    ``sequence_length`` are dropped. The word tokens' outputs are pooled by their ``"mean"``
-    (CLIP here) or ``"sum"`` (VATT) over the words, padding excluded (an empty caption gives
-    zeros, not NaN), then projected by a Dense layer named ``projection``. Other args as in
+    With ``text_input="words"`` the strings are lower-cased, stripped of punctuation and split
+    on whitespace in the graph (``keras_zoo.data.text.vectorizer``: id 0 padding, 1
+    out-of-vocabulary); tokens beyond ``sequence_length`` are dropped, and no token attends to
+    padding. With ``"token_ids"`` the input is int32 ids of a ``vocabulary_size``-token
+    vocabulary (CLIP's byte-pair encoding) and every position is a token, as in CLIP (its
+    padding comes after [EOS], which a causal mask keeps out of [EOS]'s output). The outputs are
+    pooled by their ``"mean"`` (the zoo's CLIP) or ``"sum"`` (VATT) over the words, padding
+    excluded (an empty caption gives zeros, not NaN), or read at the ``"eos"`` token (CLIP:
+    the position of the largest id, token ids only), then projected by a Dense layer named
+    ``projection``. ``causal``: CLIP's causal self-attention mask. ``activation``,
+    ``final_epsilon``: the MLPs' GELU form and the final LayerNorm's epsilon. Other args as in
     ``CLIP``.
     """
-    if pooling not in ("mean", "sum"):
-        raise ValueError(f"{name}: pooling must be 'mean' or 'sum', got {pooling!r}.")
-    vocabulary = list(vocabulary)
+    _check_choice(name, "pooling", pooling, ("mean", "sum", "eos"))
+    _check_choice(name, "text_input", text_input, TEXT_INPUTS)
     check_positive(name, sequence_length=sequence_length, width=width, heads=heads,
                    embed_dim=embed_dim)
     if not isinstance(layers, int) or isinstance(layers, bool) or layers < 0:
         # 0 layers: a bag of words (embeddings, positions, LayerNorm, pooling).
         raise ValueError(f"{name}: layers must be an int >= 0, got {layers!r}.")
-    strings = keras.Input((), dtype="string", name="text")
-    ids = text_data.vectorizer(vocabulary, level="word", sequence_length=sequence_length)(strings)
-    x = keras.layers.Embedding(len(vocabulary), width, name="token_embedding")(ids)
+    if text_input == "words":
+        if vocabulary_size is not None:
+            raise ValueError(f"{name}: vocabulary_size={vocabulary_size!r} is for "
+                             "text_input='token_ids'; words take their vocabulary's size.")
+        if pooling == "eos":
+            raise ValueError(f"{name}: pooling='eos' reads CLIP's [EOS] token id, so it needs "
+                             "text_input='token_ids'; words pool by 'mean' or 'sum'.")
+        vocabulary = list(vocabulary)
+        strings = keras.Input((), dtype="string", name="text")
+        ids = text_data.vectorizer(vocabulary, level="word",
+                                   sequence_length=sequence_length)(strings)
+        rows, inputs = len(vocabulary), strings
+    else:
+        if vocabulary is not None:
+            raise ValueError(f"{name}: a word vocabulary is for text_input='words'; token ids "
+                             "take vocabulary_size.")
+        check_positive(name, vocabulary_size=vocabulary_size)
+        ids = inputs = keras.Input((sequence_length,), dtype="int32", name="text")
+        rows = vocabulary_size
+    x = keras.layers.Embedding(rows, width, name="token_embedding")(ids)
     x = keras.layers.Add(name="add_positions")(
         [x, LearnedPositionEmbedding(sequence_length, name="position_embedding")(x)])
-    valid = keras.ops.cast(keras.ops.not_equal(ids, 0), "float32")
-    # Every token attends to the caption's words, never to padding.
-    mask = keras.ops.cast(valid[:, None, :] * keras.ops.ones_like(valid)[:, :, None], "bool")
+    if text_input == "words":
+        valid = keras.ops.cast(keras.ops.not_equal(ids, 0), "float32")
+        # Every token attends to the caption's words, never to padding.
+        mask = keras.ops.cast(valid[:, None, :] * keras.ops.ones_like(valid)[:, :, None], "bool")
+        if causal:
+            mask = keras.ops.logical_and(mask, _causal(valid))
+    else:
+        valid = keras.ops.ones_like(keras.ops.cast(ids, "float32"))
+        mask = _causal(valid) if causal else None
     x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
-                      attention_mask=mask, prefix="text_")
-    weights = valid[:, :, None]
-    if pooling == "mean":
-        weights = weights / keras.ops.maximum(
-            keras.ops.sum(valid, axis=1, keepdims=True)[:, :, None], 1.0)
-    pooled = keras.ops.sum(x * weights, axis=1)
+                      attention_mask=mask, prefix="text_", activation=activation,
+                      final_epsilon=final_epsilon)
+    if pooling == "eos":
+        # CLIP: x[arange(B), text.argmax(-1)], [EOS] being the vocabulary's largest id.
+        eos = keras.ops.argmax(ids, axis=-1)
+        pooled = keras.ops.take_along_axis(x, eos[:, None, None], axis=1)[:, 0]
+    else:
+        weights = valid[:, :, None]
+        if pooling == "mean":
+            weights = weights / keras.ops.maximum(
+                keras.ops.sum(valid, axis=1, keepdims=True)[:, :, None], 1.0)
+        pooled = keras.ops.sum(x * weights, axis=1)
     outputs = keras.layers.Dense(embed_dim, use_bias=projection_bias, name=projection)(pooled)
-    return keras.Model(strings, outputs, name=name)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def vision_transformer_encoder(input_shape, *, patch_size, width, layers, heads, embed_dim,
-                               name="image_encoder"):
+                               name="image_encoder", activation="gelu", patch_bias=True):
     """uint8-range float images ``[B, H, W, C]`` (scaled to [0, 1] by the caller) -> image
-    embeddings ``[B, embed_dim]``: CLIP's ViT (section 2.4)."""
+    embeddings ``[B, embed_dim]``: CLIP's ViT (section 2.4). ``activation``: the MLPs' GELU
+    form (a key of ``ACTIVATIONS``); ``patch_bias``: a bias in the patch projection (the
+    released CLIP has none)."""
     check_positive(name, patch_size=patch_size, width=width, layers=layers, heads=heads,
                    embed_dim=embed_dim)
     images = keras.Input(input_shape, name="images")
-    x = PatchEmbedding(patch_size, width, name="patch_embedding")(images)
+    x = PatchEmbedding(patch_size, width, use_bias=bool(patch_bias),
+                       name="patch_embedding")(images)
     # "We make the minor modification of adding an additional layer normalization to the
     # combined patch and position embeddings before the transformer" (section 2.4).
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="pre_norm")(x)
     x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
-                      prefix="vision_")
+                      prefix="vision_", activation=activation)
     outputs = keras.layers.Dense(embed_dim, use_bias=False, name="image_projection")(x[:, 0])
     return keras.Model(images, outputs, name=name)
 
@@ -198,34 +275,59 @@ def CLIP(
     text_layers=12,
     text_heads=8,
     embed_dim=512,
+    text_input="words",
+    vocabulary_size=None,
+    causal=False,
+    text_pooling="mean",
+    activation="gelu",
+    patch_bias=True,
+    text_norm_epsilon=1e-5,
     name="clip",
 ):
     """CLIP with a ViT image encoder, ViT-B/32 by default (Radford et al. 2021, Table 20).
 
-    Inputs ``{"images": float [B, H, W, C] in [0, 1], "text": string [B]}``; output the pair
-    logits ``[B, B]`` (the layer ``"logits"``). The encoders are the nested models
-    ``"image_encoder"`` and ``"text_encoder"``.
+    Inputs ``{"images": float [B, H, W, C] in [0, 1], "text": string [B]}`` (or int32 token
+    ids ``[B, sequence_length]``); output the pair logits ``[B, B]`` (the layer ``"logits"``).
+    The encoders are the nested models ``"image_encoder"`` and ``"text_encoder"``.
+
+    The released CLIP (and keras-hub's ``CLIPBackbone``, whose weights load with
+    ``weights="keras_hub:clip_vit_base_patch32"``) is ``text_input="token_ids",
+    vocabulary_size=49408, causal=True, text_pooling="eos", activation="quick_gelu",
+    patch_bias=False`` (keras-hub also ``text_norm_epsilon=1e-6``); the defaults are the zoo's
+    word-level CLIP that serves raw strings (see the module docstring).
 
     Args:
         input_shape: the image size (224 x 224 x 3).
         patch_size, vision_width, vision_layers, vision_heads: the ViT (B/32: 32, 768, 12, 12).
         vocabulary: the word vocabulary, starting with ``["", "[UNK]"]`` (default: the shapes
-            captions' words, ``keras_zoo.data.captions.VOCABULARY``).
+            captions' words, ``keras_zoo.data.captions.VOCABULARY``); words only.
         sequence_length: tokens per caption (77).
         text_width, text_layers, text_heads: the text Transformer (512, 12, 8); 0 layers
             make a bag of words.
         embed_dim: the joint embedding width (512).
+        text_input: ``"words"`` (raw strings, tokenised in the graph) or ``"token_ids"``.
+        vocabulary_size: the token-id vocabulary (CLIP's BPE: 49,408); token ids only.
+        causal: CLIP's causal attention mask in the text Transformer.
+        text_pooling: ``"mean"`` over the words or CLIP's ``"eos"`` token (token ids only).
+        activation: the MLPs' ``"gelu"`` (exact) or CLIP's ``"quick_gelu"``.
+        patch_bias: a bias in the patch projection (the released CLIP has none).
+        text_norm_epsilon: the text tower's final LayerNorm epsilon (1e-5; keras-hub 1e-6).
         name: the model's name.
     """
-    if vocabulary is None:
+    _check_choice(name, "text_input", text_input, TEXT_INPUTS)
+    if vocabulary is None and text_input == "words":
         from keras_zoo.data import captions
 
         vocabulary = captions.VOCABULARY
     image = vision_transformer_encoder(input_shape, patch_size=patch_size, width=vision_width,
                                        layers=vision_layers, heads=vision_heads,
-                                       embed_dim=embed_dim)
+                                       embed_dim=embed_dim, activation=activation,
+                                       patch_bias=patch_bias)
     text = text_encoder(vocabulary, sequence_length=sequence_length, width=text_width,
-                        layers=text_layers, heads=text_heads, embed_dim=embed_dim)
+                        layers=text_layers, heads=text_heads, embed_dim=embed_dim,
+                        pooling=text_pooling, text_input=text_input,
+                        vocabulary_size=vocabulary_size, causal=bool(causal),
+                        activation=activation, final_epsilon=float(text_norm_epsilon))
     return contrastive_model({"images": image, "text": text}, name)
 
 
@@ -306,7 +408,9 @@ register(
     params=clip_vit_parameters(),
     notes="Serves image embeddings (TFLite), text embeddings from raw strings and zero-shot "
           "classify(images, class_names). Word-level tokeniser in the graph; the canonical count "
-          "is by formula with CLIP's 49,408-token vocabulary.",
+          "is by formula with CLIP's 49,408-token vocabulary. weights='keras_hub:<clip preset>' "
+          "builds the released layout (BPE token ids in, causal text, [EOS] pooling, "
+          "quick_gelu) with keras-hub's CLIP weights.",
 )(CLIP)
 
 

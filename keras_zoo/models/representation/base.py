@@ -12,6 +12,7 @@ import math
 import keras
 import tensorflow as tf
 
+from keras_zoo.models.composite import LogTrackers, NetworksConfig
 from keras_zoo.models.replicas import minimize
 
 #: SimCLR's augmentation family (Chen et al. 2020, section 3 and appendix A), in its order.
@@ -57,7 +58,7 @@ def check_positive(value, name, owner):
     return float(value)
 
 
-class NetworksModel(keras.Model):
+class NetworksModel(LogTrackers, NetworksConfig, keras.Model):
     """A model made of named functional sub-networks (``networks``, serialised by
     ``get_config``), whose ``fit`` logs are the means of trackers (``metric_names``).
 
@@ -66,9 +67,6 @@ class NetworksModel(keras.Model):
             pooled features ``[B, F]``).
         image_shape: ``(H, W, C)`` of the encoder's input, set at construction.
     """
-
-    networks: tuple = ()
-    metric_names = ("loss",)
 
     def __init__(self, **kwargs):
         networks = {key: kwargs.pop(key, None) for key in self.networks}
@@ -83,12 +81,8 @@ class NetworksModel(keras.Model):
                                 f"{type(net).__name__}.")
             setattr(self, key, net)
         self.image_shape = tuple(self.encoder.inputs[0].shape[1:])
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in self.metric_names}
+        self._make_trackers()
         self.built = True
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def features(self, images, training=False):
         """The encoder's pooled features h (what a linear probe reads)."""
@@ -99,21 +93,6 @@ class NetworksModel(keras.Model):
         encoder's features; ``keras-zoo embed`` plots these)."""
         return tf.math.l2_normalize(self.features(images, training=training), axis=-1)
 
-    def _update(self, logs):
-        for name, value in logs.items():
-            self._trackers[name].update_state(value)
-        return {name: self._trackers[name].result() for name in logs}
-
-    def get_config(self):
-        return {"name": self.name, **{key: keras.saving.serialize_keras_object(getattr(self, key))
-                                      for key in self.networks}}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in cls.networks:
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 class RepresentationModel(NetworksModel):

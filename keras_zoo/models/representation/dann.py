@@ -113,6 +113,49 @@ class DANNModel(NetworksModel):
                 "schedule_steps": self.schedule_steps}
 
 
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class AnnealedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    """mu_p = mu_0 / (1 + alpha p)^beta with p = step / total_steps the training progress
+    (Ganin & Lempitsky 2015, section 5.1: mu_0 = 0.01, alpha = 10, beta = 0.75).
+
+    Args:
+        initial_learning_rate: mu_0.
+        total_steps: the steps of the whole run (p reaches 1 there and stays).
+        alpha, beta: the paper's 10 and 0.75.
+    """
+
+    def __init__(self, initial_learning_rate=0.01, total_steps=1, alpha=10.0, beta=0.75):
+        self.initial_learning_rate = check_positive(initial_learning_rate,
+                                                    "initial_learning_rate", "AnnealedLearningRate")
+        self.total_steps = check_positive_int(total_steps, "total_steps", "AnnealedLearningRate")
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def __call__(self, step):
+        p = tf.minimum(tf.cast(step, tf.float32) / self.total_steps, 1.0)
+        return self.initial_learning_rate / (1.0 + self.alpha * p) ** self.beta
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "total_steps": self.total_steps, "alpha": self.alpha, "beta": self.beta}
+
+
+def dann_optimizer(schedule_steps, learning_rate=0.01, momentum=0.9):
+    """The paper's optimizer (section 5.1): SGD with momentum 0.9 on ``AnnealedLearningRate``
+    over the run's ``schedule_steps`` (the steps over which lambda also rises), for a recipe's
+    ``optimizer_factory``.
+
+    Args:
+        schedule_steps: the run's training steps (the model's ``schedule_steps``).
+        learning_rate: mu_0.
+        momentum: SGD's momentum.
+    """
+    if schedule_steps is None:
+        raise ValueError("dann_optimizer: schedule_steps is required (the run's steps, over "
+                         "which the learning rate anneals); build dann with schedule_steps=.")
+    return keras.optimizers.SGD(AnnealedLearningRate(learning_rate, schedule_steps),
+                                momentum=momentum)
+
+
 def _mlp(input_dim, units, outputs, activation, name):
     inputs = keras.Input((input_dim,), name="features")
     x = inputs

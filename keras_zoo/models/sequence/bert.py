@@ -18,6 +18,7 @@ from keras_zoo.data.sentence_pairs import mask_tokens  # noqa: F401 - BERT's 80/
 from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
 from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_int, check_rate
+from keras_zoo.transfer import DeclaresBackbone
 
 BERT_BASE = {"vocabulary_size": 30522, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
              "intermediate_dim": 3072, "max_sequence_length": 512, "num_segments": 2}
@@ -185,7 +186,7 @@ class BertPretrainer(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class BertClassifier(keras.Model):
+class BertClassifier(DeclaresBackbone, keras.Model):
     """BERT fine-tuned for single-sequence classification: softmax on the pooled [CLS] output.
 
     Input ``tokens`` int32 ``[B, T]`` (0 = padding; the padding mask and the all-zero segment

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_zoo.models.composite import NetworksConfig
 from keras_zoo.models.registry import register
 from keras_zoo.models.replicas import minimize
 from keras_zoo.models.sequence._common import check_int
@@ -103,7 +104,7 @@ def reward_network(vocabulary_size, sequence_length, units=32, embedding_dim=16,
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class RewardModel(keras.Model):
+class RewardModel(NetworksConfig, keras.Model):
     """A reward model trained on preference pairs by plain ``fit``.
 
     ``fit`` takes ``{"chosen": [B, T], "rejected": [B, T]}`` (the preferred text and the other
@@ -116,6 +117,8 @@ class RewardModel(keras.Model):
     Args:
         network: ``reward_network``'s model.
     """
+
+    networks = ("network",)
 
     def __init__(self, network, name=None, **kwargs):
         super().__init__(name=name or "reward_model", **kwargs)
@@ -177,14 +180,6 @@ class RewardModel(keras.Model):
         b = self.network.predict(np.asarray(rejected), batch_size=batch_size, verbose=0)
         return float(np.mean(a > b))
 
-    def get_config(self):
-        return {"name": self.name, "network": keras.saving.serialize_keras_object(self.network)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
 
 
 def PreferenceRewardModel(vocabulary_size, sequence_length, units=32, embedding_dim=16,
@@ -212,7 +207,7 @@ def _letter_log_softmax(logits, first_symbol):
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")
-class RLHFPPO(keras.Model):
+class RLHFPPO(NetworksConfig, keras.Model):
     """PPO fine-tuning of ``policy`` against ``reward_model`` with a KL penalty to
     ``reference`` (the frozen initial policy), trained by plain ``fit``.
 
@@ -240,6 +235,8 @@ class RLHFPPO(keras.Model):
         first_symbol: the lowest token id a completion may contain.
         seed: the sampling seed (a ``SeedGenerator``'s).
     """
+
+    networks = ("policy", "reference", "reward_model")
 
     def __init__(self, policy, reference, reward_model, prompt_length, beta=0.1, clip=0.2,
                  ppo_epochs=2, temperature=1.0, first_symbol=2, seed=None, name=None,
@@ -367,16 +364,7 @@ class RLHFPPO(keras.Model):
         return {"name": self.name, "prompt_length": self.prompt_length, "beta": self.beta,
                 "clip": self.clip, "ppo_epochs": self.ppo_epochs,
                 "temperature": self.temperature, "first_symbol": self.first_symbol,
-                "seed": self.seed,
-                **{key: keras.saving.serialize_keras_object(getattr(self, key))
-                   for key in ("policy", "reference", "reward_model")}}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("policy", "reference", "reward_model"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+                "seed": self.seed, **super().get_config()}
 
 
 def RLHF(vocabulary_size=10, prompt_length=5, completion_length=8, units=64, embedding_dim=32,

@@ -296,6 +296,7 @@ def test_images_without_objects_train_without_nan():
         model = entry.build("tiny")
         task = get_task(entry.task)
         task.compile(model, entry)
+        model.run_eagerly = True  # the same train step, untraced (the battery traces it)
         x, y = task.battery_data(model, entry, n=4)
         y = {"boxes": np.zeros_like(y["boxes"]), "classes": np.full_like(y["classes"], -1)}
         history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)

@@ -99,10 +99,25 @@ def test_exported_clip_serves_raw_strings(tiny_clip, tmp_path):
     assert served["probabilities"].shape == (2, 2)
 
 
+#: Measured 2026-12-04 (the recipe's model and schedule, training pairs and epochs varied;
+#: zero-shot over the 12 colour-shape names; chance for the shape 1/3): with the recipe's
+#: 1,024 pairs (640 steps) the towers learn colour only (held-out 0.35, all test pairs 0.31,
+#: shape at chance). 8,192 pairs (2,560 steps) learn shape on seen pairs (all test pairs
+#: 0.65) but held-out pairs fall to 0.19: a green triangle is taken for a green circle or
+#: square. A linear shape probe trained on seen-pair image embeddings scores 0.02 on held-out
+#: images (a CLIP-RN tower: 0.04; zero-shot 0.10 held-out, 0.78 all pairs): the image
+#: embeddings are conjunctive (colour x shape), not factorised, so no prompt or temperature can
+#: recover the held-out pairs. Captions with the colour or the shape word dropped (1/3 each):
+#: 0.23 held-out, 0.69 all pairs; a third of the images grey with the colour word dropped: ViT
+#: 0.21, CLIP-RN 0.34 (probe 0.19). Coverage decides: with only green triangles held out (the
+#: issue's example; each colour then seen with 2-3 shapes) CLIP-RN with the grey images reaches
+#: 0.68 held-out and 0.98 on all pairs (probe 0.53), 8,192 pairs, 2,560 steps.
 _CLIP_DEBT = pytest.mark.xfail(strict=True, reason=(
-    "measured 2026-12-03: zero-shot accuracy 0.34 on held-out colour-shape pairs (colour "
-    "right, shape wrong: the small ViT image tower learns colour, not shape, in 20 epochs; "
-    "zero-shot 0.32 on all pairs of the test split; 60 epochs: 0.23, overfitting)"))
+    "measured 2026-12-04: zero-shot accuracy 0.35 on held-out colour-shape pairs with the "
+    "recipe (colour right, shape at chance); with 8x the pairs shape is learned on seen pairs "
+    "(0.65 on all pairs) but held-out pairs fall to 0.19, and a linear shape probe trained on "
+    "seen-pair image embeddings scores 0.02 on them: the image tower's features are "
+    "conjunctive, see the comment above"))
 SLOW_BARS = [("ast", "accuracy", 0.9), ("mulan", "recall_at_1", 0.5),
              pytest.param("clip_vit_b32", "zero_shot_accuracy", 0.8, marks=_CLIP_DEBT),
              ("vatt", "recall_at_1", 0.5)]

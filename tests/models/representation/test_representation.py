@@ -149,6 +149,23 @@ def test_dann_lambda_schedule():
     assert float(model.current_lambda()) == pytest.approx(2 / (1 + np.exp(-5)) - 1)
 
 
+def test_dann_learning_rate_anneals_as_the_paper():
+    from keras_zoo.models.representation.dann import AnnealedLearningRate, dann_optimizer
+
+    schedule = AnnealedLearningRate(0.01, total_steps=200)
+    # mu_p = mu_0 / (1 + 10 p)^0.75 (section 5.1), p = step / total, held at p = 1 after.
+    for step, p in ((0, 0.0), (50, 0.25), (200, 1.0), (400, 1.0)):
+        assert float(schedule(step)) == pytest.approx(0.01 / (1 + 10 * p) ** 0.75, rel=1e-6)
+    again = AnnealedLearningRate.from_config(schedule.get_config())
+    assert float(again(50)) == pytest.approx(float(schedule(50)))
+    optimizer = dann_optimizer(200)
+    assert isinstance(optimizer, keras.optimizers.SGD) and optimizer.momentum == 0.9
+    with pytest.raises(ValueError, match="schedule_steps"):
+        dann_optimizer(None)
+    with pytest.raises(ValueError, match="total_steps"):
+        AnnealedLearningRate(0.01, total_steps=0)
+
+
 def test_adaptation_domains():
     from keras_zoo.data.domains import load_adaptation
 

@@ -76,8 +76,28 @@ def test_bad_arguments(tmp_path):
         transfer.prepare(model, "lenet5", "x.keras", freeze="backbone", fine_tune=True)
     with pytest.raises(ValueError, match="from_checkpoint is required"):
         transfer.prepare(model, "lenet5", None, freeze="backbone")
-    with pytest.raises(ValueError, match="not an image classifier"):
+    with pytest.raises(ValueError, match="transfer: 'vae' .*declares no backbone"):
         transfer.backbone_layer_names("vae", model)
+
+
+def test_a_backbone_is_declared_by_the_class_not_probed():
+    """Outside the image classifiers only a class deriving from DeclaresBackbone names its
+    backbone: a model that merely has a method of that name is refused, naming the model."""
+    from keras_zoo.models.sequence.bert import BertClassifier
+
+    assert issubclass(BertClassifier, transfer.DeclaresBackbone)
+    model = keras_zoo.models.get("lenet5", preset="tiny")
+    model.backbone_layer_names = lambda: ["c1"]
+    with pytest.raises(ValueError, match="'bert_classifier' .*DeclaresBackbone"):
+        transfer.backbone_layer_names("bert_classifier", model)
+
+    class Declared(transfer.DeclaresBackbone, keras.Model):
+        def backbone_layer_names(self):
+            return ["c1"]
+
+    inputs = keras.Input((4,))
+    declared = Declared(inputs, keras.layers.Dense(2, name="c1")(inputs))
+    assert transfer.backbone_layer_names("bert_classifier", declared) == ["c1"]
 
 
 def test_training_entry_point_freezes_and_refuses_other_architectures(tmp_path):

@@ -120,11 +120,62 @@ def test_pretrained_encoder_transfers_into_the_classifier(tmp_path):
 #: Pre-training and fine-tuning size: the tiny config (width 16) barely beats the unigram
 #: prior on the masked tokens.
 _SIZE = {"num_layers": 2, "hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128}
+#: The label budget: fine-tuning and training from scratch see the same 100 labelled training
+#: documents (a seeded draw); the other 491 of the training split are held out for the
+#: comparison. The 65-document test split could not separate the two (0.692 against 0.785,
+#: 95 % interval about +-0.10), and few labels are where pre-training should matter most.
+_BUDGET = 100
+
+
+def _train_on_budget(checkpoint, seed=0, epochs=30, batch_size=16):
+    """The held-out correctness ``[491]`` of bert_wordpiece_classifier trained by its recipe on
+    ``_BUDGET`` training documents, from ``checkpoint`` (fine-tuned at the transfer learning
+    rate, as ``keras-zoo train --from CHECKPOINT --fine-tune``) or from scratch (None)."""
+    import dataclasses
+
+    import keras
+
+    from keras_zoo import transfer
+    from keras_zoo.tasks import get_task
+    from keras_zoo.tasks.base import array_dataset
+    from training.recipes import get_recipe
+
+    entry = keras_zoo.models.info("bert_wordpiece_classifier")
+    task = get_task(entry.task)
+    recipe = get_recipe(entry.recipe)
+    keras.utils.set_random_seed(seed)
+    config = {**recipe.config, **_SIZE}
+    model = entry.build(recipe.preset, **config)
+    if checkpoint is not None:
+        factor = transfer.prepare(model, entry.name, checkpoint, fine_tune=True,
+                                  config=entry.config(recipe.preset, **config))
+        recipe = dataclasses.replace(recipe, learning_rate=recipe.learning_rate * factor)
+    x, y = task._arrays(model, entry, "train")
+    order = np.random.default_rng(seed).permutation(len(y))
+    budget, held_out = order[:_BUDGET], order[_BUDGET:]
+    ds = array_dataset(x[budget], y[budget], "train", batch_size, seed)
+    task.compile(model, entry, optimizer=recipe.make_optimizer(int(ds.cardinality()), epochs))
+    model.fit(ds, epochs=epochs, verbose=0)
+    predicted = np.asarray(model.predict(x[held_out], verbose=0)).argmax(-1)
+    return predicted == y[held_out]
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 22: on the label budget the pre-trained checkpoint fine-tunes WORSE than scratch: "
+    "0.629 vs 0.695 on 491 held-out documents, difference -0.065 (95 % interval -0.110 to "
+    "-0.018; seed 0). The pre-training is the weak part: next-sentence prediction memorises "
+    "its pairs (train 1.00, validation 0.58) and masked-LM validation accuracy stays at "
+    "0.16 while training reaches 0.58"))
 def test_pretraining_learns_and_fine_tuning_beats_scratch(tmp_path):
-    """~30 min on 2 idle cores."""
+    """~30 min on 2 idle cores.
+
+    Measured (seed 0, this budget; scratch at the recipe's 3e-3, fine-tuning at a tenth):
+    scratch 0.695, fine-tuned 0.629; a frozen pre-trained encoder with a new head 0.556 (the
+    majority class 0.578); pre-trained with dropout 0.1 for 12 epochs (masked-LM validation
+    0.122) 0.556 against scratch 0.629 at dropout 0.1. On the first 100 documents instead of
+    a random draw: scratch 0.580, fine-tuned at 3e-3 0.403, at 3e-4 0.552 against scratch at
+    3e-4 0.503 (+0.049, interval -0.012 to +0.108)."""
     import training
     from keras_zoo.tasks import get_task
 
@@ -137,10 +188,15 @@ def test_pretraining_learns_and_fine_tuning_beats_scratch(tmp_path):
     unigram = float(np.mean(y_test["mlm"][y_test["mlm"] > 0] == top))
     print("pre", pre.metrics, "unigram", unigram)
     assert pre.metrics["mlm_accuracy"] > max(3 * unigram, 100 / len(pre.model.vocabulary))
-    scratch = training.train("bert_wordpiece_classifier", out=str(tmp_path / "scratch"),
-                             verbose=0, **_SIZE)
-    tuned = training.train("bert_wordpiece_classifier", out=str(tmp_path / "tuned"), verbose=0,
-                           from_checkpoint=str(tmp_path / "pre" / "model.keras"), **_SIZE)
-    print("scratch", scratch.metrics, "tuned", tuned.metrics)
-    assert tuned.metrics["accuracy"] > scratch.metrics["accuracy"], (scratch.metrics,
-                                                                     tuned.metrics)
+    scratch = _train_on_budget(None)
+    tuned = _train_on_budget(str(tmp_path / "pre" / "model.keras"))
+    # Paired over the same held-out documents: a bootstrap 95 % interval of the difference.
+    difference = tuned.astype(float) - scratch
+    rng = np.random.default_rng(0)
+    boot = [difference[rng.integers(0, len(difference), len(difference))].mean()
+            for _ in range(2000)]
+    low, high = np.percentile(boot, [2.5, 97.5])
+    print(f"held-out accuracy on {len(difference)} documents after {_BUDGET} labels: scratch "
+          f"{scratch.mean():.3f}, fine-tuned {tuned.mean():.3f}, difference "
+          f"{difference.mean():+.3f} (95 % interval {low:+.3f} to {high:+.3f})")
+    assert low > 0, (scratch.mean(), tuned.mean(), low, high)
