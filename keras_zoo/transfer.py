@@ -18,23 +18,11 @@ from __future__ import annotations
 
 import keras
 
+from keras_zoo.models.composite import DeclaresBackbone
+
 FREEZE = (None, "backbone")
 #: Fine-tuning trains at this fraction of the recipe's learning rate (the usual 1/10).
 FINE_TUNE_LR_FACTOR = 0.1
-
-
-class DeclaresBackbone:
-    """The contract of a model whose backbone is not what an ``include_top=False`` build of
-    its registry builder keeps (BERT's encoder): its class derives from this and names the
-    backbone's layers. ``backbone_layer_names`` uses it for any task; a model of another task
-    than "classification" that does not derive from it cannot be transferred (ValueError).
-    """
-
-    def backbone_layer_names(self) -> list[str]:
-        """The names of this model's layers that a pre-trained checkpoint gives it (all but
-        the new head)."""
-        raise NotImplementedError(f"{type(self).__name__} derives from DeclaresBackbone and "
-                                  "must define backbone_layer_names().")
 
 
 def backbone_layer_names(name, model, config=None) -> list[str]:
@@ -55,7 +43,7 @@ def backbone_layer_names(name, model, config=None) -> list[str]:
             f"transfer: {name!r} (task {entry.task!r}, class {type(model).__name__}) declares "
             "no backbone; transfer learning applies to registry image classifiers (their "
             "include_top=False build) and to models whose class derives from "
-            "keras_zoo.transfer.DeclaresBackbone.")
+            "keras_zoo.models.composite.DeclaresBackbone.")
     shape = tuple(model.input_shape[1:])
     try:
         headless = entry.builder(**{**dict(config or {}), "include_top": False,

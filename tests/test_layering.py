@@ -23,7 +23,8 @@ LAYERS = {
     3: ("keras_zoo.models", "keras_zoo"),
     4: ("keras_zoo.tasks",),
     5: ("keras_zoo.export", "keras_zoo.distribute", "keras_zoo.explain", "keras_zoo.robust",
-        "keras_zoo.benchmarks", "keras_zoo.readme_table", "keras_zoo.transfer"),
+        "keras_zoo.benchmarks", "keras_zoo.readme_table", "keras_zoo.deploy_table",
+        "keras_zoo.transfer"),
     6: ("training",),
     7: ("training.cli", "training.commands"),
 }

@@ -55,3 +55,17 @@ class LogTrackers:
 
     def _results(self):
         return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+
+class DeclaresBackbone:
+    """The contract of a model whose backbone is not what an ``include_top=False`` build of
+    its registry builder keeps (BERT's encoder): its class derives from this and names the
+    backbone's layers. ``backbone_layer_names`` uses it for any task; a model of another task
+    than "classification" that does not derive from it cannot be transferred (ValueError).
+    """
+
+    def backbone_layer_names(self) -> list[str]:
+        """The names of this model's layers that a pre-trained checkpoint gives it (all but
+        the new head)."""
+        raise NotImplementedError(f"{type(self).__name__} derives from DeclaresBackbone and "
+                                  "must define backbone_layer_names().")

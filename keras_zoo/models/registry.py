@@ -54,7 +54,7 @@ class Entry:
         notes: free text shown by ``keras-zoo info``.
         jit_compile: whether XLA (``jit_compile=True``) wins this model's training step on
             CPU at its recipe's preset and batch, as measured by ``keras-zoo benchmark MODEL
-            --jit-compile`` (``keras_zoo.benchmarks.xla``); ``keras-zoo train`` uses it on a
+            --jit-compile`` (``training.xla``); ``keras-zoo train`` uses it on a
             machine without a GPU. None: not measured (Keras' own choice: no XLA on CPU).
         module: the module whose ``register(...)`` call made the entry (filled in by
             ``register``; ``keras-zoo info`` prints it and its file).

@@ -200,11 +200,12 @@ def _modes(options):
 
 def _jit_compile_only(model, options) -> bool:
     """``--jit-compile``: first our training step with and without XLA
-    (``keras_zoo.benchmarks.xla``, what ``Entry.jit_compile`` records); True when that is all
+    (``training.xla``, what ``Entry.jit_compile`` records); True when that is all
     (a model without a keras.applications twin), else the comparison under XLA follows."""
     if not options.get("jit_compile") or options.get("served"):
         return False
-    from keras_zoo.benchmarks import applications, xla
+    from keras_zoo.benchmarks import applications
+    from training import xla
 
     xla.compare_jit(model, **{k: options[k] for k in ("batch_size", "steps", "rounds")
                               if k in options})

@@ -16,9 +16,9 @@ import keras_hub
 from keras_zoo.blocks.transformer import transformer_encoder_block
 from keras_zoo.data.sentence_pairs import mask_tokens  # noqa: F401 - BERT's 80/10/10 masking
 from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
+from keras_zoo.models.composite import DeclaresBackbone
 from keras_zoo.models.registry import register
 from keras_zoo.models.sequence._common import check_int, check_rate
-from keras_zoo.transfer import DeclaresBackbone
 
 BERT_BASE = {"vocabulary_size": 30522, "num_layers": 12, "hidden_dim": 768, "num_heads": 12,
              "intermediate_dim": 3072, "max_sequence_length": 512, "num_segments": 2}
