@@ -54,32 +54,72 @@ def latency_ms(flat: bytes, inputs: dict, threads=THREADS, min_seconds=0.2, min_
     return 1000 * statistics.median(times)
 
 
+def string_inputs(task, model) -> list:
+    """The names of ``model``'s serving inputs that are strings (raw text tokenised in the
+    graph): LiteRT has no builtin op for the ``tf.strings`` ops that read them, so such a
+    ``serving_default`` has no ``.tflite`` (ai-edge-litert carries no Flex delegate)."""
+    import tensorflow as tf
+
+    fn = task.serving_fn(model)
+    signature = getattr(fn, "input_signature", None) or ()
+    return [spec.name for spec in tf.nest.flatten(signature)
+            if isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string]
+
+
+def _first_line(error) -> str:
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"{type(error).__name__}: {first[:120]}"
+
+
 def measure(name, root, fresh=None, preset=PRESET, n=VERIFY_EXAMPLES,
             representative_size=REPRESENTATIVE) -> dict:
     """Exports registry model ``name`` (``preset``, seed 0) under ``root`` and verifies it with
     ``keras_zoo.export.verify``; returns the table's record for it (sizes in bytes, latencies
-    in ms, the int8 figure as ``verify`` printed it, whether ``verify`` passed, and ``error``
-    if the export itself failed)."""
+    in ms, the int8 figure as ``verify`` printed it, whether ``verify`` passed).
+
+    A mode that does not convert is stated, not fatal: a model whose serving inputs are
+    strings is exported without ``.tflite`` (``no_tflite``: why); when the int8 conversion
+    fails the float one is still measured (``int8_error``), when both fail the SavedModel
+    still is (``float_error``); ``error`` only when not even the SavedModel exports."""
     import keras
 
     import keras_zoo
     from keras_zoo.export import export, verify
+    from keras_zoo.export.bundle import served_model
     from keras_zoo.tasks import get_task
 
     entry = keras_zoo.models.info(name)
+    task = get_task(entry.task)
     record = {"model": name, "preset": preset}
     keras.utils.set_random_seed(0)
     model = entry.build(preset)
     os.makedirs(root, exist_ok=True)
     keras_path = os.path.join(root, f"{name}.keras")
+    modes = ("float", "int8")
+    try:
+        strings = string_inputs(task, served_model(task, model).model)
+    except Exception:  # the export below reports what is wrong with the serving function
+        strings = []
+    if strings:
+        record["no_tflite"] = (f"string inputs {strings}: the in-graph tokeniser's tf.strings "
+                               "ops have no LiteRT builtin")
+        modes = ()
+    path, version = None, 0
     try:
         model.save(keras_path)
-        path = export(model, name, entry, version=1, root=root, tflite=("float", "int8"),
-                      source=keras_path, representative_size=representative_size)
+        while path is None:
+            version += 1
+            try:
+                path = export(model, name, entry, version=version, root=root, tflite=modes,
+                              source=keras_path, representative_size=representative_size)
+            except Exception as error:  # the row says why; fewer modes are still measured
+                if not modes:
+                    raise
+                record[f"{modes[-1]}_error"] = _first_line(error)
+                modes = modes[:-1]
         ok, rows = verify(path, keras_path, n=n, fresh=fresh)
     except Exception as error:  # the row says why; the other models are still measured
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        record["error"] = f"{type(error).__name__}: {first[:120]}"
+        record["error"] = _first_line(error)
         return record
     record["verified"] = bool(ok)
     record["failed"] = [row[0] for row in rows if not row[3]]
@@ -88,7 +128,6 @@ def measure(name, root, fresh=None, preset=PRESET, n=VERIFY_EXAMPLES,
     from keras_zoo.export import read_metadata
 
     files = read_metadata(path)["tflite"]
-    task = get_task(entry.task)
     inputs, _ = task.test_examples(task.export_model(model), entry, n=1)
     for mode, filename in files.items():
         with open(os.path.join(path, filename), "rb") as f:
@@ -150,23 +189,53 @@ def _ms(value):
     return "" if value is None else f"{value:.3g}"
 
 
+def _reason(text, limit=160) -> str:
+    text = " ".join(str(text).split()).replace("|", "/")
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
 def row(entry, record) -> tuple:
-    """The table's cells for registry ``entry`` and its record (None: not measured)."""
+    """The table's cells for registry ``entry`` and its record (None: not measured). A mode
+    without a ``.tflite`` has "—" in its cells and the reason in the last one (the converter's
+    error, and the registry's declared debt for it if there is one)."""
     if record is None:
         return (f"`{entry.name}`", "", "", "", "", "", "not measured")
     if "error" in record:
         return (f"`{entry.name}`", "", "", "", "", "",
-                "export failed: " + record["error"].replace("|", "/"))
-    debts = [c for c in ("savedmodel", "tflite", "int8") if c in entry.debts]
+                "export failed: " + _reason(record["error"]))
     # verify's int8 bar (top-1 agreement >= 0.98) is for trained models: a tiny model with
     # random weights hesitates between classes, so its agreement is a figure, not a verdict.
     failed = [check for check in record["failed"] if not check.startswith("tflite int8")]
-    status = "FAILED: " + "; ".join(failed).replace("|", "/") if failed else "passed"
+    status = ["FAILED: " + _reason("; ".join(failed)) if failed else "passed"]
+    missing = {}
+    if "no_tflite" in record:
+        missing = {"tflite": ("no .tflite", record["no_tflite"])}
+    elif "float_error" in record:
+        missing = {"tflite": ("no .tflite", record["float_error"])}
+    elif "int8_error" in record:
+        missing = {"int8": ("no int8 .tflite", record["int8_error"])}
+    elif any(c.startswith("tflite int8") and "agreement" not in c for c in record["failed"]):
+        # verify could not run it (nerf's int8 DIV kernel refuses its inputs): no figure.
+        missing = {"int8": ("int8 .tflite", "converts, but does not run in LiteRT")}
+    for check, (what, why) in missing.items():
+        debt = entry.debts.get(check) or (entry.debts.get("tflite") if check == "int8" else None)
+        status.append(f"{what}: {_reason(why, 100)}"
+                      + (f" (declared debt: {_reason(debt)})" if debt else ""))
+    debts = [c for c in ("savedmodel", "tflite", "int8")
+             if c in entry.debts and c not in missing and not (c == "int8" and "tflite" in missing)]
     if debts:
-        status += " (declared debt: " + ", ".join(debts) + ")"
-    return (f"`{entry.name}`", _size(record.get("float_bytes")), _size(record.get("int8_bytes")),
-            _ms(record.get("float_ms")), _ms(record.get("int8_ms")),
-            record.get("int8_agreement") or "", status)
+        status.append("declared debt: " + ", ".join(debts))
+    none = "\u2014"
+    float_cells = (none, none) if "tflite" in missing else (
+        _size(record.get("float_bytes")), _ms(record.get("float_ms")))
+    if "int8" in missing and record.get("int8_bytes") is not None:  # converted: size, time stand
+        int8_cells = (_size(record["int8_bytes"]), _ms(record.get("int8_ms")), none)
+    else:
+        int8_cells = (none, none, none) if missing else (
+            _size(record.get("int8_bytes")), _ms(record.get("int8_ms")),
+            record.get("int8_agreement") or "")
+    return (f"`{entry.name}`", float_cells[0], int8_cells[0], float_cells[1], int8_cells[1],
+            int8_cells[2], "; ".join(status))
 
 
 def markdown_table(records: dict) -> str:
@@ -174,14 +243,18 @@ def markdown_table(records: dict) -> str:
     import keras_zoo
 
     lines = [BEGIN,
-             f"Measured on the `{PRESET}` config of each model (seeded random weights), exported "
-             f"and checked by `keras-zoo export` / `verify` code (`keras_zoo.export.export`, "
-             f"`verify` on {VERIFY_EXAMPLES} test examples, int8 calibrated on "
-             f"{REPRESENTATIVE}); latency: median ms of a batch-1 LiteRT call on {THREADS} "
-             "threads; `verify`: the SavedModel in a fresh process and the float `.tflite` "
-             "match Keras (the int8 agreement is a figure here: verify's 0.98 bar is for "
-             "trained weights). Regenerate: `keras-zoo table --deploy --cache "
-             "deploy.jsonl --write README.md`.",
+             f"**Measured on the `{PRESET}` config of each model** (seeded random weights, "
+             "the battery's small inputs), not the paper-size `canonical` one a user ships: "
+             "the sizes and latencies compare models' structure, they are not a deployed "
+             "model's. Exported and checked by the `keras-zoo export` / `verify` code "
+             f"(`keras_zoo.export.export`, `verify` on {VERIFY_EXAMPLES} test examples, int8 "
+             f"calibrated on {REPRESENTATIVE}); latency: median ms of a batch-1 LiteRT call on "
+             f"{THREADS} threads; int8 agreement: the task's own figure as `verify` prints it "
+             "(top-1 agreement for a classifier; e.g. 1 - mean |d pixel|/255 for a generator), "
+             "a figure here, since verify's 0.98 bar is for trained weights; `verify`: the "
+             "SavedModel in a fresh process and the float `.tflite` match Keras. \u2014: no "
+             "such `.tflite`, the last cell says why. Regenerate: `keras-zoo table --deploy "
+             "--cache deploy.jsonl --write README.md`.",
              "",
              "| " + " | ".join(COLUMNS) + " |",
              "|---|---:|---:|---:|---:|---:|---|"]

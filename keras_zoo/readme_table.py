@@ -21,20 +21,25 @@ def canonical_params(entry) -> int:
     return count
 
 
-def rows(count_params=True):
+def rows(count_params=True, train_time=None):
+    """A row per registered model. ``train_time``: ``entry -> str``, its recipe's measured
+    training time on 2 cores (``training.recipes.describe_train_time``, passed in by the CLI:
+    recipes live above this module); None leaves that cell empty."""
     out = []
     for entry in keras_zoo.models.entries():
         params = f"{canonical_params(entry):,}" if count_params else ""
         status = ", ".join("✗ " + c for c in CHECKS if c in entry.debts) or "all pass"
-        out.append((entry.name, entry.task, entry.family, params, status))
+        time = train_time(entry) if train_time is not None else ""
+        out.append((entry.name, entry.task, entry.family, params, status, time))
     return out
 
 
-def markdown_table(count_params=True) -> str:
+def markdown_table(count_params=True, train_time=None) -> str:
     lines = [BEGIN,
-             "| model | task | family | parameters (canonical) | battery |",
-             "|---|---|---|---:|---|"]
-    lines += [f"| `{n}` | {t} | {f} | {p} | {s} |" for n, t, f, p, s in rows(count_params)]
+             "| model | task | family | parameters (canonical) | battery | training (2 cores) |",
+             "|---|---|---|---:|---|---:|"]
+    lines += [f"| `{n}` | {t} | {f} | {p} | {s} | {m} |"
+              for n, t, f, p, s, m in rows(count_params, train_time)]
     lines.append(END)
     return "\n".join(lines)
 

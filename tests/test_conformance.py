@@ -15,6 +15,7 @@ Nothing is built at collection. ``benchmarks/suite_cost.py`` prints the seconds 
 check.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -180,6 +181,24 @@ def _fuse_adam(model):
                                                 "global_clipnorm")):
         return
     model.optimizer = _FusedAdam.from_config(config)
+
+
+@contextlib.contextmanager
+def _graph_optimizer_off():
+    """Grappler (TensorFlow's graph optimizer) off while the battery's fit runs. It rewrites
+    the traced train step before its first run (fusions, constant folding, layout): a third of
+    a tiny model's fit, for a graph that then runs only 8 steps. The train step is the same
+    graph, run in graph mode; measured (CPU s, same process and load) mobilenetv2 3.45 -> 2.36,
+    vilbert 5.17 -> 3.20, lenet5 0.68 -> 0.52, with the same losses. The export checks keep it
+    on: they prove what is served."""
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
 
 
 def _numpy(out):
@@ -372,7 +391,8 @@ def test_fit_learns(entry, artifacts, request):
     _fuse_adam(model)
     _build_optimizer(model)
     x, y = shared.task.battery_data(model, entry, n=32)
-    history = model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
+    with _graph_optimizer_off():
+        history = model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
     ok, message = shared.task.learned(history)
     assert ok, f"{entry.name}: {message}"
 

@@ -33,12 +33,16 @@ def test_model_table_is_generated_from_the_registry():
     end = README.index(readme_table.END)
     table = README[begin:end]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
-    expected = readme_table.rows(count_params=False)
+    from training.recipes import describe_train_time
+
+    expected = readme_table.rows(count_params=False, train_time=describe_train_time)
     assert len(rows) == len(expected), "README's table is stale: run `keras-zoo table`"
-    for line, (name, task, family, _, status) in zip(rows, expected, strict=True):
+    for line, (name, task, family, _, status, time) in zip(rows, expected, strict=True):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[0] == f"`{name}`" and cells[1] == task and cells[2] == family, line
         assert cells[4] == status, f"{name}: README says {cells[4]!r}, registry {status!r}"
+        # The recipe's measured training time on 2 cores ("not measured" where it was not).
+        assert cells[5] == time, f"{name}: README says {cells[5]!r}, recipe {time!r}"
 
 
 def test_the_table_markers_appear_once_and_replacing_keeps_them_once():

@@ -11,6 +11,7 @@ and warnings through. Parsing imports nothing heavy: TensorFlow loads when a com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -43,6 +44,75 @@ _PLUGINS = {
 _HARMLESS_WARNINGS = (
     r"`shuffle=True` was passed, but will be ignored",  # fit on a tf.data pipeline
 )
+
+
+#: Lines TensorFlow's C++ code writes straight to file descriptor 2, past TF_CPP_MIN_LOG_LEVEL
+#: and absl: the TFLite converter's quantiser settings (every int8 export) and LiteRT's delegate
+#: notice (every interpreter verify makes). Hidden unless --verbose.
+_NATIVE_CHATTER = rb"fully_quantize: \d|INFO: Created TensorFlow Lite \w+ delegate"
+
+#: The commands that convert to TFLite or run LiteRT (export, verify: alone, after training,
+#: for the deployment table, in benchmarks): only they pay for the filter process (~0.03 CPU s).
+_CHATTY_COMMANDS = frozenset({"train", "export", "verify", "table", "benchmark"})
+
+#: The filter process: copies its standard input to its standard error line by line, except
+#: the lines matching argv[1]. Standard library only (started with -I -S: no site, no imports).
+_FILTER = r"""
+import os, re, sys
+chatter, pending = re.compile(sys.argv[1].encode("latin-1")), b""
+def out(data):
+    while data:
+        data = data[os.write(2, data):]
+while True:
+    chunk = os.read(0, 65536)
+    if not chunk:
+        break
+    *lines, pending = (pending + chunk).split(b"\n")
+    out(b"".join(line + b"\n" for line in lines if not chatter.match(line)))
+if pending and not chatter.match(pending):
+    out(pending)
+"""
+
+
+class _NativeStderrFilter:
+    """While active, file descriptor 2 is a pipe into a small filter process that copies every
+    line to the real stderr except the known harmless ones (``_NATIVE_CHATTER``). Python's
+    ``sys.stderr`` writes to descriptor 2 too, so warnings and tracebacks pass in order, as
+    does anything else native. A process, not a thread: it outlives this one, so what is
+    written just before a crash or a SIGKILL (the multi-worker watchdog's message, written by
+    its own process just before it kills this one; an abort's check failure) still arrives."""
+
+    def __enter__(self):
+        import subprocess
+
+        sys.stderr.flush()
+        self._real = os.dup(2)
+        read, write = os.pipe()
+        try:
+            self._filter = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _FILTER, _NATIVE_CHATTER.decode("latin-1")],
+                stdin=read, close_fds=True)
+        finally:
+            os.close(read)
+        os.dup2(write, 2)
+        os.close(write)
+        return self
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        try:
+            sys.stderr.flush()
+        finally:
+            os.dup2(self._real, 2)  # closes this process's write end: the filter reads EOF
+            os.close(self._real)
+            try:
+                # A child still holding the pipe (none of ours outlives its command) must not
+                # keep the command from returning; the filter then ends with that child.
+                self._filter.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        return False
 
 
 def _quiet_tensorflow(verbose=False):
@@ -81,6 +151,12 @@ def _cmd_info(args):
     from keras_zoo.weights import sources
 
     print(f"weights:   {', '.join(sources(entry.name))}")
+    from training.recipes import describe_train_time, get_recipe
+
+    bar = get_recipe(entry.recipe).test_bar
+    print(f"training:  {describe_train_time(entry)} on 2 CPU cores (`keras-zoo train "
+          f"{entry.name}`, recipe {entry.recipe}"
+          + (f", to {bar[0]} {'>=' if bar[2] == 'max' else '<='} {bar[1]:g})" if bar else ")"))
     for name, shape, dtype in input_spec(entry, "tiny"):
         print(f"input:     {name} {shape} {dtype} (tiny)")
     if args.params:
@@ -192,8 +268,9 @@ def _cmd_table(args):
             raise UserError(f"table: {', '.join(given)} only apply with --deploy (the model "
                             "table is not measured).")
         from keras_zoo.readme_table import markdown_table, replace_table
+        from training.recipes import describe_train_time
 
-        table = markdown_table(count_params=not args.no_params)
+        table = markdown_table(count_params=not args.no_params, train_time=describe_train_time)
     else:
         if args.no_params:
             raise UserError("table --deploy: --no-params applies to the model table only.")
@@ -255,9 +332,18 @@ def _common_flags(parser, default):
 _common = _common_flags(argparse.ArgumentParser(add_help=False), argparse.SUPPRESS)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line naming the argument, exit code 2, like every user error
+    (argparse's own prints the whole usage first: ten lines for ``train``)."""
+
+    def error(self, message):
+        message = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {message} (usage: {self.prog} --help)\n")
+
+
 def build_parser(command=None):
     """The parser; the plugin module of ``command`` (only) is imported to add its arguments."""
-    parser = argparse.ArgumentParser(prog="keras-zoo", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="keras-zoo", description=__doc__.splitlines()[0])
     _common_flags(parser, False)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -396,7 +482,9 @@ def main(argv=None):
     if not args.verbose:
         _import_tensorflow_quietly()
     try:
-        return args.func(args)
+        filtered = not args.verbose and args.command in _CHATTY_COMMANDS
+        with _NativeStderrFilter() if filtered else contextlib.nullcontext():
+            return args.func(args)
     except _USER_ERRORS as error:
         if getattr(args, "debug", False):
             raise

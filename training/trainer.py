@@ -20,6 +20,7 @@ import tensorflow as tf
 import keras_zoo
 from keras_zoo import distribute, plots
 from keras_zoo.distribute.strategies import resumed_epoch
+from keras_zoo.models import replicas
 from keras_zoo.tasks import get_task
 from training.recipes import get_recipe
 
@@ -251,7 +252,7 @@ def _plain(value):
     return np.asarray(value).item()
 
 
-def _callbacks(out, recipe, name, chief, backup, resumed=0):
+def _callbacks(out, recipe, name, chief, backup, resumed=0, extra=()):
     cbs = [keras.callbacks.TerminateOnNaN()]
     if recipe.early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(
@@ -267,6 +268,7 @@ def _callbacks(out, recipe, name, chief, backup, resumed=0):
             keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False),
             CurvesPNG(os.path.join(out, "curves.png"), title=name,
                       history=read_history(os.path.join(out, "history.csv"))),
+            *extra,  # the task's own (dense prediction: overlays of held-out images)
         ]
     # Last: it saves the other callbacks' state after their on_epoch_end (and the history row
     # is written before the backup, so a resume never lacks one), and restores it after their
@@ -384,6 +386,9 @@ def train(
             task.compile(model, entry,
                          optimizer=recipe.make_optimizer(max(steps, 1), epochs, model=model),
                          **recipe.compile_options)
+            # Keras clips each replica's share before the all-reduce; the recipe's clip norm
+            # is the global batch's (a no-op on one replica or without clipping).
+            replicas.clip_after_all_reduce(model.optimizer)
             if entry.jit_compile is not None and not tf.config.list_physical_devices("GPU"):
                 # Measured per model on CPU (benchmark --jit-compile); elsewhere Keras' choice.
                 model.jit_compile = entry.jit_compile
@@ -407,8 +412,9 @@ def train(
         earlier = read_history(history_csv) if chief else {}
         history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
                             steps_per_epoch=steps_per_epoch,
-                            callbacks=watched(_callbacks(out, recipe, entry.name, chief, backup,
-                                                         resumed)))
+                            callbacks=watched(_callbacks(
+                                out, recipe, entry.name, chief, backup, resumed,
+                                task.training_callbacks(model, entry, out) if chief else ())))
         # The whole run's history, also when this process resumed a killed one.
         history.history = {k: earlier.get(k, []) + list(v) for k, v in history.history.items()}
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,

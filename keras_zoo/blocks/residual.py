@@ -156,7 +156,8 @@ def stack(x, block, filters, blocks, *, strides=2, name, **kwargs):
     return x
 
 
-def preact_bottleneck_block(x, filters, *, strides=1, projection=False, name):
+def preact_bottleneck_block(x, filters, *, strides=1, projection=False, use_bias=True,
+                            bn_epsilon=BN_EPSILON, name):
     """Pre-activation bottleneck (He et al., Identity Mappings, 2016, Fig. 1b and 4e):
     BN-ReLU, 1x1, BN-ReLU, 3x3 (strided), BN-ReLU, 1x1, addition without a ReLU after it.
 
@@ -170,29 +171,33 @@ def preact_bottleneck_block(x, filters, *, strides=1, projection=False, name):
         filters: the bottleneck width; the output has ``4 * filters`` channels.
         strides: the 3x3's stride.
         projection: a 1x1 projection shortcut (the first block of a stage).
+        use_bias: the projection's and the last 1x1's biases (False: none anywhere, as
+            torchvision and keras-hub).
+        bn_epsilon: the BatchNormalization epsilon.
         name: the prefix of the layer names.
     """
-    preact = _relu(_bn(x, f"{name}_preact_bn"), f"{name}_preact_relu")
+    preact = _relu(_bn(x, f"{name}_preact_bn", bn_epsilon), f"{name}_preact_relu")
     if projection:
-        short = keras.layers.Conv2D(4 * filters, 1, strides=strides, name=f"{name}_0_conv")(
-            preact)
+        short = keras.layers.Conv2D(4 * filters, 1, strides=strides, use_bias=use_bias,
+                                    name=f"{name}_0_conv")(preact)
     elif strides > 1:
         short = keras.layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_pool")(x)
     else:
         short = x
     y = keras.layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(preact)
-    y = _relu(_bn(y, f"{name}_1_bn"), f"{name}_1_relu")
+    y = _relu(_bn(y, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
     # Padded explicitly at every stride, like keras.applications, so its weights give its
     # outputs also where the stride is 2.
     y = keras.layers.ZeroPadding2D(1, name=f"{name}_2_pad")(y)
     y = keras.layers.Conv2D(filters, 3, strides=strides, use_bias=False,
                             name=f"{name}_2_conv")(y)
-    y = _relu(_bn(y, f"{name}_2_bn"), f"{name}_2_relu")
-    y = keras.layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(y)
+    y = _relu(_bn(y, f"{name}_2_bn", bn_epsilon), f"{name}_2_relu")
+    y = keras.layers.Conv2D(4 * filters, 1, use_bias=use_bias, name=f"{name}_3_conv")(y)
     return keras.layers.Add(name=f"{name}_out")([short, y])
 
 
-def preact_stack(x, filters, blocks, *, strides=2, stride_block="last", name):
+def preact_stack(x, filters, blocks, *, strides=2, stride_block="last", use_bias=True,
+                 bn_epsilon=BN_EPSILON, name):
     """A stage of pre-activation bottlenecks; the first has the projection shortcut.
 
     Args:
@@ -203,6 +208,7 @@ def preact_stack(x, filters, blocks, *, strides=2, stride_block="last", name):
         stride_block: ``"last"`` downsamples in the stage's last block (keras.applications'
             ResNetV2, from the TF-slim implementation); ``"first"`` in its first block, as
             the paper's Torch code does. The parameter count is the same.
+        use_bias, bn_epsilon: as in ``preact_bottleneck_block``.
         name: the stage's prefix.
     """
     if stride_block not in ("first", "last"):
@@ -210,7 +216,8 @@ def preact_stack(x, filters, blocks, *, strides=2, stride_block="last", name):
     at = 1 if stride_block == "first" else blocks
     for i in range(1, blocks + 1):
         x = preact_bottleneck_block(x, filters, strides=strides if i == at else 1,
-                                    projection=i == 1, name=f"{name}_block{i}")
+                                    projection=i == 1, use_bias=use_bias,
+                                    bn_epsilon=bn_epsilon, name=f"{name}_block{i}")
     return x
 
 

@@ -53,32 +53,47 @@ def convert_savedmodel(saved_model_dir, mode="float", representative=None) -> by
 
 def _saved_model_converter(saved_model_dir):
     """``TFLiteConverter.from_saved_model(dir, signature_keys=["serving_default"])`` without its
-    two extra loads of the SavedModel.
+    extra loads of the SavedModel.
 
     ``from_saved_model`` restores the whole SavedModel in Python only to list its signatures,
-    and ``convert`` restores it again for debug information, besides the graph import that the
-    conversion itself needs: measured on tiny models (CPU s per float conversion) transformer
-    4.9 -> 3.6, vilbert 4.2 -> 2.9, mobilenetv2 2.2 -> 1.6, lenet5 0.72 -> 0.55, with identical
-    flatbuffers. The signature is checked here from the SavedModel's protobuf instead. The
-    conversion-metadata record (converter options and environment, which the converter adds by
-    unpacking and repacking the whole flatbuffer in Python) is left out.
+    and ``convert`` restores it again (``tf.saved_model.load``) only to read its debug
+    information, which is a file of the SavedModel, and imports its graph into a TF1 graph
+    only to read the GraphDef, which is in the SavedModel's protobuf; the conversion itself
+    (MLIR) reads the SavedModel on its own. Measured on tiny models (CPU s per float
+    conversion): transformer 4.9 -> 3.6, vilbert 4.2 -> 2.9, mobilenetv2 2.2 -> 1.6, lenet5
+    0.72 -> 0.55 without the first restore; without the other two as well (same process,
+    interleaved, float / int8): vilbert 2.2 -> 1.2 / 2.3 -> 1.4, transformer 2.2 -> 1.4 /
+    2.4 -> 1.6, alexnet 0.66 -> 0.23 / 0.65 -> 0.28, lenet5 0.6 -> 0.2 / 0.6 -> 0.2. The
+    flatbuffers, float and int8, are byte-identical (17 models, one of each task). The
+    signature is checked here from the protobuf. The conversion-metadata record
+    (converter options and environment, which the converter adds by unpacking and repacking
+    the whole flatbuffer in Python) is left out.
     """
     import tensorflow as tf
-    from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow.lite.python import lite
+    from tensorflow.python.saved_model.loader_impl import parse_saved_model_with_debug_info
 
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
-        proto.ParseFromString(f.read())
+    proto, debug_info = parse_saved_model_with_debug_info(saved_model_dir)
     serving = [graph for graph in proto.meta_graphs
                if tf.saved_model.SERVING in graph.meta_info_def.tags]
     if not serving or "serving_default" not in serving[0].signature_def:
         found = sorted(k for k in serving[0].signature_def if not k.startswith("__")) if serving else []
         raise ValueError(f"{saved_model_dir}: no 'serving_default' signature in the "
                          f"'serve' graph (found {found}); it is the one converted to TFLite.")
-    # The class from_saved_model returns when it finds the signature (TensorFlow 2.21).
-    converter = lite.TFLiteSavedModelConverterV2(
-        saved_model_dir, {tf.saved_model.SERVING}, ["serving_default"])
+
+    # The class from_saved_model returns when it finds the signature (TensorFlow 2.21), with
+    # its convert() minus the two loads (the same GraphDef and debug information).
+    class Converter(lite.TFLiteSavedModelConverterV2):
+        @lite._export_metrics
+        def convert(self):
+            if self.saved_model_dir is None or not self.experimental_new_converter:
+                return super().convert()  # TF's frozen-graph path: not taken by our exports
+            graph_def = serving[0].graph_def
+            self._debug_info = lite._get_debug_info(
+                lite._convert_debug_info_func(debug_info), graph_def)
+            return self._convert_from_saved_model(graph_def)
+
+    converter = Converter(saved_model_dir, {tf.saved_model.SERVING}, ["serving_default"])
     converter.exclude_conversion_metadata = True
     return converter
 

@@ -180,6 +180,11 @@ class Task:
         ``{name: float}``; ``train`` and ``keras-zoo evaluate`` report them. Default: none."""
         return {}
 
+    def training_callbacks(self, model, entry, out) -> list:
+        """Callbacks ``train`` adds on the chief, writing into the run directory ``out``
+        (dense prediction: overlays of a few held-out images). Default: none."""
+        return []
+
     def draw_prediction(self, image, outputs, index=0):
         """A ``PIL.Image`` of row ``index`` of ``outputs`` (the serving dict) drawn on
         ``image`` (uint8 ``[H, W, C]``), for ``keras-zoo predict``."""

@@ -173,14 +173,18 @@ def detection_agreement(reference, other, min_score=0.15, min_iou=0.5, same_clas
     found, total = 0, 0
     for i, n in enumerate(np.asarray(reference["num_detections"])):
         m = int(np.asarray(other["num_detections"])[i])
+        # One IoU matrix per image (one call per detection cost ~6 ms each: 8 of an SSD int8
+        # check's 13 CPU s); row j is what the call for detection j gave.
+        matrix = (np.asarray(iou(np.asarray(reference["boxes"][i][:int(n)], np.float32),
+                                 np.asarray(other["boxes"][i][:m], np.float32)))
+                  if m and int(n) else None)
         for j in range(int(n)):
             if reference["scores"][i][j] < min_score:
                 continue
             total += 1
             if m == 0:
                 continue
-            overlaps = np.asarray(iou(np.asarray(reference["boxes"][i][j:j + 1], np.float32),
-                                      np.asarray(other["boxes"][i][:m], np.float32)))[0]
+            overlaps = matrix[j]
             same = (np.asarray(other["classes"][i][:m]) == reference["classes"][i][j]
                     if same_class else True)
             found += bool(np.any((overlaps >= min_iou) & same))

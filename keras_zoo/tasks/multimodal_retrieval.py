@@ -206,8 +206,23 @@ class MultimodalRetrievalTask(Task):
         x, _ = self.raw(model, entry, "train", n)
         return self.model_inputs(x), self._targets(model, n)
 
-    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, data=None):
+    def dataset(self, model, entry, split="train", batch_size=32, seed=0, n=None, data=None,
+                unnamed_colours=0.0):
+        """Batches of a split (``n`` items). ``unnamed_colours`` (shapes captions, training
+        split): that fraction of the pairs is added again with the object painted in a colour
+        the captions never name and the colour word dropped (``keras_zoo.data.unnamed_colours``),
+        so that each shape is seen in many colours."""
+        if unnamed_colours and (split != "train"
+                                or self._data_name(model, entry, data) != "shapes_captions"):
+            raise ValueError(f"task {self.name!r}: unnamed_colours applies to the training "
+                             f"split of 'shapes_captions' only, got split {split!r} of "
+                             f"{self._data_name(model, entry, data)!r}.")
         x, _ = self.raw(model, entry, split, n, data)
+        if unnamed_colours:
+            from keras_zoo.data import unnamed_colours as recolouring
+
+            x["images"], x["text"] = recolouring.recolour(x["images"], x["text"],
+                                                          unnamed_colours, seed)
         n = len(next(iter(x.values())))
         if split != "train":
             return array_dataset(self.model_inputs(x), self._targets(model, n), split,

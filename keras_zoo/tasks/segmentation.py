@@ -106,6 +106,15 @@ class DenseTask(Task):
         images, _ = self._arrays(model, entry, "train", n, seed=self.train_seed + seed)
         return [{"images": images[i:i + 1]} for i in range(len(images))]
 
+    #: Held-out images ``train`` draws into ``<run>/predictions`` (issue 17: "a callback
+    #: writes such overlays for a few held-out images during training").
+    drawn_examples = 4
+
+    def training_callbacks(self, model, entry, out):
+        examples, _ = self.test_examples(model, entry, n=self.drawn_examples)
+        return [DrawPredictions(self.name, examples["images"], os.path.join(out, "predictions"),
+                                every=None)]
+
 
 class SegmentationTask(DenseTask):
     name = "segmentation"
@@ -247,13 +256,14 @@ class DrawPredictions(keras.callbacks.Callback):
     """Writes ``epoch{N:03d}_{i}.png`` into ``directory`` every ``every`` epochs of ``fit``:
     held-out ``images`` (uint8, at the size the model serves) with the model's prediction drawn
     by its task (a segmentation's colour-coded mask over the image, a depth model's colour map
-    beside it).
+    beside it). ``train`` adds one to every dense-prediction run (``<run>/predictions``).
 
     Args:
         task: the model's task name ("segmentation", "depth").
         images: uint8 ``[n, H, W, C]``.
         directory: where the PNGs go (created).
-        every: epochs between drawings.
+        every: epochs between drawings; None: about five drawings over the run (every
+            ``ceil(epochs / 5)`` epochs), and always the last epoch.
 
     Example:
         >>> examples, _ = get_task("segmentation").test_examples(model, entry, n=4)
@@ -264,18 +274,27 @@ class DrawPredictions(keras.callbacks.Callback):
         super().__init__()
         from keras_zoo.tasks import get_task
 
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"DrawPredictions: every must be a positive int, got {every!r}.")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
+                                  or every < 1):
+            raise ValueError(f"DrawPredictions: every must be a positive int or None, got "
+                             f"{every!r}.")
         self.task = get_task(task)
         self.images = np.asarray(images, np.uint8)
         self.directory = directory
         self.every = every
+        self._serve = None
+
+    def on_train_begin(self, logs=None):
+        # One traced serving function for the whole run (it reads the live weights).
+        self._serve = self.task.serving_fn(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
+        epochs = (self.params or {}).get("epochs") or 0
+        every = self.every or max(1, -(-epochs // 5))
+        if (epoch + 1) % every and epoch + 1 != epochs:
             return
         os.makedirs(self.directory, exist_ok=True)
-        serve = self.task.serving_fn(self.model)
+        serve = self._serve or self.task.serving_fn(self.model)
         outputs = {k: np.asarray(v) for k, v in serve(images=self.images).items()}
         for i in range(len(self.images)):
             self.task.draw_prediction(self.images[i], outputs, i).save(

@@ -46,7 +46,15 @@ pooling, quick_gelu, no patch bias, and keras-hub's text-final LayerNorm epsilon
 The model takes CLIP's BPE token ids (``keras_hub.models.CLIPTokenizer``: its vocabulary and
 merges are a download of their own); the image converter's normalisation goes into the nested
 ``image_encoder``.
-Not covered: keras-hub's ResNet v2 and "vd" variants have no zoo twin; its MobileNet backbone
+ResNet v2 50/101 (``ResNetBackbone`` with ``use_pre_activation``) by graph structure into the
+zoo ResNetV2 with the stride in each stage's first block, no biases, BN epsilon 1e-5 and a
+stem pooling that ignores its padding (``_resnet_v2_config``). ViT presets into the ViT
+encoders of Segmenter (``segmenter_linear``, ``segmenter_mask``) and DPT (``dpt``,
+``dpt_depth``; DPT builds no final LayerNorm, so keras-hub's is left out): the model keeps
+its own image size and the position table is resampled bicubically to its grid; the decoder
+is new.
+Not covered: keras-hub's ResNet "vd" variants (ResNet-D: a three-convolution stem and an
+average-pooled shortcut) have no zoo twin; its MobileNet backbone
 is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
 el/em/es and "rw" (v2) presets are other architectures. DeiT
 (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
@@ -76,7 +84,11 @@ class Source:
     backbone has no counterpart for and that stay as built. ``tensors(backbone)``, instead of
     path rules, lists ``(their variable, our path, value)`` walking the backbone's own
     attributes (for a backbone whose paths depend on its sub-models' names, or whose values
-    need reshaping)."""
+    need reshaping). ``new_tensors``: a pattern of our tensor paths that stay as built (a new
+    head or decoder); ``unused``: a pattern of the paths their tensors map to that our model
+    has no use for and does not build (DPT reads the ViT's layers before its final LayerNorm); ``grids``: our ViT position tables
+    (a class token, then the patch grid) resampled bicubically to our patch grid when the
+    backbone was built for another image size (``resample_position_embedding``)."""
 
     backbone: str
     converter: str | None
@@ -87,6 +99,9 @@ class Source:
     positions: tuple = ()
     skip: tuple = ()
     tensors: Callable | None = None
+    new_tensors: str = r"^predictions/"
+    unused: str | None = None
+    grids: tuple = ()
 
 
 def _vit_config(hub):
@@ -154,6 +169,55 @@ def _vit(*presets):
     return Source("ViTBackbone", "ViTImageConverter", presets, _vit_config, _VIT_RULES)
 
 
+def _vit_sizes(hub):
+    """The ViT preset's encoder sizes, without its image size: a dense-prediction model keeps
+    its own (Segmenter 512, DPT 384) and takes the position table resampled to its grid."""
+    sizes = _vit_config(hub)
+    del sizes["input_shape"]
+    return sizes
+
+
+#: Our tensors outside the ViT encoder: the segmentation decoders and DPT's reassemble,
+#: fusion and head layers are new.
+_NOT_VIT = r"^(?!patch_embedding/|encoder_layer_\d+_|encoder_norm/)"
+
+
+def _segmenter(*presets):
+    """Segmenter's encoder is ViT (its section 3.1; ImageNet-pretrained, positions interpolated
+    to the segmentation resolution, section 4.2), the decoder is new."""
+    return Source("ViTBackbone", "ViTImageConverter", presets, _vit_sizes, _VIT_RULES,
+                  new_tensors=_NOT_VIT, grids=("patch_embedding/position_embedding",))
+
+
+#: (layers, width) -> DPT's hooks and D^ (section 3; ``dpt.BASE`` / ``dpt.LARGE``, which this
+#: layer below the models cannot import).
+_DPT_SIZES = {(12, 768): dict(hooks=(3, 6, 9, 12), reassemble_dims=(96, 192, 384, 768)),
+              (24, 1024): dict(hooks=(5, 12, 18, 24), reassemble_dims=(256, 512, 1024, 1024))}
+
+
+def _dpt_config(hub):
+    """DPT-Base / DPT-Large read ViT-B/16 / ViT-L/16 at layers {3, 6, 9, 12} / {5, 12, 18,
+    24} (section 3, "Reassemble")."""
+    sizes = _vit_sizes(hub)
+    paper = _DPT_SIZES.get((sizes["num_layers"], sizes["hidden_dim"]))
+    if paper is not None:
+        return {**sizes, **paper}
+    depth = sizes["num_layers"]
+    if depth % 4:
+        raise NotImplementedError(f"keras-hub's ViT with {depth} layers: DPT reads four "
+                                  "evenly spaced layers; pass hooks= to choose them.")
+    # Another ViT: every quarter of the depth, as Base's {3, 6, 9, 12}.
+    return {**sizes, "hooks": tuple(depth // 4 * k for k in (1, 2, 3, 4))}
+
+
+def _dpt(*presets):
+    """DPT's encoder is ViT without the final LayerNorm (the reassembled tokens are the
+    layers' outputs), so keras-hub's ``vit_encoder/ln`` is left out."""
+    return Source("ViTBackbone", "ViTImageConverter", presets, _dpt_config, _VIT_RULES,
+                  new_tensors=_NOT_VIT, unused=r"^encoder_norm/",
+                  grids=("patch_embedding/position_embedding",))
+
+
 def _resnet_config(hub):
     """keras-hub's ResNet v1 is torchvision's "v1.5": stride in the 3x3, bias-free
     convolutions, BN epsilon 1e-5 (the zoo's default is keras.applications' 1.001e-5)."""
@@ -170,6 +234,26 @@ def _resnet_config(hub):
                 filters=tuple(hub["stackwise_num_filters"]),
                 stem_filters=hub["input_conv_filters"][0], stride_at="3x3", use_bias=False,
                 bn_epsilon=1e-5)
+
+
+def _resnet_v2_config(hub):
+    """keras-hub's ResNet v2 is the paper's pre-activation bottleneck network with the
+    stride in the first block of a stage (in its 3x3), as the paper's Torch code; bias-free
+    convolutions, BN epsilon 1e-5, and a stem max pooling over -inf padding: the zoo ResNetV2
+    with ``stride_block="first", use_bias=False, bn_epsilon=1e-5, pool_padding="ignore"``."""
+    stages = len(hub["stackwise_num_strides"])
+    if (hub["block_type"] != "bottleneck_block" or not hub["use_pre_activation"]
+            or list(hub["input_conv_kernel_sizes"]) != [7]
+            or list(hub["stackwise_num_strides"]) != [1] + [2] * (stages - 1)):
+        raise NotImplementedError(
+            f"keras-hub's ResNet with block_type={hub['block_type']!r}, "
+            f"use_pre_activation={hub['use_pre_activation']}, stem kernels "
+            f"{hub['input_conv_kernel_sizes']}, strides {hub['stackwise_num_strides']}: the zoo "
+            "ResNetV2 is pre-activation bottlenecks with one 7x7 stem convolution.")
+    return dict(stack_sizes=tuple(hub["stackwise_num_blocks"]),
+                filters=tuple(hub["stackwise_num_filters"]),
+                stem_filters=hub["input_conv_filters"][0], stride_block="first",
+                use_bias=False, bn_epsilon=1e-5, pool_padding="ignore")
 
 
 _VGG_CONFIGS = {(1, 1, 2, 2, 2): "A", (2, 2, 2, 2, 2): "B", (2, 2, 3, 3, 3): "D",
@@ -247,6 +331,10 @@ def _efficientnet(*presets):
 
 def _resnet(preset):
     return Source("ResNetBackbone", "ResNetImageConverter", (preset,), _resnet_config, None)
+
+
+def _resnet_v2(preset):
+    return Source("ResNetBackbone", "ResNetImageConverter", (preset,), _resnet_v2_config, None)
 
 
 def _vgg(preset):
@@ -441,6 +529,12 @@ def _clip(*presets):
                   positions=("position_embedding/embeddings",), tensors=_clip_tensors)
 
 
+_VIT16_PRESETS = ("vit_base_patch16_384_imagenet", "vit_base_patch16_224_imagenet",
+                  "vit_base_patch16_224_imagenet21k", "vit_large_patch16_384_imagenet",
+                  "vit_large_patch16_224_imagenet", "vit_large_patch16_224_imagenet21k")
+_VIT_PRESETS = _VIT16_PRESETS + ("vit_base_patch32_384_imagenet",
+                                 "vit_base_patch32_224_imagenet21k")
+
 MODELS = {
     # The ViT-B/32 presets (OpenAI's and OpenCLIP's LAION-2B); the B/16, L/14, H/14, g/14 and
     # bigG/14 presets load into clip_vit_b32 too, at their own sizes (the same architecture).
@@ -473,6 +567,9 @@ MODELS = {
     "resnet50": _resnet("resnet_50_imagenet"),
     "resnet101": _resnet("resnet_101_imagenet"),
     "resnet152": _resnet("resnet_152_imagenet"),
+    # keras-hub 0.32 has ResNet v2 50 and 101 (no 152).
+    "resnet50v2": _resnet_v2("resnet_v2_50_imagenet"),
+    "resnet101v2": _resnet_v2("resnet_v2_101_imagenet"),
     "vgg11": _vgg("vgg_11_imagenet"),
     "vgg13": _vgg("vgg_13_imagenet"),
     "vgg16": _vgg("vgg_16_imagenet"),
@@ -487,6 +584,12 @@ MODELS = {
     "vit_l16": _vit("vit_large_patch16_224_imagenet", "vit_large_patch16_384_imagenet",
                     "vit_large_patch16_224_imagenet21k"),
     "vit_h14": _vit("vit_huge_patch14_224_imagenet21k"),
+    # Dense prediction on ViT: any ViT-B/16 or L/16 preset (Segmenter also B/32); the model
+    # keeps its own image size (Segmenter 512, DPT 384) and the position table is resampled.
+    "segmenter_linear": _segmenter(*_VIT_PRESETS),
+    "segmenter_mask": _segmenter(*_VIT_PRESETS),
+    "dpt": _dpt(*_VIT16_PRESETS),
+    "dpt_depth": _dpt(*_VIT16_PRESETS),
     "deit_ti_distilled": _deit("deit_tiny_distilled_patch16_224_imagenet"),
     "deit_s_distilled": _deit("deit_small_distilled_patch16_224_imagenet"),
     "deit_b_distilled": _deit("deit_base_distilled_patch16_224_imagenet",
@@ -550,7 +653,10 @@ def _rule_tensors(spec, backbone, label):
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              "has no counterpart in our model (no mapping rule).")
         rule, match = found[0]
-        out.append((variable, rule(match), np.asarray(variable)))
+        path = rule(match)
+        if spec.unused is not None and re.search(spec.unused, path):
+            path = None  # read by nothing of ours (see the Source)
+        out.append((variable, path, np.asarray(variable)))
     return out
 
 
@@ -581,17 +687,34 @@ def convert(backbone, model, name, label):
         if (path in spec.positions and value.shape[1:] == tuple(ours[path].shape)[1:]
                 and value.shape[0] > rows[0]):
             value = value[:rows[0]]  # a shorter context uses the first positions, as theirs
+        if path in spec.grids and value.shape != tuple(ours[path].shape):
+            value = _resampled(value, model, label)
         if tuple(ours[path].shape) != value.shape:
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              f"does not fit our {path!r} {tuple(ours[path].shape)}.")
         ours[path].assign(value)
         assigned.add(path)
-    head = [path for path in ours if path not in assigned]
-    if any(not path.startswith("predictions/") for path in head):
-        first = next(path for path in head if not path.startswith("predictions/"))
+    missing = [path for path in ours
+               if path not in assigned and not re.search(spec.new_tensors, path)]
+    if missing:
+        first = missing[0]
         raise ValueError(f"{label}: our tensor {first!r} {tuple(ours[first].shape)} has no "
                          "counterpart in the backbone.")
     return model
+
+
+def _resampled(value, model, label):
+    """A ViT position table ``[1 + N, D]`` of a square grid resampled to ``model``'s grid."""
+    from keras_zoo.layers.patch_embedding import resample_position_embedding
+
+    layer = model.get_layer("patch_embedding")
+    rows, cols = model.inputs[0].shape[1:3]
+    grid = (rows // layer.patch_size[0], cols // layer.patch_size[1])
+    side = int(round((value.shape[0] - 1) ** 0.5))
+    if side * side != value.shape[0] - 1 or value.shape[1:] != (layer.hidden_dim,):
+        raise ValueError(f"{label}: their position table {value.shape} is not a class token "
+                         f"and a square grid of width {layer.hidden_dim}.")
+    return resample_position_embedding(value, (side, side), grid, num_tokens=1)
 
 
 def load(entry, preset, zoo_preset, config):

@@ -60,7 +60,11 @@ def _signatures(outputs):
         if _is_input(operation):
             key = "input"
         elif not weights and len(children) == 1:
-            key = children[0]  # transparent
+            # Transparent: the child's own hash, not a hash of it, so that an explicit
+            # ZeroPadding2D before a "valid" convolution (keras.applications) and none before a
+            # "same" one (keras-hub) hash alike.
+            signature[id(node)] = children[0]
+            continue
         else:
             if type(operation).__name__ in COMMUTATIVE:
                 children = sorted(children)

@@ -15,13 +15,19 @@ CUSTOM_STEP_MODELS = ("gan", "vae")
 #: step, unlike Adam's, is proportional to the gradient, so a loss not divided by the replicas
 #: shows as a step N times too long) with and without MirroredStrategy; they must agree.
 EXACT_CUSTOM_STEP_MODELS = ("autoencoder",)
+#: Trained as above with SGD and a global clip norm (Keras' train_step, a custom one): clipping
+#: must act on the replicas' summed gradient (keras_zoo.models.replicas.clip_after_all_reduce).
+CLIPPED_MODELS = ("mlp", "autoencoder")
+CLIPNORM = 1e-3
 
 
-def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32, sgd=False):
+def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32, sgd=False,
+         clipnorm=None):
     import keras
 
     import keras_zoo
     from keras_zoo import distribute
+    from keras_zoo.models import replicas
     from keras_zoo.tasks import get_task
 
     entry = keras_zoo.models.info(name)
@@ -32,7 +38,10 @@ def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32, sgd=
         ds = task.dataset(model, entry, split, batch_size, 0, drop_remainder=True)
         ds = distribute.shard(ds.take(batches))
         if sgd:
-            model.compile(optimizer=keras.optimizers.SGD(0.05))
+            task.compile(model, entry,
+                         optimizer=keras.optimizers.SGD(0.05, global_clipnorm=clipnorm))
+            # What training.train does after compiling (minimize does it for custom steps).
+            replicas.clip_after_all_reduce(model.optimizer)
         else:
             task.compile(model, entry)
     history = model.fit(ds, epochs=epochs, verbose=0)
@@ -61,6 +70,14 @@ def main(path):
             model, history = _fit(name, strategy, split="test", sgd=True)
             out[f"{name}_{label}"] = {"history": history,
                                       "weights": [w.tolist() for w in model.get_weights()]}
+    # A clip norm well below the gradients' norm: clipping each replica's share (Keras' own
+    # order) would step up to twice as far, and elsewhere, as clipping the summed gradient.
+    for name in CLIPPED_MODELS:
+        for label, strategy in (("none", distribute.get_strategy("none")),
+                                ("mirrored", mirrored)):
+            model, history = _fit(name, strategy, split="test", sgd=True, clipnorm=CLIPNORM)
+            out[f"{name}_clipped_{label}"] = {
+                "history": history, "weights": [w.tolist() for w in model.get_weights()]}
     for name in CUSTOM_STEP_MODELS:
         model, history = _fit(name, mirrored)
         optimizers = {id(o) for o in (getattr(model, "d_optimizer", None),

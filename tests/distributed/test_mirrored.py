@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 
 from tests.distributed.cluster import REPO, worker_env
-from tests.distributed.mirrored_check import CUSTOM_STEP_MODELS, EXACT_CUSTOM_STEP_MODELS
+from tests.distributed.mirrored_check import (
+    CLIPPED_MODELS,
+    CUSTOM_STEP_MODELS,
+    EXACT_CUSTOM_STEP_MODELS,
+)
 
 pytestmark = pytest.mark.distributed
 
@@ -44,6 +48,20 @@ def test_custom_train_step_under_mirrored_equals_no_strategy(mirrored, name):
     np.testing.assert_allclose(two["history"]["loss"], none["history"]["loss"], rtol=1e-4)
     for a, b in zip(two["weights"], none["weights"], strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", CLIPPED_MODELS)
+def test_global_clipnorm_under_mirrored_clips_the_summed_gradient(mirrored, name):
+    # Keras clips each replica's share before the all-reduce; with a clip norm below the
+    # gradients' norm two replicas then step up to twice as far as one device. Fails without
+    # keras_zoo.models.replicas.clip_after_all_reduce (checked).
+    none, two = mirrored[f"{name}_clipped_none"], mirrored[f"{name}_clipped_mirrored"]
+    plain = mirrored[f"{name}_none"] if name != "mlp" else None
+    for a, b in zip(two["weights"], none["weights"], strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+    if plain is not None:  # the clip did act
+        assert any(not np.allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+                   for a, b in zip(none["weights"], plain["weights"], strict=True))
 
 
 @pytest.mark.parametrize("name", CUSTOM_STEP_MODELS)

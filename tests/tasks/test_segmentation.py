@@ -171,10 +171,34 @@ def test_draw_predictions_callback_writes_overlays(tmp_path):
     task.compile(model, entry)
     examples, _ = task.test_examples(model, entry, n=2)
     callback = DrawPredictions("segmentation", examples["images"], str(tmp_path / "draw"))
+    model.run_eagerly = True  # the callback is under test, not the traced train step
     model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
     assert sorted(p.name for p in (tmp_path / "draw").iterdir()) == ["epoch001_0.png",
                                                                       "epoch001_1.png"]
 
+
+
+@pytest.mark.parametrize("task_name, name", [("segmentation", "unet_same"),
+                                             ("depth", "unet_depth")])
+def test_train_draws_held_out_predictions_about_five_times(task_name, name, tmp_path):
+    """``train`` adds the task's callbacks: dense tasks draw 4 held-out images into
+    ``<run>/predictions`` at epochs ceil(E/5), 2 ceil(E/5), ... and the last."""
+    from keras_zoo.tasks.segmentation import DrawPredictions
+
+    entry, model = _entry_model(name)
+    (callback,) = get_task(task_name).training_callbacks(model, entry, str(tmp_path))
+    assert isinstance(callback, DrawPredictions) and callback.images.shape[0] == 4
+    assert get_task("classification").training_callbacks(model, entry, str(tmp_path)) == []
+    callback.images = callback.images[:1]  # one drawing is enough to see the files
+    callback.set_model(model)
+    callback.set_params({"epochs": 12})
+    callback.on_train_begin()
+    for epoch in range(12):
+        callback.on_epoch_end(epoch)
+    drawn = sorted(p.name for p in (tmp_path / "predictions").iterdir())
+    assert drawn == [f"epoch{e:03d}_0.png" for e in (3, 6, 9, 12)]
+    with pytest.raises(ValueError, match="every must be a positive int or None"):
+        DrawPredictions(task_name, callback.images, str(tmp_path), every=0)
 
 def test_int8_check_judges_masks_where_the_float_model_decides():
     task = get_task("segmentation")

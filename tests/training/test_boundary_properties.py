@@ -32,6 +32,8 @@ def _clean_failure(capsys, argv):
         assert code in (1, 2), err
         lines = [line for line in err.strip().splitlines() if line.startswith("keras-zoo")]
         assert lines, err
+    if code == 2:  # a user error, argparse's included: one line naming it
+        assert len(err.strip().splitlines()) == 1, err
     return code
 
 

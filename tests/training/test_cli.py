@@ -83,3 +83,30 @@ def test_a_shortened_run_is_reported_against_the_recipe_bar_not_failed(capsys, t
     assert code == 0, err
     assert "note: test accuracy" in stdout and "this run set --epochs" in stdout
     assert "FAIL" not in stdout
+
+
+@pytest.mark.slow
+def test_export_and_verify_print_nothing_on_stderr_by_default(tmp_path):
+    """Quiet by default, as a user runs it (console script, fresh process): no TensorFlow C++
+    or absl start-up lines, no converter chatter (``fully_quantize: ...``, printed by every int8
+    conversion) and no LiteRT delegate notice; ``--verbose`` lets them through. ~20 CPU s."""
+    script = os.path.join(os.path.dirname(sys.executable), "keras-zoo")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL",
+                                                          "ABSL_MIN_LOG_LEVEL")}
+    import keras_zoo
+
+    root, source = str(tmp_path / "saved"), str(tmp_path / "mlp.keras")
+    keras_zoo.models.get("mlp", "tiny").save(source)
+    # Version 1 int8 (the converter's chatter); version 2 float, verified (an untrained
+    # model's int8 agreement may miss verify's bar, which is not what this test is about).
+    for argv in (["export", source, "--root", root, "--tflite", "int8"],
+                 ["export", source, "--root", root, "--tflite", "float"],
+                 ["verify", os.path.join(root, "mlp", "2")]):
+        done = subprocess.run([script, *argv], capture_output=True, text=True, timeout=900,
+                              cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stderr == "", done.stderr[-3000:]
+    verbose = subprocess.run([script, "--verbose", "export", source, "--root", root,
+                              "--tflite", "int8"], capture_output=True,
+                             text=True, timeout=900, cwd=tmp_path, env=env)
+    assert verbose.returncode == 0 and "fully_quantize" in verbose.stderr

@@ -48,7 +48,50 @@ def test_failures_errors_and_debts_are_stated():
         "export failed: ValueError: a / b"
     indebted = next(e for e in keras_zoo.models.entries() if "int8" in e.debts)
     assert deploy_table.row(indebted, dict(RECORD, model=indebted.name))[-1] == \
-        "passed (declared debt: int8)"
+        "passed; declared debt: int8"
+
+
+def test_a_mode_that_does_not_convert_is_stated_with_its_reason():
+    """String-input text models have no .tflite, a model whose int8 conversion fails keeps its
+    float figures: "—" in the missing cells, the reason (and the declared debt) in the last."""
+    text = next(e for e in keras_zoo.models.entries() if "tflite" in e.debts)
+    record = {"model": text.name, "preset": "tiny", "verified": True, "failed": [],
+              "int8_agreement": None, "no_tflite": "string inputs ['text']: no LiteRT builtin"}
+    cells = deploy_table.row(text, record)
+    assert cells[1:6] == ("\u2014",) * 5
+    assert cells[-1].startswith("passed; no .tflite: string inputs ['text']: no LiteRT builtin "
+                                "(declared debt: ")
+    int8_debt = next(e for e in keras_zoo.models.entries()
+                     if "int8" in e.debts and "tflite" not in e.debts)
+    record = dict(RECORD, model=int8_debt.name, failed=[], int8_bytes=None, int8_ms=None,
+                  int8_agreement=None, int8_error="RuntimeError: RuntimeError")
+    cells = deploy_table.row(int8_debt, record)
+    assert cells[1] == "12.2 KB" and cells[3] == "0.0042"  # the float figures stay
+    assert cells[2] == cells[4] == cells[5] == "\u2014"
+    assert cells[-1].startswith("passed; no int8 .tflite: RuntimeError: RuntimeError "
+                                "(declared debt: ")
+    for cell in cells:
+        assert "|" not in cell
+    # Converted but refused by LiteRT at run time (verify's row "tflite int8 (x_int8.tflite)"
+    # with no figure): the size and call time stand, the agreement does not.
+    record = dict(RECORD, model=int8_debt.name, int8_agreement="unreadable",
+                  failed=[f"tflite int8 ({int8_debt.name}_int8.tflite)"])
+    cells = deploy_table.row(int8_debt, record)
+    assert cells[2] == "6.3 KB" and cells[5] == "\u2014"
+    assert cells[-1].startswith("passed; int8 .tflite: converts, but does not run in LiteRT "
+                                "(declared debt: ")
+
+
+def test_string_inputs_are_read_from_the_serving_signature():
+    import tensorflow as tf
+
+    class Task:
+        def serving_fn(self, model):
+            return tf.function(lambda text, ids: {}, input_signature=[
+                tf.TensorSpec([None], tf.string, name="text"),
+                tf.TensorSpec([None, 4], tf.int32, name="ids")])
+
+    assert deploy_table.string_inputs(Task(), None) == ["text"]
 
 
 def test_the_table_replaces_only_its_own_block():
@@ -101,6 +144,36 @@ def test_measure_runs_the_export_and_verify_code(monkeypatch, tmp_path):
                       "failed": ["tflite int8 top-1 agreement (mlp_int8.tflite)"],
                       "int8_agreement": "0.5000", "float_bytes": 100, "float_ms": 0.1,
                       "int8_bytes": 40, "int8_ms": 0.04}
+
+
+def test_measure_drops_the_mode_that_does_not_convert(monkeypatch, tmp_path):
+    """int8 conversion raises: the float .tflite is exported, verified and timed all the same,
+    and the record keeps the converter's error for the table."""
+    import keras_zoo.export as export_module
+
+    tried = []
+
+    def fake_export(model, name, entry, version, root, tflite, source, representative_size):
+        tried.append(tflite)
+        if "int8" in tflite:
+            raise RuntimeError("quantizer\nsecond line")
+        path = os.path.join(root, name, str(version))
+        os.makedirs(path)
+        with open(os.path.join(path, f"{name}.tflite"), "wb") as f:
+            f.write(b"x" * 100)
+        with open(os.path.join(path, "keras_zoo.json"), "w") as f:
+            json.dump({"model": name, "task": entry.task, "source": source,
+                       "tflite": {"float": f"{name}.tflite"}}, f)
+        return path
+
+    monkeypatch.setattr(export_module, "export", fake_export)
+    monkeypatch.setattr(export_module, "verify", lambda path, keras_path, n, fresh: (
+        True, [("tflite float max |diff| (mlp.tflite)", "0", "<= 0.0001", True)]))
+    monkeypatch.setattr(deploy_table, "latency_ms", lambda flat, inputs: len(flat) / 1000)
+    record = deploy_table.measure("mlp", str(tmp_path))
+    assert tried == [("float", "int8"), ("float",)]
+    assert record["int8_error"] == "RuntimeError: quantizer"
+    assert record["float_bytes"] == 100 and "int8_bytes" not in record and record["verified"]
 
 
 def test_the_cache_is_read_back_and_not_measured_again(monkeypatch, tmp_path):
@@ -167,3 +240,11 @@ def test_the_readme_block_is_the_generator_s():
         [line for line in expected.splitlines() if not line.startswith("| `")]
     for line in rows:
         assert line.count("|") == len(deploy_table.COLUMNS) + 1, line
+        # Every model has its figures, or the row says why it has none.
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if not re.fullmatch(r"[\d.]+ KB", cells[1]):
+            assert (cells[1] == "\u2014" and "no .tflite: " in cells[-1]) or (
+                cells[1] == "" and cells[-1].startswith(("export failed: ", "not measured"))), \
+                line
+        if not re.fullmatch(r"[\d.]+ KB", cells[2]) and cells[1] != "":
+            assert cells[2] == "\u2014" and "tflite: " in cells[-1], line

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from training.commands.explain import load_classifier
 
 _METHODS = ("fgsm", "pgd", "noise")
@@ -56,6 +54,8 @@ def _pgd_only(args):
 
 def run(args) -> int:
     """Prints clean and robust accuracy and writes the grid; returns the exit status."""
+    import numpy as np
+
     from keras_zoo import robust
     from keras_zoo.data import load_arrays
     from keras_zoo.explain import model_io

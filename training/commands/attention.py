@@ -1,16 +1,14 @@
 """``keras-zoo attention MODEL --output PNG``: the attention rollout of a ViT/DeiT over an image.
 
-The maps and the rollout are ``keras_zoo.models.classification.attention_maps``.
+The maps and the rollout are ``keras_zoo.models.classification.attention_maps``. Nothing heavy
+is imported at module level: ``keras-zoo attention --help`` and its argument errors must not wait
+for TensorFlow (the CLI imports this module to parse). A bad input (missing or foreign file,
+non-image, existing output) is a ValueError/OSError, which the CLI reports in one line, exit 2.
 """
 
 from __future__ import annotations
 
-import sys
-
-import keras
-import numpy as np
-
-from keras_zoo.models.classification.attention_maps import save_rollout_overlay
+import os
 
 
 def add_arguments(parser):
@@ -28,38 +26,44 @@ def add_arguments(parser):
 
 def _load_model(args):
     import keras_zoo
+    from keras_zoo.export import load_keras
 
-    if args.model.endswith(".keras"):
-        return keras.saving.load_model(args.model, safe_mode=True, compile=False)
+    if args.model.endswith(".keras") or os.path.exists(args.model):
+        # The checked loader: a truncated or foreign file is one line naming it.
+        return load_keras(args.model)
     model = keras_zoo.models.get(args.model, preset=args.preset)
     if args.weights:
+        if not os.path.isfile(args.weights):
+            raise FileNotFoundError(f"--weights: no such file {args.weights!r}.")
         model.load_weights(args.weights)
     return model
 
 
 def _load_image(args, model):
+    import numpy as np
+
     height, width, channels = model.input_shape[1:]
     if args.image:
-        from PIL import Image
+        from training.commands.predict import read_image
 
-        mode = "L" if channels == 1 else "RGB"
-        picture = Image.open(args.image).convert(mode).resize((width, height), Image.BILINEAR)
-        array = np.asarray(picture, dtype=np.float32) / 255.0
-        return array.reshape(height, width, channels)
+        return read_image(args.image, height, width, channels).astype(np.float32) / 255.0
     from keras_zoo.data import load_arrays
 
     images, _ = load_arrays("digits", "test", (height, width), channels)
+    if not 0 <= args.digit_index < len(images):
+        raise ValueError(f"--digit-index {args.digit_index}: the test split has {len(images)} "
+                         f"digits (0..{len(images) - 1}).")
     return images[args.digit_index].astype(np.float32) / 255.0
 
 
 def run(args) -> int:
     """Runs the subcommand: writes the rollout overlay PNG; returns the exit status."""
-    try:
-        model = _load_model(args)
-        image = _load_image(args, model)
-        heat = save_rollout_overlay(model, image, args.output, args.head_fusion)
-    except (ValueError, OSError) as error:
-        print(f"keras-zoo attention: {error}", file=sys.stderr)
-        return 1
+    from keras_zoo.models.classification.attention_maps import save_rollout_overlay
+
+    if os.path.exists(args.output):
+        raise FileExistsError(f"--output {args.output!r} exists; not overwritten.")
+    model = _load_model(args)
+    image = _load_image(args, model)
+    heat = save_rollout_overlay(model, image, args.output, args.head_fusion)
     print(f"wrote {args.output} (rollout on a {heat.shape[0]}x{heat.shape[1]} patch grid)")
     return 0

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
+# numpy is imported where it is used: the CLI imports this module to parse `explain --help`.
 _ALL = ("cam", "grad-cam", "augmented-grad-cam", "rise", "deconvnet", "rollout")
 
 
@@ -61,6 +60,7 @@ def load_classifier(spec, preset="tiny", model_name=None):
 
 def load_image(path, model):
     """The image at ``path`` as float [0, 1] ``[H, W, C]`` at the model's input size."""
+    import numpy as np
     from PIL import Image
 
     height, width, channels = model.input_shape[1:]
@@ -91,6 +91,8 @@ def _options(method, args, strict=True):
 
 def run(args) -> int:
     """Writes the overlay PNG; returns the exit status (errors raise ValueError: exit 2)."""
+    import numpy as np
+
     from keras_zoo import explain
     from keras_zoo.explain.overlay import save_panels
 

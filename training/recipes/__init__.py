@@ -59,6 +59,10 @@ class Recipe:
             below it (a depth error). Not both with ``min_test_accuracy``.
         wrap: a function ``model -> model`` applied to the built model before it is compiled
             (``keras_zoo.robust.AdversarialTraining`` for adversarial training), or None.
+        train_minutes: ``{model name: minutes}``: the measured wall time of ``keras-zoo train
+            MODEL`` by this recipe as written, on 2 CPU cores (time to a useful model: the
+            run reaches the recipe's bar). Shown by ``keras-zoo info`` and the README's model
+            table; a model without a figure shows "not measured" (never an estimate).
     """
 
     name: str
@@ -84,8 +88,14 @@ class Recipe:
     min_test_accuracy: float | None = None
     min_test_metric: tuple | None = None
     wrap: Any = None
+    train_minutes: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        if not isinstance(self.train_minutes, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                and v > 0 for k, v in self.train_minutes.items()):
+            raise ValueError(f"Recipe {self.name}: train_minutes must map model names to "
+                             f"positive minutes, got {self.train_minutes!r}.")
         if self.min_test_metric is not None:
             metric = tuple(self.min_test_metric)
             if (self.min_test_accuracy is not None or len(metric) not in (2, 3)
@@ -211,3 +221,15 @@ def get_recipe(name: str) -> Recipe:
 def recipe_names(pattern: str | None = None) -> list:
     _collect()
     return _RECIPES.names(pattern)
+
+
+def train_minutes(entry) -> float | None:
+    """The measured minutes of ``keras-zoo train NAME`` by registry ``entry``'s own recipe on 2
+    CPU cores (``Recipe.train_minutes``), or None where it was not measured."""
+    return get_recipe(entry.recipe).train_minutes.get(entry.name)
+
+
+def describe_train_time(entry) -> str:
+    """``train_minutes`` as ``keras-zoo info`` and the README's model table state it."""
+    minutes = train_minutes(entry)
+    return "not measured" if minutes is None else f"{minutes:g} min"

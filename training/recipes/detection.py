@@ -18,6 +18,25 @@ RECIPES = [
         min_test_metric=("map50", 0.5),
     ),
     Recipe(
+        name="ssd",
+        description="SSD at its tiny config (64x64, 3 maps of default boxes) on 2048 synthetic-"
+                    "shape images with horizontal flips: Adam 2e-3, cosine decay, 8 epochs.",
+        # The shared detection recipe (4096 images x 20 epochs at 1e-3) for SSD: 201 s wall of
+        # train() on 2 quiet cores (224 CPU s), mAP@0.5 0.943; ~20 minutes on busy ones. SSD's
+        # loss converges on a fifth of its steps at twice the rate. Measured 2026-12-04, 2 cores:
+        # `keras-zoo train ssd` 51 s end to end (load ~3; 54 user + 6 sys CPU s), test mAP@0.5
+        # 0.854 (mAP 0.554); under load 21-22: 133 s (train() alone), and seed 1 5:09 end to
+        # end at 17 % of a core (55 CPU s), mAP@0.5 0.672.
+        epochs=8,
+        batch_size=32,
+        learning_rate=2e-3,
+        preset="tiny",
+        data_options={"n": 2048, "augment": ("flip",)},
+        monitor="val_loss",
+        min_test_metric=("map50", 0.5),
+        train_minutes={"ssd": 0.9},
+    ),
+    Recipe(
         name="detection_masks",
         description="An instance-segmentation detector (Mask R-CNN) at its tiny config on 2048 "
                     "synthetic-shape images with instance masks (no augmentation: Keras' "

@@ -74,4 +74,20 @@ RECIPES = [
         monitor="val_abs_rel",
         monitor_mode="min",
     ),
+    Recipe(
+        name="depth_unet",
+        description="The depth recipe for the U-Net: 16 base filters and three poolings "
+                    "(4 -> 8 -> 16 channels and two poolings stay at 0.236 held-out abs-rel).",
+        # Measured (held-out abs-rel, 2048 scenes, 30 epochs): the tiny U-Net (filters 4,
+        # depth 2) 0.236 with delta<1.25 0.30; filters 16, depth 3 0.033 with delta<1.25
+        # 0.987 (548 s). DPT reaches 0.070 at its tiny config with the plain depth recipe.
+        epochs=30,
+        batch_size=32,
+        learning_rate=2e-3,
+        preset="tiny",
+        config={"filters": 16, "depth": 3},
+        data_options={"n": 2048},
+        monitor="val_abs_rel",
+        monitor_mode="min",
+    ),
 ]

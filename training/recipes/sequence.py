@@ -31,12 +31,21 @@ RECIPES = [
     Recipe(
         name="bert_pretraining",
         description="BERT pre-training (masked LM + next-sentence prediction) on the docstring "
-                    "corpus's sentence pairs, 5 masks of each, at the tiny config: Adam 1e-3 "
+                    "corpus's sentence pairs, 10 copies each with its own next-sentence draw "
+                    "and masks (as BERT's data preparation), at the tiny config: Adam 1e-3 "
                     "with 1 epoch of linear warm-up then cosine decay (the paper: Adam 1e-4, "
-                    "10,000 warm-up steps, linear decay). The saved model.keras fine-tunes as "
-                    "bert_wordpiece_classifier (from_checkpoint=, same config).",
-        data_options={"dupe_factor": 5},
-        epochs=20,
+                    "10,000 warm-up steps, linear decay), stopped when the validation "
+                    "masked-LM loss stops falling (best weights kept). The saved model.keras "
+                    "fine-tunes as bert_wordpiece_classifier (from_checkpoint=, same config).",
+        # The corpus is small (1,352 pairs): 20 epochs over 5 copies of one pair draw
+        # memorised it (next-sentence accuracy train 1.00 / validation 0.58, masked-LM
+        # validation 0.157 against 0.58 on training). The same number of steps over 10 copies
+        # that each draw their own pairs and masks, stopped on the held-out masked-LM loss,
+        # memorises less.
+        data_options={"dupe_factor": 10},
+        early_stopping_patience=2,
+        monitor="val_mlm_loss",
+        epochs=10,
         batch_size=32,
         learning_rate=1e-3,
         schedule="warmup_cosine",

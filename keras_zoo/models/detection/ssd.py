@@ -121,7 +121,7 @@ register(
     canonical=dict(input_shape=(300, 300, 3), num_classes=20, backbone="vgg16",
                    extra_filters=(512, 256, 256, 256)),
     data="shapes_detection",
-    recipe="detection",
+    recipe="ssd",
     paper="Liu et al., SSD: Single Shot MultiBox Detector, ECCV 2016",
     notes="canonical: registry VGG-16 features (stride 32, include_top=False) plus 4 extra "
           "stride-2 layers; the paper's SSD300 predicts from conv4_3 and fc7 (dilated) too.",

@@ -452,7 +452,7 @@ register(
               sequence_length=8, text_width=16, text_layers=1, text_heads=2, embed_dim=16),
     canonical=dict(),
     data="shapes_captions",
-    recipe="clip_shapes_captions",
+    recipe="clip_rn_shapes_captions",
     paper=PAPER,
     params=clip_resnet_parameters(trainable=False),
     notes="The modified ResNet-50 image encoder (3-conv stem, anti-aliased strides, attention "

@@ -23,6 +23,12 @@ the paper's; its figures count the authors' module, which also holds weights tha
 the ViT backbone's final LayerNorm and 1000-class ImageNet head, and a first residual unit in
 the coarsest fusion block, which has no skip input (1.95M for Base, 2.21M for Large). They are
 not built here.
+
+Pretrained encoder: ``weights="keras_hub:vit_base_patch16_384_imagenet"`` (DPT-Base; the
+``vit_large_patch16_*`` presets build DPT-Large's hooks and widths) loads keras-hub's ViT, the
+paper's, into the encoder, all but its final LayerNorm, which DPT does not use; the model keeps
+its image size (position table resampled bicubically) and the reassemble, fusion and head
+layers are new.
 """
 
 from __future__ import annotations

@@ -12,6 +12,11 @@ Segmentation", ICCV 2021, section 3): a ViT encoder over P x P patches and one o
 
 The encoder is the zoo's ViT (``keras_zoo.models.classification.vit.vit_encoder``); its class
 token is dropped before the decoder. Segmenter-B/16 is ViT-B/16 (table 1: 86M parameters).
+
+Pretrained encoder: ``weights="keras_hub:vit_base_patch16_384_imagenet"`` (any keras-hub ViT
+preset, ``keras_zoo.weights``) loads keras-hub's ViT, the paper's, into the encoder; the model
+keeps its image size and the position table is resampled bicubically to its patch grid (the
+paper interpolates the pre-trained position embeddings too, section 4.2); the decoder is new.
 """
 
 from __future__ import annotations

@@ -165,6 +165,6 @@ register("unet_same", task="segmentation", family="unet",
 register("unet_depth", task="depth", family="unet",
          tiny=dict(filters=4, depth=2, input_shape=(32, 32, 3)),
          canonical=dict(input_shape=(256, 256, 3)),
-         data="depth_scenes", recipe="depth", paper=PAPER,
+         data="depth_scenes", recipe="depth_unet", paper=PAPER,
          notes="U-Net with 'same' convolutions and BatchNorm, a softplus depth channel, the "
                "scale-invariant log loss (Eigen et al. 2014).")(UNetDepth)

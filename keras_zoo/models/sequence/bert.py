@@ -29,6 +29,10 @@ def _init():
     return keras.initializers.TruncatedNormal(stddev=0.02)
 
 
+#: What ``BertClassifier`` reads: the pooled [CLS] token or the mean of the tokens.
+POOLINGS = ("cls", "mean")
+
+
 @keras.saving.register_keras_serializable(package="keras_zoo")
 def gelu_approximate(x):
     """GELU's tanh approximation (Hendrycks & Gimpel 2016, section 2), the one the released
@@ -204,13 +208,20 @@ class BertClassifier(DeclaresBackbone, keras.Model):
         activation: the feed-forward's, "gelu" (exact, the paper's definition) or
             "gelu_approximate" (tanh form; the released checkpoints and keras-hub's presets,
             whose weights ``keras_zoo.weights`` loads with it).
+        pooling: what the classifier reads: ``"cls"`` (the paper's: the [CLS] token through
+            the pooler, ``pooled_dense``, that next-sentence prediction trained) or ``"mean"``
+            (the last layer's outputs averaged over the non-padding tokens; no pooler). With
+            100 labelled docstrings the pre-trained pooler carried no label information
+            (frozen probe 0.58, majority 0.578) while the pre-trained tokens' mean did (0.664,
+            random init 0.570), so ``"mean"`` is what fine-tuning from a small pre-training
+            gains from (tests/models/sequence/test_bert_pretraining.py).
         Others as ``BertBackbone``.
     """
 
     def __init__(self, vocabulary_size=30522, num_layers=12, hidden_dim=768, num_heads=12,
                  intermediate_dim=3072, max_sequence_length=512, num_segments=2, dropout=0.1,
-                 sequence_length=128, classes=2, vocabulary=None, activation="gelu", name=None,
-                 **kwargs):
+                 sequence_length=128, classes=2, vocabulary=None, activation="gelu",
+                 pooling="cls", name=None, **kwargs):
         if vocabulary is not None:
             from keras_zoo.data import subword
 
@@ -222,12 +233,19 @@ class BertClassifier(DeclaresBackbone, keras.Model):
         if activation not in ACTIVATIONS:
             raise ValueError(f"BertClassifier: activation must be one of {list(ACTIVATIONS)}, "
                              f"got {activation!r}.")
+        if pooling not in POOLINGS:
+            raise ValueError(f"BertClassifier: pooling must be one of {list(POOLINGS)}, got "
+                             f"{pooling!r}.")
         tokens = keras.Input((sequence_length,), dtype="int32", name="tokens")
         padding_mask = keras.ops.not_equal(tokens, 0)
-        _, pooled, _ = bert_encoder(tokens, keras.ops.zeros_like(tokens), padding_mask,
-                                    vocabulary_size, num_layers, hidden_dim, num_heads,
-                                    intermediate_dim, max_sequence_length, num_segments, dropout,
-                                    activation)
+        sequence, pooled, _ = bert_encoder(tokens, keras.ops.zeros_like(tokens), padding_mask,
+                                           vocabulary_size, num_layers, hidden_dim, num_heads,
+                                           intermediate_dim, max_sequence_length, num_segments,
+                                           dropout, activation)
+        if pooling == "mean":
+            weights = keras.ops.expand_dims(keras.ops.cast(padding_mask, sequence.dtype), -1)
+            pooled = keras.ops.sum(sequence * weights, axis=1) / keras.ops.maximum(
+                keras.ops.sum(weights, axis=1), 1.0)
         x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
         probabilities = keras.layers.Dense(classes, activation="softmax",
                                            kernel_initializer=_init(), name="predictions")(x)
@@ -239,7 +257,7 @@ class BertClassifier(DeclaresBackbone, keras.Model):
                         "max_sequence_length": max_sequence_length,
                         "num_segments": num_segments, "dropout": dropout,
                         "sequence_length": sequence_length, "classes": classes,
-                        "activation": activation}
+                        "activation": activation, "pooling": pooling}
         if vocabulary is not None:
             from keras_zoo.data import subword
 

@@ -16,7 +16,10 @@ from keras_zoo.models.video import common
 PAPER = "Diba, Fayyaz, Sharma, Karami, Arzani, Yousefzadeh & Van Gool, arXiv 1711.08200"
 
 #: Temporal depths of the convolutions of each TTL (section 3.1: kernels of several temporal
-#: depths side by side; 1 is a 1x1x1 convolution, d > 1 a d x 3 x 3 one).
+#: depths side by side; 1 is a 1x1x1 convolution, d > 1 a d x 3 x 3 one). The authors'
+#: released code (github.com/MohsenFayyaz89/T3D, models/T3D.py) builds every TTL from 1x1x1,
+#: 3x3x3 and 4x3x3 kernels of 128 maps: the first TTL's 6 is not in that code (it is this
+#: implementation's reading of the paper's Table 1).
 TTL_DEPTHS = ((1, 3, 6), (1, 3, 4), (1, 3, 4))
 #: The 2-D teacher of the canonical config: DenseNet-121 (section 4 transfers from an
 #: ImageNet DenseNet).

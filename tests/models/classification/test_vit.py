@@ -143,6 +143,7 @@ def test_trained_weights_load_at_another_resolution(tmp_path):
     small = VisionTransformer(**{**TINY, "input_shape": (32, 32, 1)})
     x = np.random.default_rng(0).uniform(size=(8, 32, 32, 1)).astype(np.float32)
     small.compile("adam", "sparse_categorical_crossentropy")
+    small.run_eagerly = True  # one training step: tracing it would cost ~8 CPU s, eager ~1
     small.fit(x, np.arange(8) % 10, epochs=1, verbose=0)
     path = os.fspath(tmp_path / "vit32.weights.h5")
     small.save_weights(path)
@@ -220,9 +221,12 @@ def test_rollout_overlay_png_through_the_cli_entry(tmp_path):
     assert attention.run(args) == 0
     picture = Image.open(out)
     assert picture.format == "PNG" and picture.size == (32, 32) and picture.mode == "RGB"
-    assert attention.run(args) == 1  # never overwrites
+    # User errors reach the CLI's handler (one line, exit 2; tests/training/test_cli_errors.py).
+    with pytest.raises(OSError, match="exists"):  # never overwrites
+        attention.run(args)
     no_attention = parser.parse_args(["lenet5", "--output", os.fspath(tmp_path / "x.png")])
-    assert attention.run(no_attention) == 1
+    with pytest.raises(ValueError):
+        attention.run(no_attention)
 
 
 def test_attention_maps_of_a_distilled_deit_have_two_tokens():

@@ -121,6 +121,7 @@ def test_draw_detections_callback_writes_pngs(tmp_path):
     x, y = task.battery_data(model, None, n=4)
     images = (x[:2] * 255).astype(np.uint8)
     callback = DrawDetections(images, str(tmp_path / "draw"), min_score=0.0)
+    model.run_eagerly = True  # the callback is under test, not the traced train step
     model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
     assert len(callback.written) == 2 and all(os.path.isfile(p) for p in callback.written)
 

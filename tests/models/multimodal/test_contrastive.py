@@ -112,6 +112,13 @@ def test_exported_clip_serves_raw_strings(tiny_clip, tmp_path):
 #: 0.21, CLIP-RN 0.34 (probe 0.19). Coverage decides: with only green triangles held out (the
 #: issue's example; each colour then seen with 2-3 shapes) CLIP-RN with the grey images reaches
 #: 0.68 held-out and 0.98 on all pairs (probe 0.53), 8,192 pairs, 2,560 steps.
+#: What meets the bar with all three pairs held out: a recoloured copy of each training pair,
+#: its object painted in a colour no caption names and its colour word dropped
+#: (keras_zoo.data.unnamed_colours), so that every shape is seen in many colours. The CLIP-RN
+#: tower (recipe clip_rn_shapes_captions, 8,192 pairs + copies, 4 epochs) then reaches 0.852
+#: held-out (colour always right; 0.777 after 8 epochs: longer training fits the seen pairs'
+#: conjunctions again); the ViT tower with the same data 0.543 after 8 epochs (all pairs
+#: 0.801), where its recipe gives 0.35.
 _CLIP_DEBT = pytest.mark.xfail(strict=True, reason=(
     "measured 2026-12-04: zero-shot accuracy 0.35 on held-out colour-shape pairs with the "
     "recipe (colour right, shape at chance); with 8x the pairs shape is learned on seen pairs "
@@ -120,12 +127,13 @@ _CLIP_DEBT = pytest.mark.xfail(strict=True, reason=(
     "conjunctive, see the comment above"))
 SLOW_BARS = [("ast", "accuracy", 0.9), ("mulan", "recall_at_1", 0.5),
              pytest.param("clip_vit_b32", "zero_shot_accuracy", 0.8, marks=_CLIP_DEBT),
+             ("clip_rn50", "zero_shot_accuracy", 0.8),
              ("vatt", "recall_at_1", 0.5)]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, metric, bar", SLOW_BARS,
-                         ids=["ast", "mulan", "clip_vit_b32", "vatt"])
+                         ids=["ast", "mulan", "clip_vit_b32", "clip_rn50", "vatt"])
 def test_recipe_reaches_the_bar(name, metric, bar, tmp_path):
     from training import train
 

@@ -107,7 +107,7 @@ def test_siamese_serves_embeddings_and_pair_similarity():
 
 def test_instance_discrimination_updates_only_the_batch_rows():
     model = keras_zoo.models.get("instance_discrimination", preset="tiny")
-    model.compile("adam")
+    model.compile("adam", run_eagerly=True)  # one step: the same update, untraced
     before = np.asarray(model.memory_bank).copy()
     index = np.array([3, 7, 11, 20])
     model.fit(_images(4), index, batch_size=4, epochs=1, verbose=0)
@@ -120,13 +120,35 @@ def test_instance_discrimination_updates_only_the_batch_rows():
 def test_context_encoder_masks_the_central_hole():
     model = keras_zoo.models.get("context_encoder", preset="tiny")
     x = _images(2)
-    masked, patch = model.mask(tf.constant(x))
+    masked, patch, weight = model.mask(tf.constant(x))
     masked = np.asarray(masked)
-    assert patch.shape == (2, 16, 16, 1)
+    assert patch.shape == (2, 16, 16, 1) and weight is None
     np.testing.assert_array_equal(np.asarray(patch), x[:, 8:24, 8:24])
     np.testing.assert_array_equal(masked[:, :8], x[:, :8])
     hole = masked[:, 8:24, 8:24]
     assert np.allclose(hole, hole[:, :1, :1])  # one fill value per image
+
+
+def test_context_encoder_random_blocks_hide_squares_and_weigh_only_them():
+    model = keras_zoo.models.get("context_encoder", preset="tiny", masks="random_blocks",
+                                 seed=0)
+    x = _images(3)
+    masked, target, weight = (np.asarray(t) for t in model.mask(tf.constant(x)))
+    np.testing.assert_array_equal(target, x)
+    hidden = weight[..., 0] > 0
+    # The union of 4 squares of side 8 of 32: at least one, at most a quarter of the image.
+    assert ((hidden.sum((1, 2)) >= 64) & (hidden.sum((1, 2)) <= 256)).all()
+    np.testing.assert_array_equal(masked[~hidden], x[~hidden])
+    for image, mask in zip(masked, hidden, strict=True):
+        assert np.allclose(image[mask], image[mask][0])  # one fill value per image
+    assert model.decoder.outputs[0].shape[1:] == (32, 32, 1)
+    with pytest.raises(ValueError, match="masks"):
+        keras_zoo.models.get("context_encoder", preset="tiny", masks="random_region")
+    with pytest.raises(ValueError, match="hole_fraction"):
+        keras_zoo.models.get("context_encoder", preset="tiny", masks="random_blocks",
+                             hole_fraction=0.25)
+    with pytest.raises(ValueError, match="blocks"):
+        keras_zoo.models.get("context_encoder", preset="tiny", blocks=2)
 
 
 def test_dann_source_only_never_trains_the_domain_classifier():
@@ -135,6 +157,7 @@ def test_dann_source_only_never_trains_the_domain_classifier():
     x, y = task.battery_data(model, keras_zoo.models.info("dann"), n=16)
     before = [w.copy() for w in model.discriminator.get_weights()]
     task.compile(model, keras_zoo.models.info("dann"))
+    model.run_eagerly = True  # two steps: the same train_step, untraced
     history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     for a, b in zip(before, model.discriminator.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -287,7 +310,7 @@ def test_seeded_fit_repeats_exactly():
     def run():
         keras.utils.set_random_seed(7)
         model = keras_zoo.models.get("simclr", preset="tiny", seed=1)
-        model.compile("adam")
+        model.compile("adam", run_eagerly=True)  # one step, twice: tracing it would dominate
         model.fit(_images(8), np.zeros(8), batch_size=8, epochs=1, verbose=0)
         return model.get_weights()
 

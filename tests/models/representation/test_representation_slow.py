@@ -91,23 +91,22 @@ def _probe_accuracy(model, per_class=10):
 
 _SIMCLR_SHORT = pytest.mark.xfail(strict=True, reason=(
     "issue 20: SimCLR +0.061 over random init under the validated probe (0.830 vs 0.769, "
-    "300 epochs, seed 0), bar +0.2"))
-
-
-_CONTEXT_ENCODER_SHORT = pytest.mark.xfail(strict=True, reason=(
-    "issue 20: under the validated probe the context encoder does not beat random init "
-    "(0.760 vs 0.769, seed 0); it passed only under the fixed C = 1 probe (0.758 vs 0.624)"))
+    "300 epochs, seed 0), bar +0.2. The bar is out of reach on the embedded digits under this "
+    "probe: the same encoder trained with all 1,259 labels (supervised, test accuracy 0.964) "
+    "probes at 0.886 (+0.117, test_supervised_encoder_bounds_the_probe_gain_below_the_bar); "
+    "SimCLR closes about half of that gap"))
 
 
 @pytest.mark.parametrize("name, margin", [
     pytest.param("simclr", 0.2, marks=_SIMCLR_SHORT),
-    pytest.param("context_encoder", 0.0, marks=_CONTEXT_ENCODER_SHORT),
+    ("context_encoder", 0.0),
     ("instance_discrimination", 0.0)])
 def test_pretext_tasks_beat_random_init_under_a_linear_probe(name, margin):
     # Measured (seed 0, 10 labels per class) with a fixed probe (C = 1): random init 0.624;
     # SimCLR 0.747, context encoder 0.758, instance discrimination 0.763. With the probe's L2
     # weight chosen on validation as the paper's linear evaluation does (random init 0.769):
-    # SimCLR 0.830 after 300 epochs (0.786 after 60), context encoder 0.760, instance
+    # SimCLR 0.830 after 300 epochs (0.786 after 60), context encoder 0.760 with the central
+    # hole and 0.808 with the paper's random-block masks (the recipe's), instance
     # discrimination 0.836: the fixed probe had under-rated the random encoder, whose features
     # are on another scale.
     trained = _probe_accuracy(_fit(name))
@@ -128,3 +127,112 @@ def test_dann_beats_source_only_on_the_target_domain():
         figures[adapt] = task.evaluation_metrics(model, entry)
     print(f"source only {figures[False]}, DANN {figures[True]}")
     assert figures[True]["target_accuracy"] >= figures[False]["target_accuracy"] + 0.1
+
+
+def _supervised(name, per_class=None, seed=0, epochs=60):
+    """The encoder of ``name``'s recipe trained as a classifier (a dense softmax on its pooled
+    features) on the labelled training digits (all, or the first ``per_class`` of each class)."""
+    import keras
+
+    model = _untrained(name, seed=seed)
+    images, labels = load_images(model.image_shape, "train", "digits")
+    if per_class is not None:
+        keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(10)])
+        images, labels = images[keep], labels[keep]
+    classifier = keras.Sequential([model.encoder, keras.layers.Dense(10)])
+    classifier.compile(keras.optimizers.Adam(1e-3),
+                       keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                       metrics=["accuracy"])
+    classifier.fit(images.astype("float32") / 255.0, labels, epochs=epochs, batch_size=64,
+                   verbose=0)
+    test, y_test = load_images(model.image_shape, "test", "digits")
+    accuracy = classifier.evaluate(test.astype("float32") / 255.0, y_test, verbose=0)[1]
+    return model, float(accuracy)
+
+
+def test_supervised_encoder_bounds_the_probe_gain_below_the_bar():
+    """What issue 20's SimCLR bar (+0.2 over random init) asks of the probe: the encoder of
+    the SimCLR recipe trained WITH all 1,259 training labels, then probed like SimCLR (10
+    labels per class, L2 weight chosen on validation). A self-supervised encoder of the same
+    data is not expected to beat it.
+
+    Measured (seed 0): supervised test accuracy 0.964, its probe 0.886 against random init's
+    0.769: +0.117, below the bar's +0.2 (which needs 0.969, above even raw pixels' logistic
+    regression on all 1,259 labels, 0.953). Random 8x8 digits upsampled to 32 px leave a
+    random LeNet-5 little to gain on, and 10 labels per class limit any probe. The assertion
+    records the finding: it fails if the probe or the data change so that the bar becomes
+    reachable by supervised features."""
+    model, supervised_accuracy = _supervised("simclr")
+    ceiling = _probe_accuracy(model)
+    baseline = _probe_accuracy(_untrained("simclr"))
+    print(f"supervised encoder: test accuracy {supervised_accuracy:.3f}, linear probe "
+          f"{ceiling:.3f}; random init {baseline:.3f}")
+    assert supervised_accuracy > 0.9
+    assert baseline < ceiling < baseline + 0.2
+
+
+def _lenet(classes, seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras_zoo.models.get("lenet5", input_shape=(32, 32, 1), classes=classes,
+                                activation="relu")
+
+
+def _fit_classifier(model, images, labels, epochs, learning_rate=1e-3):
+    import keras
+
+    model.compile(keras.optimizers.Adam(learning_rate),
+                  keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    model.fit(images.astype("float32") / 255.0, labels, epochs=epochs, batch_size=32, verbose=0)
+    return model
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 20: not met: the shapes-pretrained LeNet-5 transfers WORSE than scratch on 50 "
+    "digits per class: 0.897 vs 0.925 on the 359 test digits, difference -0.028 (95 % "
+    "interval -0.050 to -0.008; seed 0; 15 epochs head on the frozen backbone, then 30 "
+    "fine-tuning at a tenth; 15 fine-tuning epochs gave -0.033). Three shape classes of 600 "
+    "images teach features that 500 labelled digits already surpass"))
+def test_shapes_pretrained_encoder_beats_scratch_on_50_digits_per_class(tmp_path):
+    """Issue 20: a LeNet-5 trained on the embedded shapes (grey), transferred in the notes' two
+    phases through ``keras_zoo.transfer.prepare`` (a new 10-class head trained on the frozen
+    backbone, then everything fine-tuned at the transfer learning rate), against the same
+    LeNet-5 from scratch; both on the first 50 training digits of each class, scored on the
+    359 test digits, paired."""
+    from keras_zoo import transfer
+
+    config = {"input_shape": (32, 32, 1), "classes": 10, "activation": "relu"}
+    shapes, shape_labels = load_images((32, 32, 1), "train", "shapes")
+    pretrained = _fit_classifier(_lenet(int(shape_labels.max()) + 1, 0), shapes, shape_labels,
+                                 epochs=10)
+    pretrained.save(str(tmp_path / "shapes.keras"))
+    images, labels = load_images((32, 32, 1), "train", "digits")
+    keep = np.concatenate([np.flatnonzero(labels == c)[:50] for c in range(10)])
+    images, labels = images[keep], labels[keep]
+    test, y_test = load_images((32, 32, 1), "test", "digits")
+    correct = {}
+    for start in ("scratch", "shapes"):
+        model = _lenet(10, 1)
+        if start == "scratch":
+            _fit_classifier(model, images, labels, epochs=30)
+        else:
+            transfer.prepare(model, "lenet5", str(tmp_path / "shapes.keras"), freeze="backbone",
+                             config=config)
+            _fit_classifier(model, images, labels, epochs=15)
+            model.save(str(tmp_path / "head.keras"))
+            model = _lenet(10, 1)
+            factor = transfer.prepare(model, "lenet5", str(tmp_path / "head.keras"),
+                                      fine_tune=True, config=config)
+            _fit_classifier(model, images, labels, epochs=30, learning_rate=1e-3 * factor)
+        predicted = np.asarray(model.predict(test.astype("float32") / 255.0, verbose=0))
+        correct[start] = predicted.argmax(-1) == y_test
+    difference = correct["shapes"].astype(float) - correct["scratch"]
+    rng = np.random.default_rng(0)
+    boot = [difference[rng.integers(0, len(difference), len(difference))].mean()
+            for _ in range(2000)]
+    low, high = np.percentile(boot, [2.5, 97.5])
+    print(f"50 digits per class: scratch {correct['scratch'].mean():.3f}, from shapes "
+          f"{correct['shapes'].mean():.3f}, difference {difference.mean():+.3f} "
+          f"(95 % interval {low:+.3f} to {high:+.3f})")
+    assert correct["shapes"].mean() > correct["scratch"].mean()

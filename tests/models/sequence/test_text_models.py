@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import keras_zoo
-from keras_zoo.export import convert_keras, export_savedmodel, flex_ops, op_names, run, run_fresh
+from keras_zoo.export import FreshProcess, convert_keras, export_savedmodel, flex_ops, op_names, run
 from keras_zoo.tasks import get_task
 
 
@@ -20,8 +20,18 @@ def _tiny(name):
     return keras_zoo.models.get(name, preset="tiny")
 
 
+@pytest.fixture(scope="module")
+def fresh():
+    """One fresh SavedModel process (one TensorFlow import, ~5 CPU s) for both models; it
+    answers as ``run_fresh`` does (the same check; ``run_fresh`` is tested in tests/export)."""
+    with FreshProcess() as process:
+        yield process
+
+
+# Both models' checks in one xdist worker: the fresh process is started once.
+@pytest.mark.xdist_group("text_models_fresh")
 @pytest.mark.parametrize("name", ["lstm_char_lm", "lstm_text_classifier"])
-def test_string_signature_in_a_fresh_process(name, tmp_path):
+def test_string_signature_in_a_fresh_process(name, tmp_path, fresh):
     entry = keras_zoo.models.info(name)
     model = _tiny(name)
     task = get_task(entry.task)
@@ -30,7 +40,7 @@ def test_string_signature_in_a_fresh_process(name, tmp_path):
     example = task.serving_example(model, n=3)
     assert example["text"][0] == ""  # the empty string is part of the example
     expected = {k: np.asarray(v) for k, v in fn(**example).items()}
-    actual, report = run_fresh(path, example)
+    actual, report = fresh.run(path, example)
     assert report["ok"], report.get("error")
     assert not report["keras_zoo_imported"]
     assert report["inputs"] == {"text": ["string", [None]]}
