@@ -8,6 +8,7 @@ import keras_zoo
 from keras_zoo.metrics.retrieval import recall_at_k
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.embedding import embed, linear_probe_accuracy, load_images
+from tests.paired import bootstrap_interval
 from training.recipes import get_recipe
 
 pytestmark = pytest.mark.slow
@@ -228,10 +229,7 @@ def test_shapes_pretrained_encoder_beats_scratch_on_50_digits_per_class(tmp_path
         predicted = np.asarray(model.predict(test.astype("float32") / 255.0, verbose=0))
         correct[start] = predicted.argmax(-1) == y_test
     difference = correct["shapes"].astype(float) - correct["scratch"]
-    rng = np.random.default_rng(0)
-    boot = [difference[rng.integers(0, len(difference), len(difference))].mean()
-            for _ in range(2000)]
-    low, high = np.percentile(boot, [2.5, 97.5])
+    low, high = bootstrap_interval(difference)
     print(f"50 digits per class: scratch {correct['scratch'].mean():.3f}, from shapes "
           f"{correct['shapes'].mean():.3f}, difference {difference.mean():+.3f} "
           f"(95 % interval {low:+.3f} to {high:+.3f})")

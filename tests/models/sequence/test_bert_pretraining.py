@@ -8,6 +8,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.data import sentence_pairs, subword, text
+from tests.paired import bootstrap_interval
 
 
 def test_pack_pair_truncates_the_longer_segment_first():
@@ -221,10 +222,7 @@ def test_pretraining_learns_and_fine_tuning_beats_scratch(tmp_path):
     tuned = _train_on_budget(str(tmp_path / "pre" / "model.keras"))
     # Paired over the same held-out documents: a bootstrap 95 % interval of the difference.
     difference = tuned.astype(float) - scratch
-    rng = np.random.default_rng(0)
-    boot = [difference[rng.integers(0, len(difference), len(difference))].mean()
-            for _ in range(2000)]
-    low, high = np.percentile(boot, [2.5, 97.5])
+    low, high = bootstrap_interval(difference)
     print(f"held-out accuracy on {len(difference)} documents after {_BUDGET} labels: scratch "
           f"{scratch.mean():.3f}, fine-tuned {tuned.mean():.3f}, difference "
           f"{difference.mean():+.3f} (95 % interval {low:+.3f} to {high:+.3f})")
