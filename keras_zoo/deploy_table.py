@@ -203,8 +203,9 @@ def row(entry, record) -> tuple:
     if "error" in record:
         return (f"`{entry.name}`", "", "", "", "", "",
                 "export failed: " + _reason(record["error"]))
-    # verify's int8 bar (top-1 agreement >= 0.98) is for trained models: a tiny model with
-    # random weights hesitates between classes, so its agreement is a figure, not a verdict.
+    # verify's int8 bar (a task's int8_bar: top-1 agreement >= 0.98 for a classifier) is for
+    # trained models: a tiny model with random weights hesitates between classes, so its
+    # agreement is a figure, not a verdict.
     failed = [check for check in record["failed"] if not check.startswith("tflite int8")]
     status = ["FAILED: " + _reason("; ".join(failed)) if failed else "passed"]
     missing = {}
@@ -251,7 +252,8 @@ def markdown_table(records: dict) -> str:
              f"calibrated on {REPRESENTATIVE}); latency: median ms of a batch-1 LiteRT call on "
              f"{THREADS} threads; int8 agreement: the task's own figure as `verify` prints it "
              "(top-1 agreement for a classifier; e.g. 1 - mean |d pixel|/255 for a generator), "
-             "a figure here, since verify's 0.98 bar is for trained weights; `verify`: the "
+             "a figure here, since verify's bar (0.98; a detector's 0.9) is for trained "
+             "weights; `verify`: the "
              "SavedModel in a fresh process and the float `.tflite` match Keras. \u2014: no "
              "such `.tflite`, the last cell says why. Regenerate: `keras-zoo table --deploy "
              "--cache deploy.jsonl --write README.md`.",

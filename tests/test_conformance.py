@@ -10,7 +10,8 @@ their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default on
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
 ``CHECK_ORDER``; under xdist they form one ``xdist_group``) and share what they need through
 ``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
-norms folded, ``bundle.served_model``), one serving example and its reference output.
+norms folded, ``bundle.served_model``), one MLIR conversion of it for the float and int8
+TFLite checks (``SavedModelConversion``), one serving example and its reference output.
 Nothing is built at collection. ``benchmarks/suite_cost.py`` prints the seconds per model per
 check.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
-from keras_zoo.export import convert_savedmodel, export_savedmodel, flex_ops, op_names, run
+from keras_zoo.export import SavedModelConversion, export_savedmodel, flex_ops, op_names, run
 from keras_zoo.export.bundle import served_model
 from keras_zoo.export.fresh import FreshProcess
 from keras_zoo.tasks import get_task
@@ -281,6 +282,12 @@ class _Artifacts:
                                  self.task.serving_endpoints(served))
 
     @functools.cached_property
+    def conversion(self):
+        """The SavedModel's TFLite conversion: one MLIR conversion for the float and int8
+        checks (float byte for byte as a conversion of its own; int8 but for tensor names)."""
+        return SavedModelConversion(self.saved_model)
+
+    @functools.cached_property
     def example(self):
         """A raw serving example (batch 3) and the served function's outputs on it."""
         served, fn = self.served
@@ -428,7 +435,7 @@ def test_tflite_builtin_ops_and_parity(entry, artifacts, request):
     if _checked_through_twin(entry, "tflite", request):
         return
     shared = artifacts(entry)
-    converted = convert_savedmodel(shared.saved_model, "float")
+    converted = shared.conversion.convert("float")
     assert flex_ops(converted) == [], f"Flex ops: {op_names(converted)}"
     example, expected = shared.example
     shared.task.parity_check(expected, run(converted, example))
@@ -440,8 +447,8 @@ def test_int8_tflite(entry, artifacts, request):
         return
     shared = artifacts(entry)
     served, fn = shared.served
-    converted = convert_savedmodel(
-        shared.saved_model, "int8", shared.task.representative_examples(served, entry, n=32))
+    converted = shared.conversion.convert(
+        "int8", shared.task.representative_examples(served, entry, n=32))
     assert flex_ops(converted) == [], f"Flex ops: {op_names(converted)}"
     examples, _ = shared.task.test_examples(served, entry, n=32)
     ok, message = shared.task.int8_check(_numpy(fn(**examples)), run(converted, examples))

@@ -1,4 +1,4 @@
-"""keras-zoo: list | info | train | evaluate | export | verify | benchmark | predict | attention | table.
+"""keras-zoo: the zoo's models by name: list, train, evaluate, export, verify, predict, benchmark.
 
 Errors in what the user typed (unknown model, wrong shape, corrupt checkpoint, existing export
 version, bad version number, a file that is not what it should be) are one line on stderr and
@@ -136,9 +136,25 @@ def _quiet_tensorflow(verbose=False):
 def _cmd_list(args):
     import keras_zoo
 
-    for entry in keras_zoo.models.entries(args.task, args.pattern):
+    tasks = keras_zoo.models.tasks()
+    if args.task is not None and args.task not in tasks:
+        raise UserError(f"list --task: no task {args.task!r}; the tasks: {', '.join(tasks)}.")
+    task, pattern = args.task, args.pattern
+    if pattern in tasks and task is None:  # `keras-zoo list detection`, as models.list() takes it
+        task, pattern = pattern, None
+    found = keras_zoo.models.entries(task, pattern)
+    if not found:
+        # An empty answer looked like an empty registry (`list resnet`: a name, not a pattern).
+        raise UserError(f"list: no registered model matches {args.pattern!r}"
+                        + (f" in task {task!r}" if task else "")
+                        + " (a shell-style pattern, e.g. 'resnet*', or a task name); "
+                        "`keras-zoo list` shows them all.")
+    # Columns as wide as their longest value (a task name of 20 characters broke 16).
+    name_width = max(len(e.name) for e in found)
+    task_width = max(len(e.task) for e in found)
+    for entry in found:
         debts = f"  [debts: {', '.join(entry.debts)}]" if entry.debts else ""
-        print(f"{entry.name:28s} {entry.task:16s} {entry.family}{debts}")
+        print(f"{entry.name:{name_width}s}  {entry.task:{task_width}s}  {entry.family}{debts}")
     return 0
 
 
@@ -167,6 +183,16 @@ def _cmd_info(args):
 
 def _cmd_train(args):
     """A shell over ``training.train``, which applies the recipe's bar and exports."""
+    export_options = ("version", "root", "tflite")
+    if args.export is None:
+        given = [f"--{k}" for k in export_options if getattr(args, k) is not None]
+        if given:
+            raise UserError(f"train: {', '.join(given)} "
+                            f"{'applies' if len(given) == 1 else 'apply'} only with --export "
+                            "(a run without it exports nothing).")
+    for key, value in _EXPORT_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     from training.trainer import train
 
     result = train(args.model, epochs=args.epochs, batch_size=args.batch_size, data=args.data,
@@ -175,7 +201,7 @@ def _cmd_train(args):
                    version=args.version, root=args.root, tflite=args.tflite,
                    from_checkpoint=args.from_checkpoint, freeze=args.freeze,
                    fine_tune=args.fine_tune, report=_print_row,
-                   data_service=args.data_service)
+                   data_service=args.data_service, verbose=_keras_verbose())
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(f"test: {metrics}")
     print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
@@ -184,7 +210,9 @@ def _cmd_train(args):
         missed = (f"test {metric} {result.metrics[metric]:.4f} is "
                   f"{'below' if direction == 'max' else 'above'}")
         if not result.changed:
-            print(f"FAIL {missed} the recipe's {bar}")
+            # train() does not export a run that failed its recipe's bar: say so.
+            print(f"FAIL {missed} the recipe's {bar}"
+                  + ("; not exported" if args.export is not None else ""))
             return 1
         # The recipe's bar is what its own schedule reaches: a run that changed the schedule
         # or the data is reported against it, not failed by it.
@@ -210,25 +238,41 @@ def _load_model_arg(spec, model_name=None, preset=None):
             raise UserError(f"--preset applies to a registry name, not to the checkpoint "
                             f"{spec!r} (its size is the one it was saved at).")
         model = load_keras(spec)
+        if model_name and model_name != model.name and model.name in keras_zoo.models.list():
+            # --model names the entry of a checkpoint saved under another name; a registered
+            # model checked as another one would be scored on the other's task and data.
+            raise UserError(f"{spec!r} is a {model.name!r} checkpoint; --model {model_name!r} "
+                            "names another model (leave --model out).")
         entry = keras_zoo.models.info(model_name or model.name)
         return model, entry, spec
     entry = keras_zoo.models.info(model_name or spec)
     return entry.build(preset), entry, None
 
 
+def _note_untrained(entry, preset):
+    """After a command on a model built from a registry name succeeded: it had random weights
+    (printed last, so that a failure is still one line)."""
+    size = f"preset {preset}" if preset else "the paper's size"
+    print(f"keras-zoo: note: {entry.name} is built at {size} with random weights (untrained); "
+          f"give a trained .keras file (`keras-zoo train {entry.name}` writes "
+          f"runs/{entry.name}/model.keras).", file=sys.stderr)
+
+
 def _cmd_evaluate(args):
     from keras_zoo.tasks import get_task
 
-    model, entry, _ = _load_model_arg(args.checkpoint, args.model, args.preset)
+    model, entry, source = _load_model_arg(args.checkpoint, args.model, args.preset)
     task = get_task(entry.task)
     if not model.compiled:
         task.compile(model, entry)
     ds = task.dataset(model, entry, args.split, args.batch_size, 0,
                       **({"data": args.data} if args.data else {}))
-    metrics = model.evaluate(ds, return_dict=True, verbose="auto")
+    metrics = model.evaluate(ds, return_dict=True, verbose=_keras_verbose())
     # The task's own held-out figures (detectors: map50, map).
     metrics.update(task.evaluation_metrics(model, entry, args.split, args.data))
     print(f"{args.split}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    if source is None:
+        _note_untrained(entry, args.preset)
     return 0
 
 
@@ -239,6 +283,8 @@ def _cmd_export(args):
     path = export(model, args.name or entry.name, entry, version=args.version, root=args.root,
                   tflite=args.tflite, source=source)
     print(f"exported: {path}")
+    if source is None:
+        _note_untrained(entry, args.preset)
     return 0
 
 
@@ -257,7 +303,16 @@ def _print_row(row, width=56):
 
 
 def _cmd_verify(args):
-    return _report_verify(args.path, args.keras)
+    path = args.path
+    if os.path.isdir(path) and not os.path.exists(os.path.join(path, "keras_zoo.json")):
+        # saved_models/NAME (TF-Serving's model directory) instead of saved_models/NAME/VERSION.
+        versions = sorted((int(v) for v in os.listdir(path) if v.isdigit()
+                           and os.path.exists(os.path.join(path, v, "keras_zoo.json"))))
+        if versions:
+            raise UserError(f"{path} holds the versions {', '.join(map(str, versions))} of an "
+                            f"export; verify one: keras-zoo verify "
+                            f"{os.path.join(path, str(versions[-1]))}")
+    return _report_verify(path, args.keras)
 
 
 def _cmd_table(args):
@@ -313,12 +368,39 @@ def _positive_int(text):
     return value
 
 
-def _export_args(p):
+#: Defaults of the export options (``train`` fills them in only with ``--export``).
+_EXPORT_DEFAULTS = {"root": "saved_models", "tflite": ["float", "int8"]}
+
+
+def _seed(text):
+    """argparse type: a seed NumPy and TensorFlow accept (0 .. 2**32 - 1); a bad one failed
+    after TensorFlow's import with a message that did not name ``--seed``."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
+    return value
+
+
+def _keras_verbose():
+    """Keras' progress bar on a terminal; one line per epoch in a log file or a pipe (the bar
+    redraws with escape codes, which fill a log with one unreadable line per epoch)."""
+    return "auto" if sys.stdout.isatty() else 2
+
+
+def _export_args(p, defaults=True):
+    """``--version``, ``--root``, ``--tflite``; without ``defaults`` they stay None unless
+    given (``train``: they apply only with ``--export``, and are refused without it)."""
+    given = _EXPORT_DEFAULTS if defaults else {}
     p.add_argument("--version", type=_positive_int, default=None,
                    help="version number (default: the next free one)")
-    p.add_argument("--root", default="saved_models", help="TF-Serving model root")
-    p.add_argument("--tflite", nargs="*", default=["float", "int8"],
-                   choices=["float", "fp16", "int8"], help="TFLite files to write")
+    p.add_argument("--root", default=given.get("root"),
+                   help="TF-Serving model root (default saved_models)")
+    p.add_argument("--tflite", nargs="*", default=given.get("tflite"),
+                   choices=["float", "fp16", "int8"],
+                   help="TFLite files to write (default: float int8)")
 
 
 def _common_flags(parser, default):
@@ -332,6 +414,18 @@ def _common_flags(parser, default):
 _common = _common_flags(argparse.ArgumentParser(add_help=False), argparse.SUPPRESS)
 
 
+#: The help's examples (the README's first commands); `keras-zoo COMMAND --help` for one command.
+_EXAMPLES = """examples:
+  keras-zoo list 'resnet*'                     models, tasks, declared debts
+  keras-zoo info lenet5                        a model's entry, recipe and inputs
+  keras-zoo train lenet5 --export              the main job: train, test, export, verify
+  keras-zoo evaluate runs/lenet5/model.keras
+  keras-zoo verify saved_models/lenet5/1
+  keras-zoo predict runs/lenet5/model.keras digit.png
+
+`keras-zoo COMMAND --help` shows a command's options."""
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument error is one line naming the argument, exit code 2, like every user error
     (argparse's own prints the whole usage first: ten lines for ``train``)."""
@@ -343,14 +437,16 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(command=None):
     """The parser; the plugin module of ``command`` (only) is imported to add its arguments."""
-    parser = _Parser(prog="keras-zoo", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="keras-zoo", description=__doc__.splitlines()[0],
+                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EXAMPLES)
     _common_flags(parser, False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", parents=[_common], help="list the registered models")
     p.add_argument("pattern", nargs="?", default=None,
-                   help="shell-style pattern of names, e.g. 'resnet*' (default: all)")
-    p.add_argument("--task", default=None)
+                   help="shell-style pattern of names, e.g. 'resnet*', or a task name "
+                        "(default: all)")
+    p.add_argument("--task", default=None, help="only this task's models, e.g. detection")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("info", parents=[_common], help="show a model's registry entry")
@@ -365,7 +461,8 @@ def build_parser(command=None):
     p.add_argument("--batch-size", type=_positive_int, help="global batch size")
     p.add_argument("--data", help="dataset name (default: the model's)")
     p.add_argument("--out", help="run directory (default runs/MODEL)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="seeds weights, shuffling and "
+                                                         "augmentation (0 .. 2**32 - 1)")
     p.add_argument("--preset", choices=["tiny", "canonical"])
     p.add_argument("--strategy", default="none", help="none | mirrored | multi-worker")
     p.add_argument("--data-service", metavar="grpc://HOST:PORT",
@@ -380,7 +477,7 @@ def build_parser(command=None):
     p.add_argument("--fine-tune", nargs="?", const=True, default=False, type=_positive_int,
                    metavar="N", help="unfreeze everything (or the top N blocks) at a lower "
                                      "learning rate")
-    _export_args(p)
+    _export_args(p, defaults=False)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", parents=[_common],
@@ -478,6 +575,10 @@ def main(argv=None):
     _quiet_tensorflow(verbose="--verbose" in argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command)
+    if command is None and set(argv) <= {"--verbose", "--debug"}:
+        # `keras-zoo` alone: what a new user types first gets the commands, not one error line.
+        parser.print_help()
+        return 2
     args = parser.parse_args(argv)
     if not args.verbose:
         _import_tensorflow_quietly()

@@ -5,10 +5,18 @@
 
 from keras_zoo.export.fresh import FreshProcess, run_fresh
 from keras_zoo.export.savedmodel import export_savedmodel, version_dir, write_atomically
-from keras_zoo.export.tflite import convert_keras, convert_savedmodel, flex_ops, op_names, run
+from keras_zoo.export.tflite import (
+    SavedModelConversion,
+    convert_keras,
+    convert_savedmodel,
+    flex_ops,
+    op_names,
+    run,
+)
 
 __all__ = [
     "FreshProcess",
+    "SavedModelConversion",
     "convert_keras",
     "convert_savedmodel",
     "export_savedmodel",

@@ -179,7 +179,7 @@ def _concat(parts: list) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agreement=0.98,
+def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agreement=None,
            n: int | None = None, batch_size: int = 64, report=None,
            fresh=None) -> tuple[bool, list]:
     """Checks an export against its Keras model on the embedded test split.
@@ -190,6 +190,8 @@ def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agree
     examples. Returns ``(ok, rows)``, a row ``(check, figure, limit, ok)`` per check.
 
     Args:
+        int8_agreement: the bar for the task's ``int8_agreement`` (default: the task's
+            ``int8_bar``: 0.98 of top-1 classes; a detector's 0.9 of its detections).
         n: test examples (default: the task's ``verify_size``, so that every model's check
             ends in bounded time: 10,000 digits for a classifier, 256 images for a detector).
         batch_size: examples per call of the Keras model and the SavedModel (memory stays
@@ -215,6 +217,8 @@ def verify(path, keras_path: str | None = None, float_tolerance=1e-4, int8_agree
     model = load_keras(keras_path)
     entry = keras_zoo.models.info(meta["model"])
     task = get_task(meta["task"])
+    if int8_agreement is None:
+        int8_agreement = task.int8_bar
     served = task.export_model(model)
     inputs, _ = task.test_examples(served, entry, n=n or task.verify_size)
     count = len(next(iter(inputs.values())))

@@ -74,6 +74,8 @@ class Task:
     data_names: tuple[str, ...] = ()
     #: Test examples ``keras-zoo verify`` compares on by default (bounded time per model).
     verify_size: int = 10_000
+    #: ``keras-zoo verify``'s bar for ``int8_agreement`` of a trained model's int8 file.
+    int8_bar: float = 0.98
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -53,12 +53,25 @@ encoders of Segmenter (``segmenter_linear``, ``segmenter_mask``) and DPT (``dpt`
 ``dpt_depth``; DPT builds no final LayerNorm, so keras-hub's is left out): the model keeps
 its own image size and the position table is resampled bicubically to its grid; the decoder
 is new.
+Depth Anything V2 small/base/large (``DepthAnythingBackbone``: DINOv2 encoder, DPT decoder
+and head) into ``depth_anything`` walking the backbone's paths, everything loaded: LayerScale,
+register tokens, the taps through the final LayerNorm when the preset's encoder has
+``apply_layernorm``, ``output_activation="relu"`` (keras-hub's relative ``DepthEstimator``:
+the backbone, then a ReLU); the model keeps its image size and takes DINOv2's 518-px position
+table resampled bicubically to its grid (keras-hub's own interpolation), or the backbone's
+interpolated table at the backbone's size. Unused: DINOv2's mask token (masked-image
+training) and the first residual unit of the coarsest fusion block (never run).
 Not covered: keras-hub's ResNet "vd" variants (ResNet-D: a three-convolution stem and an
 average-pooled shortcut) have no zoo twin; its MobileNet backbone
 is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
 el/em/es and "rw" (v2) presets are other architectures. DeiT
 (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
-subclassed model, so its keras-hub weights load with ``include_top=False``.
+subclassed model, so its keras-hub weights load with ``include_top=False``. keras-hub's
+``DeiTImageClassifier`` presets carry only the class-token head (its Hugging Face converter
+ports ``cls_classifier`` and drops ``distillation_classifier``), so the paper's distilled
+inference (the two heads averaged) has no keras-hub weights to load. keras-hub's
+``DINOV2Backbone`` presets (DINOv2 alone) are not mapped: ``depth_anything`` takes the
+``DepthAnythingBackbone`` presets.
 """
 
 from __future__ import annotations
@@ -81,14 +94,16 @@ class Source:
     ``new_head`` naming our layers the backbone has no counterpart for). ``positions`` names
     our tensors of absolute position embeddings that may keep only the first rows of theirs
     (a shorter context than the backbone's); ``skip`` our layers (by structure) that the
-    backbone has no counterpart for and that stay as built. ``tensors(backbone)``, instead of
-    path rules, lists ``(their variable, our path, value)`` walking the backbone's own
-    attributes (for a backbone whose paths depend on its sub-models' names, or whose values
-    need reshaping). ``new_tensors``: a pattern of our tensor paths that stay as built (a new
-    head or decoder); ``unused``: a pattern of the paths their tensors map to that our model
-    has no use for and does not build (DPT reads the ViT's layers before its final LayerNorm); ``grids``: our ViT position tables
-    (a class token, then the patch grid) resampled bicubically to our patch grid when the
-    backbone was built for another image size (``resample_position_embedding``)."""
+    backbone has no counterpart for and that stay as built. ``tensors(backbone, model)``,
+    instead of path rules, lists ``(their variable, our path or None (unused), value)``
+    walking the backbone's own attributes or paths (for a backbone whose paths depend on its
+    sub-models' names, or whose values need reshaping or depend on our model's size).
+    ``new_tensors``: a pattern of our tensor paths that stay as built (a new head or
+    decoder); ``unused``: a pattern of the paths their tensors map to that our model has no
+    use for and does not build (DPT reads the ViT's layers before its final LayerNorm);
+    ``grids``: our ViT position tables (a class token, then the patch grid) resampled
+    bicubically to our patch grid when the backbone was built for another image size
+    (``resample_position_embedding``)."""
 
     backbone: str
     converter: str | None
@@ -487,7 +502,7 @@ _CLIP_BLOCK = {"layer_norm_1": "attention_norm", "attention": "attention",
                "layer_norm_2": "mlp_norm", "dense_1": "mlp_dense_1", "dense_2": "mlp_dense_2"}
 
 
-def _clip_tensors(backbone):
+def _clip_tensors(backbone, model=None):
     """``(their variable, our path, value)`` for every variable of a ``CLIPBackbone``, walked by
     attribute (its paths carry its encoders' names, which a preset chooses). The vision
     position table is read through ``position_ids`` (the rows each position uses: ``arange``
@@ -527,6 +542,123 @@ def _clip_tensors(backbone):
 def _clip(*presets):
     return Source("CLIPBackbone", "CLIPImageConverter", presets, _clip_config, None,
                   positions=("position_embedding/embeddings",), tensors=_clip_tensors)
+
+
+def _depth_anything_config(hub):
+    """keras-hub's ``DepthAnythingBackbone`` is Depth Anything V2's released network (a DINOv2
+    encoder with LayerScale and optional registers, DPT's decoder with aligned-corner resizing,
+    the taps through the encoder's final LayerNorm when ``apply_layernorm``); the zoo's
+    ``depth_anything`` at its sizes, ``output_activation="relu"`` (the relative model's)."""
+    encoder = hub["image_encoder"]["config"]
+    keys = [re.fullmatch(r"stage(\d+)", key) for key in hub["feature_keys"]]
+    differs = {key: value for key, value, ours in (
+        ("use_swiglu_ffn", encoder["use_swiglu_ffn"], False),
+        ("reassemble_factors", [float(f) for f in hub["reassemble_factors"]],
+         [4.0, 2.0, 1.0, 0.5]),
+        ("head_in_index", hub["head_in_index"], -1),
+        ("feature_keys", list(hub["feature_keys"]) if not all(keys) or len(keys) != 4 else 4,
+         4),
+        ("data_format", encoder.get("data_format", "channels_last"), "channels_last"))
+        if value != ours}
+    if differs:
+        raise NotImplementedError(f"keras-hub's Depth Anything with {differs}: the zoo's is "
+                                  "four encoder layers reassembled at 4, 2, 1 and 1/2 of the "
+                                  "patch grid, the finest fusion output into the head, and "
+                                  "the MLP of DINOv2's ViT-S/B/L (not ViT-g's SwiGLU).")
+    return dict(patch_size=encoder["patch_size"], hidden_dim=encoder["hidden_dim"],
+                num_layers=encoder["num_layers"], num_heads=encoder["num_heads"],
+                mlp_dim=encoder["intermediate_dim"],
+                num_register_tokens=encoder["num_register_tokens"],
+                hooks=tuple(int(key.group(1)) for key in keys),
+                tap_norm=bool(encoder["apply_layernorm"]),
+                reassemble_dims=tuple(hub["neck_hidden_dims"]),
+                features=hub["fusion_hidden_dim"], head_features=hub["head_hidden_dim"],
+                output_activation="relu")
+
+
+def _da_layer(match, ours):
+    return f"encoder_layer_{match.group(1)}_{ours}"
+
+
+#: keras-hub's fusion stages run from the coarsest (0) up; ours are named fusion4 .. fusion1.
+_DA_RULES = (
+    (r"embeddings/cls_token$", lambda m: "patch_embedding/class_token"),
+    (r"embeddings/mask_token$", None),  # DINOv2's masked-image training only
+    (r"embeddings/register_tokens$", lambda m: "register_tokens/tokens"),
+    (r"embeddings/patch_embeddings/projection/(kernel|bias)$",
+     lambda m: f"patch_embedding/projection/{m.group(1)}"),
+    (r"encoder/layers_(\d+)/norm1/(gamma|beta)$",
+     lambda m: f"{_da_layer(m, 'attention_norm')}/{m.group(2)}"),
+    (r"encoder/layers_(\d+)/attention/attention/(\w+/(?:kernel|bias))$",
+     lambda m: f"{_da_layer(m, 'attention')}/{m.group(2)}"),
+    (r"encoder/layers_(\d+)/layer_scale1/lambda1$",
+     lambda m: f"{_da_layer(m, 'attention_scale')}/scale"),
+    (r"encoder/layers_(\d+)/norm2/(gamma|beta)$",
+     lambda m: f"{_da_layer(m, 'mlp_norm')}/{m.group(2)}"),
+    (r"encoder/layers_(\d+)/mlp/fc([12])/(kernel|bias)$",
+     lambda m: f"{_da_layer(m, 'mlp_dense_' + m.group(2))}/{m.group(3)}"),
+    (r"encoder/layers_(\d+)/layer_scale2/lambda1$",
+     lambda m: f"{_da_layer(m, 'mlp_scale')}/scale"),
+    (r"layernorm/(gamma|beta)$", lambda m: f"encoder_norm/{m.group(1)}"),
+    (r"neck/reassemble_stage_(\d)/(projection|resize)/(kernel|bias)$",
+     lambda m: (f"reassemble{int(m.group(1)) + 1}_"
+                f"{'project' if m.group(2) == 'projection' else 'resample'}/{m.group(3)}")),
+    (r"neck/convs_(\d)/kernel$", lambda m: f"reassemble{int(m.group(1)) + 1}_features/kernel"),
+    # The coarsest fusion block has no skip input: its first residual unit never runs.
+    (r"neck/fusion_stage_0/residual_layer1/", None),
+    (r"neck/fusion_stage_(\d)/residual_layer([12])/convolution([12])/(kernel|bias)$",
+     lambda m: (f"fusion{4 - int(m.group(1))}_rcu{m.group(2)}_conv{m.group(3)}/"
+                f"{m.group(4)}")),
+    (r"neck/fusion_stage_(\d)/projection/(kernel|bias)$",
+     lambda m: f"fusion{4 - int(m.group(1))}_project/{m.group(2)}"),
+    (r"head/conv([123])/(kernel|bias)$", lambda m: f"head_conv{m.group(1)}/{m.group(2)}"),
+)
+
+
+def _depth_anything_tensors(backbone, model):
+    """``(their variable, our path or None, value)`` of a ``DepthAnythingBackbone`` by
+    ``_DA_RULES``. DINOv2 keeps two position tables: the 518-px one it was trained with and
+    the one its image size uses (``interpolated_position_embeddings``, bicubic from the
+    first). Our model at the backbone's grid takes the second; at another grid, the first
+    resampled to ours the same way; the final LayerNorm is unused when the taps skip it."""
+    from keras_zoo.layers.patch_embedding import resample_position_embedding
+
+    ours = {v.path: v for v in model.weights}
+    table = tuple(ours["patch_embedding/position_embedding"].shape)
+    grid = model.get_layer("patch_embedding").grid_size
+    out = []
+    for variable in backbone.weights:
+        value = np.asarray(variable)
+        if variable.path.endswith("embeddings/interpolated_position_embeddings"):
+            out.append((variable, "patch_embedding/position_embedding"
+                        if value.shape[1:] == table else None, value))
+            continue
+        if variable.path.endswith("embeddings/position_embeddings"):
+            interpolated = backbone.image_encoder.embeddings.interpolated_position_embeddings
+            if tuple(interpolated.shape[1:]) == table:
+                out.append((variable, None, value))
+                continue
+            side = int(round((value.shape[1] - 1) ** 0.5))
+            out.append((variable, "patch_embedding/position_embedding",
+                        resample_position_embedding(value[0], side, grid)))
+            continue
+        found = [(rule, re.search(pattern, variable.path)) for pattern, rule in _DA_RULES]
+        found = [(rule, match) for rule, match in found if match]
+        if not found:
+            raise ValueError(f"their tensor {variable.path!r} {tuple(variable.shape)} has no "
+                             "counterpart in our model (no mapping rule).")
+        rule, match = found[0]
+        path = None if rule is None else rule(match)
+        if path is not None and path.startswith("encoder_norm/") and path not in ours:
+            path = None  # the taps skip the final LayerNorm (apply_layernorm=False)
+        out.append((variable, path, value))
+    return out
+
+
+def _depth_anything(*presets):
+    return Source("DepthAnythingBackbone", "DepthAnythingImageConverter", presets,
+                  _depth_anything_config, None, tensors=_depth_anything_tensors,
+                  new_tensors=r"(?!)")
 
 
 _VIT16_PRESETS = ("vit_base_patch16_384_imagenet", "vit_base_patch16_224_imagenet",
@@ -590,6 +722,9 @@ MODELS = {
     "segmenter_mask": _segmenter(*_VIT_PRESETS),
     "dpt": _dpt(*_VIT16_PRESETS),
     "dpt_depth": _dpt(*_VIT16_PRESETS),
+    # Depth Anything V2 (keras-hub has V2's three relative-depth models).
+    "depth_anything": _depth_anything("depth_anything_v2_small", "depth_anything_v2_base",
+                                      "depth_anything_v2_large"),
     "deit_ti_distilled": _deit("deit_tiny_distilled_patch16_224_imagenet"),
     "deit_s_distilled": _deit("deit_small_distilled_patch16_224_imagenet"),
     "deit_b_distilled": _deit("deit_base_distilled_patch16_224_imagenet",
@@ -668,8 +803,13 @@ def convert(backbone, model, name, label):
         return model
     ours = {v.path: v for v in model.weights}
     assigned = set()
-    tensors = (spec.tensors(backbone) if spec.tensors is not None
-               else _rule_tensors(spec, backbone, label))
+    if spec.tensors is not None:
+        try:
+            tensors = spec.tensors(backbone, model)
+        except ValueError as error:
+            raise ValueError(f"{label}: {error}") from error
+    else:
+        tensors = _rule_tensors(spec, backbone, label)
     walked = {id(variable) for variable, _, _ in tensors}
     missed = [v for v in backbone.weights if id(v) not in walked]
     if missed:
@@ -677,7 +817,7 @@ def convert(backbone, model, name, label):
                          "has no counterpart in our model (not mapped).")
     for variable, path, value in tensors:
         if path is None:
-            continue  # read into another tensor's value (CLIP's position_ids)
+            continue  # read into another tensor's value (CLIP's position_ids) or unused
         if path not in ours:
             raise ValueError(f"{label}: their tensor {variable.path!r} {tuple(variable.shape)} "
                              f"maps to our {path!r}, which the model does not have.")

@@ -223,3 +223,71 @@ def test_export_serves_the_model_with_its_batch_norms_folded(tmp_path):
     flat = open(os.path.join(path, "bn.tflite"), "rb").read()
     np.testing.assert_allclose(kz_export.run(flat, example)["probabilities"], expected,
                                atol=1e-5)
+
+
+def _without_tensor_names(flatbuffer):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors:
+            tensor.name = b""
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def test_one_conversion_gives_the_float_and_int8_flatbuffers_of_two(tmp_path):
+    """`SavedModelConversion` runs the SavedModel's MLIR conversion once for "float" and "int8"
+    (the battery's two TFLite checks): the flatbuffers are those of two separate conversions
+    (the float one byte for byte; the int8 one but for tensor names: an int8-mode conversion
+    names some folded constants otherwise, as attentive_reader's embedding table); "fp16",
+    and "int8" before "float", are converted on their own."""
+    import tensorflow as tf
+
+    from keras_zoo.export import tflite
+
+    keras.utils.set_random_seed(0)
+    tokens = keras.Input((6,), dtype="int32", name="tokens")
+    pixels = keras.Input((8, 8, 1), name="pixels")
+    words = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(tokens))
+    image = keras.layers.Flatten()(keras.layers.Conv2D(3, 3, activation="relu")(pixels))
+    outputs = keras.layers.Dense(5)(keras.layers.Concatenate()([words, image]))
+    model = keras.Model([tokens, pixels], outputs)
+    path = os.fspath(tmp_path / "m")
+    kz_export.export_savedmodel(model, path, tflite._default_fn(model, tf))
+    rng = np.random.default_rng(0)
+    representative = [{"input_0": rng.integers(0, 20, (1, 6)).astype(np.int32),
+                       "input_1": rng.uniform(0, 1, (1, 8, 8, 1)).astype(np.float32)}
+                      for _ in range(8)]
+
+    shared = kz_export.SavedModelConversion(path)
+    flat, int8 = shared.convert("float"), shared.convert("int8", representative)
+    assert shared.conversions == 1
+    assert flat == kz_export.convert_savedmodel(path, "float")
+    separate = kz_export.convert_savedmodel(path, "int8", representative)
+    assert _without_tensor_names(int8) == _without_tensor_names(separate)
+    assert int8 != flat and "QUANTIZE" in kz_export.op_names(int8)
+    assert shared.convert("fp16") == kz_export.convert_savedmodel(path, "fp16")
+    assert shared.conversions == 2
+    int8_first = kz_export.SavedModelConversion(path)
+    assert int8_first.convert("int8", representative) == separate
+    assert int8_first.convert("float") == flat and int8_first.conversions == 2
+
+
+def test_the_checks_run_litert_without_the_xnnpack_delegate(monkeypatch):
+    """``run`` (verify, the battery) compares on LiteRT's builtin kernels: XNNPACK served
+    outputs that changed from an interpreter's second call on (see ``tflite.interpreter``);
+    ``xnnpack=True`` is the delegate a phone runs; anything else is refused."""
+    import ai_edge_litert.interpreter as litert
+
+    from keras_zoo.export import tflite
+
+    made = []
+    monkeypatch.setattr(litert, "Interpreter", lambda **kwargs: made.append(kwargs))
+    tflite.interpreter(b"flat")
+    tflite.interpreter(b"flat", xnnpack=True)
+    assert made == [
+        {"model_content": b"flat",
+         "experimental_op_resolver_type": litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES},
+        {"model_content": b"flat"}]
+    with pytest.raises(ValueError, match="xnnpack must be True or False"):
+        tflite.interpreter(b"flat", xnnpack="yes")

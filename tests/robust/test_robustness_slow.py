@@ -69,6 +69,17 @@ def test_normally_trained_madry_network_under_attack_and_transfer(normal_madry):
     # (3.5x3.5 blocks) 0.53, bilinearly (these) 0.19-0.28; MNIST has 784 pixels of its own.
     # The survivors are the images separated by the largest clean logit margins (median 19.5
     # against 11.0).
+    # Other input pipelines (session 28, the same network, 15 epochs, PGD-40 step 0.01):
+    # - sharp edges do not make it fragile: the digits upscaled bilinearly and thresholded at
+    #   0.5 (binary, like most of MNIST's pixels) keep 0.84 at eps 0.1 (0.63 at 0.15), more
+    #   than the grey digits;
+    # - the shapes (28x28 grey, 600 training images, 3 classes) do: clean 0.985, 0.0 at eps
+    #   0.1 (FGSM 0.17, uniform noise 0.74), but PGD training there did not stay robust: PGD-3
+    #   at eps 0.1 from scratch ended at chance (0.27 clean, Adam 1e-3 10 epochs and 1e-4 20
+    #   epochs; 2,400 images 5 epochs 0.38), and from the clean network (0.97) 10 epochs at
+    #   3e-4 kept 0.575 clean and 0.215 under PGD-40 at 0.1. Neither pipeline shows the
+    #   paper's pair (normal fragile, Madry robust) within this budget, so the test stays on
+    #   the digits with the bar as measured.
     assert figures["pgd40 0.1"] <= 0.35
     assert figures["pgd40 0.15"] < 0.10
     assert figures["pgd40 0.3"] <= 0.02

@@ -21,8 +21,9 @@ def add_arguments(parser):
                         help="pgd (default), fgsm, or noise (uniform noise of the same eps)")
     parser.add_argument("--eps", type=float, default=0.1,
                         help="the L-inf (or L2) radius in the model's input range (default 0.1)")
-    parser.add_argument("--steps", type=int, default=None, help="PGD iterations (default 40)")
-    parser.add_argument("--step-size", type=float, default=None,
+    parser.add_argument("--steps", type=_positive_int, default=None,
+                        help="PGD iterations (default 40)")
+    parser.add_argument("--step-size", type=_positive_float, default=None,
                         help="PGD step (default 2.5 eps / steps)")
     parser.add_argument("--norm", default=None, choices=("linf", "l2"),
                         help="PGD's ball (default linf)")
@@ -33,7 +34,7 @@ def add_arguments(parser):
     parser.add_argument("--limit", type=int, default=None,
                         help="attack only the first N examples of the split")
     parser.add_argument("--data", help="another embedded dataset than the model's default")
-    parser.add_argument("--preset", default="tiny", choices=("tiny", "canonical"),
+    parser.add_argument("--preset", default=None, choices=("tiny", "canonical"),
                         help="the config of a model given by name (default tiny; untrained)")
     parser.add_argument("--model-name", help="the registry name of a checkpoint whose model "
                                              "name is not one")
@@ -41,6 +42,31 @@ def add_arguments(parser):
     parser.add_argument("--rows", type=int, default=6, help="examples in the PNG (default 6)")
     parser.add_argument("-o", "--output", default=None,
                         help="the PNG grid to write (default attack_<model>_<method>.png)")
+
+
+def _positive_int(text):
+    import argparse
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
+    if value < 1:  # 0 was taken for "not given" (40 steps) before
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and math.isfinite(value)):  # 0 was taken for "not given" before
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def _pgd_only(args):

@@ -15,11 +15,12 @@ def add_arguments(parser):
     """Adds the ``attention`` subcommand's arguments to an ``argparse`` parser."""
     parser.add_argument("model", help="a registered ViT/DeiT name (e.g. vit_b16), or a .keras file")
     parser.add_argument("--weights", help="a .weights.h5 file for the named model")
-    parser.add_argument("--preset", default="tiny", choices=("tiny", "canonical"),
+    parser.add_argument("--preset", default=None, choices=("tiny", "canonical"),
                         help="the named model's config (default: tiny)")
     parser.add_argument("--image", help="a PNG/JPEG image; default: a test digit")
-    parser.add_argument("--digit-index", type=int, default=0,
-                        help="which embedded test digit to use when --image is not given")
+    parser.add_argument("--digit-index", type=int, default=None,
+                        help="which embedded test digit to use when --image is not given "
+                             "(default 0)")
     parser.add_argument("--head-fusion", default="mean", choices=("mean", "max", "min"))
     parser.add_argument("--output", required=True, help="the PNG to write (must not exist)")
 
@@ -27,11 +28,13 @@ def add_arguments(parser):
 def _load_model(args):
     import keras_zoo
     from keras_zoo.export import load_keras
+    from training.commands import DEFAULT_PRESET, refuse_for_checkpoint
 
+    refuse_for_checkpoint(args.model, preset=args.preset, weights=args.weights)
     if args.model.endswith(".keras") or os.path.exists(args.model):
         # The checked loader: a truncated or foreign file is one line naming it.
         return load_keras(args.model)
-    model = keras_zoo.models.get(args.model, preset=args.preset)
+    model = keras_zoo.models.get(args.model, preset=args.preset or DEFAULT_PRESET)
     if args.weights:
         if not os.path.isfile(args.weights):
             raise FileNotFoundError(f"--weights: no such file {args.weights!r}.")
@@ -44,16 +47,20 @@ def _load_image(args, model):
 
     height, width, channels = model.input_shape[1:]
     if args.image:
+        if args.digit_index is not None:
+            raise ValueError("--digit-index picks an embedded test digit; it does not apply "
+                             f"with --image {args.image!r}.")
         from training.commands.predict import read_image
 
         return read_image(args.image, height, width, channels).astype(np.float32) / 255.0
     from keras_zoo.data import load_arrays
 
     images, _ = load_arrays("digits", "test", (height, width), channels)
-    if not 0 <= args.digit_index < len(images):
+    index = 0 if args.digit_index is None else args.digit_index
+    if not 0 <= index < len(images):
         raise ValueError(f"--digit-index {args.digit_index}: the test split has {len(images)} "
                          f"digits (0..{len(images) - 1}).")
-    return images[args.digit_index].astype(np.float32) / 255.0
+    return images[index].astype(np.float32) / 255.0
 
 
 def run(args) -> int:

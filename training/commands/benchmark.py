@@ -95,9 +95,16 @@ def add_arguments(parser):
 
 
 def _positive(text):
-    value = int(text)
+    """argparse type: an int >= 1. An ``ArgumentTypeError``: argparse reports a ValueError as
+    "invalid _positive value", naming this function instead of what is expected."""
+    import argparse
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise ValueError(f"expected a positive integer, got {text!r}.")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
 
 
@@ -127,6 +134,11 @@ def _route(args):
 def run(args) -> int:
     """The ``keras-zoo benchmark`` command; returns the exit code."""
     route, model, options = _route(args)
+    if model is not None:
+        import keras_zoo
+
+        # An unknown name is said so (with the near names), not "has no twin".
+        keras_zoo.models.info(model)
     if route == "multi-worker":
         from keras_zoo.benchmarks.scaling import compare_scaling
 

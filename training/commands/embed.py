@@ -18,7 +18,7 @@ def add_arguments(parser):
     parser.add_argument("--split", default="test", choices=("train", "validation", "test"))
     parser.add_argument("--classes", type=int, nargs="+",
                         help="only these classes (e.g. 7 8 9: held out of training)")
-    parser.add_argument("--preset", default="tiny", choices=("tiny", "canonical"),
+    parser.add_argument("--preset", default=None, choices=("tiny", "canonical"),
                         help="config of a model given by name (default: tiny)")
     parser.add_argument("--seed", type=int, default=0, help="t-SNE seed")
     parser.add_argument("-o", "--output", required=True, help="the PNG to write (must not exist)")
@@ -35,10 +35,13 @@ def run(args) -> int:
     get_task("embedding").check_data(args.data)
     if os.path.exists(args.output):
         raise ValueError(f"--output {args.output} exists: choose another file.")
+    from training.commands import DEFAULT_PRESET, refuse_for_checkpoint
+
+    refuse_for_checkpoint(args.model, preset=args.preset)
     if args.model.endswith(".keras"):
         model = load_keras(args.model)
     else:
-        model = keras_zoo.models.get(args.model, preset=args.preset)
+        model = keras_zoo.models.get(args.model, preset=args.preset or DEFAULT_PRESET)
     embed, shape = embedding_function(model)
     images, labels = load_images(shape, args.split, args.data, args.classes)
     z = [embed(images[i:i + 256].astype("float32") / 255.0) for i in range(0, len(images), 256)]

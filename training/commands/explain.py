@@ -22,7 +22,7 @@ def add_arguments(parser):
     parser.add_argument("--class", dest="class_index", type=int, default=None,
                         help="the class to explain (default: the predicted one)")
     parser.add_argument("--layer", help="the feature-map layer of grad-cam / deconvnet")
-    parser.add_argument("--preset", default="tiny", choices=("tiny", "canonical"),
+    parser.add_argument("--preset", default=None, choices=("tiny", "canonical"),
                         help="the config of a model given by name (default tiny; untrained)")
     parser.add_argument("--model-name", help="the registry name of a checkpoint whose model "
                                              "name is not one")
@@ -32,14 +32,18 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", required=True, help="the PNG to write (must not exist)")
 
 
-def load_classifier(spec, preset="tiny", model_name=None):
-    """``(model, entry)`` from a ``.keras`` checkpoint or a registry name (built at ``preset``).
+def load_classifier(spec, preset=None, model_name=None):
+    """``(model, entry)`` from a ``.keras`` checkpoint or a registry name (built at ``preset``,
+    default tiny; refused for a checkpoint).
 
     A checkpoint's registry entry is ``model_name`` or the model's own name; a classifier the
     registry does not know gets ``entry`` None.
     """
     import keras_zoo
     from keras_zoo.export import load_keras
+    from training.commands import DEFAULT_PRESET, refuse_for_checkpoint
+
+    refuse_for_checkpoint(spec, preset=preset)
 
     if spec.endswith(".keras") or os.path.exists(spec):
         model = load_keras(spec)
@@ -51,7 +55,7 @@ def load_classifier(spec, preset="tiny", model_name=None):
             entry = None
     else:
         entry = keras_zoo.models.info(model_name or spec)
-        model = entry.build(preset)
+        model = entry.build(preset or DEFAULT_PRESET)
     if entry is not None and entry.task != "classification":
         raise ValueError(f"{entry.name} is a {entry.task} model; explain and attack take "
                          "classifiers.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 
 
 def add_arguments(parser):
@@ -19,8 +20,9 @@ def add_arguments(parser):
                         "or a folder of frames")
     parser.add_argument("--output", "-o", default=None,
                         help="the PNG to write (default: IMAGE's name + '_prediction.png')")
-    parser.add_argument("--preset", default="tiny", choices=["tiny", "canonical"],
-                        help="the preset of a registry name (untrained unless --weights)")
+    parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
+                        help="the preset of a registry name (default tiny; untrained unless "
+                             "--weights)")
     parser.add_argument("--model-name", default=None,
                         help="registry name of a .keras file whose model name differs")
     parser.add_argument("--weights", default=None, help="a .weights.h5 file to load")
@@ -28,11 +30,14 @@ def add_arguments(parser):
                         help="detectors: detections below it are not drawn (default 0.3)")
 
 
-def load(spec, preset="tiny", model_name=None, weights=None):
-    """``(model, entry)`` of a ``.keras`` file (the checked loader) or a registry name."""
+def load(spec, preset=None, model_name=None, weights=None):
+    """``(model, entry)`` of a ``.keras`` file (the checked loader) or a registry name (built
+    at ``preset``, default tiny)."""
     import keras_zoo
     from keras_zoo.export import load_keras
+    from training.commands import DEFAULT_PRESET, refuse_for_checkpoint
 
+    refuse_for_checkpoint(spec, preset=preset)
     if spec.endswith(".keras"):
         model = load_keras(spec)
         entry = keras_zoo.models.info(model_name or model.name)
@@ -40,7 +45,7 @@ def load(spec, preset="tiny", model_name=None, weights=None):
         if model_name:
             raise ValueError("--model-name: only for a .keras file.")
         entry = keras_zoo.models.info(spec)
-        model = keras_zoo.models.get(spec, preset)
+        model = keras_zoo.models.get(spec, preset or DEFAULT_PRESET)
     if weights:
         if not os.path.isfile(weights):
             raise FileNotFoundError(f"--weights: no such file {weights!r}.")
@@ -52,6 +57,9 @@ def read_image(path, height, width, channels):
     """uint8 ``[height, width, channels]`` of the image file at ``path``, resized."""
     from PIL import Image, UnidentifiedImageError
 
+    if os.path.isdir(path):
+        raise ValueError(f"image: {path!r} is a directory, not an image file (a folder of "
+                         "frames is for video models).")
     if not os.path.isfile(path):
         raise ValueError(f"image: no such file {path!r}.")
     try:
@@ -134,11 +142,22 @@ def run(args) -> int:
     """Prints the prediction for ``args.image`` and writes the drawn PNG; returns 0."""
     if not (os.path.isfile(args.image) or os.path.isdir(args.image)):
         raise ValueError(f"image: no such file {args.image!r}.")
+    output = args.output or os.path.splitext(args.image)[0] + "_prediction.png"
+    if not os.path.isdir(os.path.dirname(output) or "."):
+        # Before the model runs: the prediction was printed, then writing it failed.
+        raise ValueError(f"--output {output!r}: no such directory "
+                         f"{os.path.dirname(output)!r}.")
     model, entry = load(args.model, args.preset, args.model_name, args.weights)
     text, picture, _ = predict(model, entry, args.image, args.min_score)
     if text:
         print(text)
-    output = args.output or os.path.splitext(args.image)[0] + "_prediction.png"
     picture.save(output, format="PNG")
     print(f"wrote {output}")
+    if not args.weights and not args.model.endswith(".keras"):
+        # What a new user tries first (`predict ssd image.png`) draws random boxes: say why
+        # (last, so that a failure is still one line).
+        print(f"keras-zoo: note: {entry.name} is built at preset {args.preset or 'tiny'} with "
+              "random weights (untrained); give a trained .keras file (`keras-zoo train "
+              f"{entry.name}` writes runs/{entry.name}/model.keras) or --weights.",
+              file=sys.stderr)
     return 0

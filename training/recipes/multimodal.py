@@ -47,6 +47,7 @@ RECIPES = [
         # composes an unseen colour-shape name from its words. The bar is not met (0.35): the
         # image tower's features are conjunctive (colour x shape), measured in
         # tests/models/multimodal/test_contrastive.py; more pairs learn shape on seen pairs only.
+        # clip_vit_b32 trains by clip_vit_shapes_captions (0.824).
         config={"input_shape": (32, 32, 3), "patch_size": 4, "vision_width": 32,
                 "vision_layers": 2, "text_width": 32, "text_layers": 0, "embed_dim": 32},
         monitor="val_loss",
@@ -71,12 +72,42 @@ RECIPES = [
         # 0.852 (train("clip_rn50")). In an 8-epoch run the held-out figure was 0.898 after
         # epoch 3 (colour right on 1.00, shape on 0.898; all pairs 0.961), 0.801 after 6 and
         # 0.777 after 8: longer training fits the seen pairs' conjunctions again. The ViT
-        # tower with the same data: 0.543 after 8 epochs; without the recoloured copies the
+        # tower with the same data: 0.543 after 8 epochs (0.824 wider and with warmup: recipe
+        # clip_vit_shapes_captions); without the recoloured copies the
         # ViT recipe (clip_shapes_captions) gives 0.35.
         data_options={"n": 8192, "unnamed_colours": 1.0},
         config={"input_shape": (32, 32, 3), "vision_layers": (1, 1), "vision_width": 16,
                 "vision_heads": 2, "text_width": 32, "text_layers": 0, "text_heads": 2,
                 "embed_dim": 32},
+        monitor="val_loss",
+        min_test_metric=("zero_shot_accuracy", 0.8),
+    ),
+    Recipe(
+        name="clip_vit_shapes_captions",
+        description="CLIP with a small ViT image tower (32 px, 4 px patches: an 8 x 8 grid, "
+                    "ViT-B/32's 7 x 7 at 224 px; width 64, 2 layers, 4 heads) and a "
+                    "bag-of-words text encoder on the data of clip_rn_shapes_captions (8,192 "
+                    "captioned shapes images plus a recoloured copy of each in a colour no "
+                    "caption names); one epoch of linear warmup, then cosine decay (the paper: "
+                    "cosine, section 2.5; 2,000 warmup iterations, Table 18). The bar is zero-shot accuracy over the 12 "
+                    "colour-shape names on images of the held-out pairs only.",
+        epochs=6,
+        batch_size=32,
+        learning_rate=1e-3,
+        schedule="warmup_cosine",
+        warmup_epochs=1,
+        preset="tiny",
+        # Measured (seed 0, held-out zero-shot; per-epoch figures in brackets): the ViT recipe
+        # of clip_shapes_captions (width 32) on these data, 8 epochs without warmup 0.543.
+        # Width 32: warmup 1 + cosine, 4 epochs 0.602 (8 x 8 patches; 8 px patches, a 4 x 4
+        # grid, 0.578); 8 epochs 0.652 (0.26 0.55 0.63 0.55 0.67 0.66 0.65 0.65); AdamW with
+        # the paper's weight decay 0.2, 6 epochs 0.648. Width 64 (4 heads), this recipe: 0.824
+        # (0.58 0.66 0.83 0.86 0.77 0.82; all test pairs recall@1 0.967). A wider tower
+        # separates shape from colour where width 32 stays near 0.65.
+        data_options={"n": 8192, "unnamed_colours": 1.0},
+        config={"input_shape": (32, 32, 3), "patch_size": 4, "vision_width": 64,
+                "vision_layers": 2, "vision_heads": 4, "text_width": 32, "text_layers": 0,
+                "text_heads": 2, "embed_dim": 32},
         monitor="val_loss",
         min_test_metric=("zero_shot_accuracy", 0.8),
     ),

@@ -19,6 +19,27 @@ RECIPES = [
 
 RECIPES.append(
     Recipe(
+        name="vivit",
+        description="ViViT (tiny) on the embedded clips with the transformer's recipe: "
+                    "2x4x4 tubelets (4 x 4 tokens a time step, not 2 x 2), AdamW (weight decay "
+                    "0.05) with a 5-epoch linear warm-up then cosine, and 2,048 training clips "
+                    "(a transformer needs more data than a CNN: ViViT section 3.4).",
+        epochs=30,
+        batch_size=32,
+        learning_rate=3e-3,
+        optimizer="adamw",
+        schedule="warmup_cosine",
+        warmup_epochs=5,
+        weight_decay=0.05,
+        preset="tiny",
+        config={"tubelet": (2, 4, 4)},
+        data_options={"n": 2048},
+        min_test_accuracy=0.9,
+    )
+)
+
+RECIPES.append(
+    Recipe(
         name="next_frame",
         description="Next-frame prediction on embedded moving shapes at the tiny config: Adam, "
                     "MSE; evaluate reports the MSE against copying the last frame.",

@@ -403,7 +403,7 @@ register(
     tiny=TINY,
     canonical=dict(),
     data="shapes_captions",
-    recipe="clip_shapes_captions",
+    recipe="clip_vit_shapes_captions",
     paper=PAPER,
     params=clip_vit_parameters(),
     notes="Serves image embeddings (TFLite), text embeddings from raw strings and zero-shot "

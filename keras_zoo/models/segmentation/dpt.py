@@ -87,6 +87,19 @@ def _resample(x, dims, scale, name):
     return x
 
 
+def check_hooks(name, hooks, reassemble_dims, num_layers):
+    """``(hooks, reassemble_dims)`` as tuples: four increasing encoder layers in
+    ``1..num_layers`` and their four reassemble widths, or a ValueError naming ``name``."""
+    hooks, dims = tuple(hooks), tuple(reassemble_dims)
+    if len(hooks) != 4 or len(dims) != 4:
+        raise ValueError(f"{name}: hooks and reassemble_dims must have four entries, got "
+                         f"{hooks} and {dims}.")
+    if list(hooks) != sorted(set(hooks)) or hooks[0] < 1 or hooks[-1] > num_layers:
+        raise ValueError(f"{name}: hooks must be increasing layers in 1..{num_layers}, got "
+                         f"{hooks}.")
+    return hooks, dims
+
+
 def residual_conv_unit(x, features, batch_norm, name):
     """RefineNet's residual convolutional unit: ``x + conv(relu(conv(relu(x))))``."""
     y = x
@@ -139,13 +152,7 @@ def DPT(input_shape=(384, 384, 3), classes=150, head="segmentation", patch_size=
     if head == "depth" and classes != 1:
         raise ValueError(f"{name}: the depth head predicts one channel; got classes={classes}.")
     check_vit_sizes(name, hidden_dim, num_heads, num_layers, mlp_dim, patch_size)
-    hooks, dims = tuple(hooks), tuple(reassemble_dims)
-    if len(hooks) != 4 or len(dims) != 4:
-        raise ValueError(f"{name}: hooks and reassemble_dims must have four entries, got "
-                         f"{hooks} and {dims}.")
-    if list(hooks) != sorted(set(hooks)) or hooks[0] < 1 or hooks[-1] > num_layers:
-        raise ValueError(f"{name}: hooks must be increasing layers in 1..{num_layers}, got "
-                         f"{hooks}.")
+    hooks, dims = check_hooks(name, hooks, reassemble_dims, num_layers)
     check_sizes(name, shape, multiple_of(2 * patch_size),
                 f"a multiple of twice the patch size, {2 * patch_size}")
     grid = (shape[0] // patch_size, shape[1] // patch_size)

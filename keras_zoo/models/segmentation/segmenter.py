@@ -56,7 +56,7 @@ def patch_map(tokens, grid, name):
 
 def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=768,
               num_layers=12, num_heads=12, mlp_dim=3072, dropout=0.0, decoder="mask",
-              decoder_layers=2, decoder_heads=None, name=None):
+              decoder_layers=2, decoder_heads=None, class_embedding_stddev=0.02, name=None):
     """Segmenter, Seg-B/16 with the mask transformer by default (ADE20K: 512x512, 150 classes).
 
     Args:
@@ -68,6 +68,12 @@ def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=
         decoder_layers: M, the mask transformer's layers (2 in the paper).
         decoder_heads: its attention heads (default ``num_heads``); its width is the encoder's
             and its MLP ``4 x`` the width.
+        class_embedding_stddev: the class embeddings' initial (truncated normal) spread; 0.02
+            is the official code's, made for a pre-trained encoder. With an encoder trained
+            from scratch, 0.02 leaves the K unit class vectors nearly parallel at
+            initialisation (cosines above 0.95: the attention update the class tokens share
+            dominates them), every patch gets the same mask and training stalls at the class
+            prior; 1.0 keeps them apart. The linear decoder ignores it.
         name: the model's name (default ``segmenter_<decoder>``).
     """
     check_choice("Segmenter", "decoder", decoder, DECODERS)
@@ -75,6 +81,10 @@ def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=
     shape = check_image_shape(name, input_shape)
     check_positive_int(name, "classes", classes)
     check_positive_int(name, "decoder_layers", decoder_layers)
+    if isinstance(class_embedding_stddev, bool) or not isinstance(
+            class_embedding_stddev, (int, float)) or not class_embedding_stddev > 0:
+        raise ValueError(f"{name}: class_embedding_stddev must be a positive number, got "
+                         f"{class_embedding_stddev!r}.")
     check_vit_sizes(name, hidden_dim, num_heads, num_layers, mlp_dim, patch_size)
     grid = patch_grid(name, shape, patch_size)
     decoder_heads = decoder_heads or num_heads
@@ -90,7 +100,8 @@ def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=
     else:
         x = keras.layers.Dense(hidden_dim, name="decoder_projection")(patches)
         class_embeddings = ConstantInput(
-            (classes, hidden_dim), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            (classes, hidden_dim),
+            initializer=keras.initializers.TruncatedNormal(stddev=class_embedding_stddev),
             name="class_embeddings")(x)
         x = keras.layers.Concatenate(axis=1, name="decoder_tokens")([x, class_embeddings])
         for i in range(decoder_layers):
@@ -132,10 +143,10 @@ TINY = dict(input_shape=(32, 32, 3), classes=4, patch_size=4, hidden_dim=32, num
 CANONICAL = dict(input_shape=(512, 512, 3), classes=150)
 
 register("segmenter_linear", task="segmentation", family="segmenter", tiny=TINY,
-         canonical=CANONICAL, data="shapes", recipe="segmentation_transformer", paper=PAPER,
+         canonical=CANONICAL, data="shapes", recipe="segmentation_segmenter", paper=PAPER,
          params=86_549_910,
          notes="Seg-B/16, linear decoder (ADE20K size: 512x512, 150 classes).")(SegmenterLinear)
 register("segmenter_mask", task="segmentation", family="segmenter",
          tiny={**TINY, "decoder_layers": 1}, canonical=CANONICAL, data="shapes",
-         recipe="segmentation_transformer", paper=PAPER, params=102_497_580,
+         recipe="segmentation_segmenter_mask", paper=PAPER, params=102_497_580,
          notes="Seg-B/16, mask transformer decoder with 2 layers.")(SegmenterMask)

@@ -15,11 +15,14 @@ from keras_zoo.models.video import common
 
 PAPER = "Diba, Fayyaz, Sharma, Karami, Arzani, Yousefzadeh & Van Gool, arXiv 1711.08200"
 
-#: Temporal depths of the convolutions of each TTL (section 3.1: kernels of several temporal
-#: depths side by side; 1 is a 1x1x1 convolution, d > 1 a d x 3 x 3 one). The authors'
-#: released code (github.com/MohsenFayyaz89/T3D, models/T3D.py) builds every TTL from 1x1x1,
-#: 3x3x3 and 4x3x3 kernels of 128 maps: the first TTL's 6 is not in that code (it is this
-#: implementation's reading of the paper's Table 1).
+#: Temporal depths of the convolutions of each TTL, as in the paper's Table 1 (T3D-121 and
+#: T3D-169, whose bold numbers are the temporal kernel depths): TTL (1) has depths 1, 3 and 6,
+#: TTL (2) and TTL (3) depths 1, 3 and 4. Depth 1 is a 1x1x1 convolution, depth d > 1 a
+#: ``d x 3 x 3`` one (Keras' T x H x W order). The authors' released code
+#: (github.com/MohsenFayyaz89/T3D, models/T3D.py) differs: every TTL there has depths 1, 3
+#: and 4 (PyTorch kernels (1, 1, 1), (3, 3, 3), (4, 3, 3), 128 maps each) and is followed by
+#: DenseNet's transition (BN-ReLU, a 1x1x1 convolution, 2x2x2 average pooling); here the TTL
+#: ends with the 2x2x2 average pooling directly.
 TTL_DEPTHS = ((1, 3, 6), (1, 3, 4), (1, 3, 4))
 #: The 2-D teacher of the canonical config: DenseNet-121 (section 4 transfers from an
 #: ImageNet DenseNet).
@@ -38,10 +41,11 @@ def dense_layer3d(x, growth_rate, name):
 
 
 def temporal_transition(x, depths, filters, name):
-    """The temporal transition layer (section 3.1, Fig. 1): after BN-ReLU, one convolution per
-    temporal depth in ``depths`` (1x1x1 for depth 1, ``d x 3 x 3`` otherwise), each with
-    ``filters`` maps, concatenated (an Inception-like block over time spans), then 2x2x2
-    average pooling."""
+    """The temporal transition layer (section 3.1, Fig. 1, Table 1): after BN-ReLU, one
+    convolution per temporal depth in ``depths`` (1x1x1 for depth 1, ``d x 3 x 3`` otherwise;
+    Table 1: depths 1, 3, 6 in the first TTL, 1, 3, 4 in the others), each with ``filters``
+    maps, concatenated (an Inception-like block over time spans), then 2x2x2 average
+    pooling."""
     x = bn_relu(x, name)
     branches = []
     for d in depths:
@@ -72,7 +76,8 @@ class T3D(keras.Model):
         blocks: layers per dense block (DenseNet-121: 6, 12, 24, 16).
         growth_rate: k.
         stem_filters: the stem's filters (the paper's 64 = 2k).
-        ttl_depths: one tuple of temporal depths per TTL (``len(blocks) - 1`` of them).
+        ttl_depths: one tuple of temporal depths per TTL (``len(blocks) - 1`` of them; Table
+            1: ``((1, 3, 6), (1, 3, 4), (1, 3, 4))``, ``TTL_DEPTHS``).
         ttl_filters: maps per TTL convolution (the released code's 128).
         dropout: before the classifier.
         teacher: None (no transfer) or the 2-D teacher's ``DenseNet`` arguments (a dict; it

@@ -123,6 +123,7 @@ common.register_video(
     tiny=TINY,
     canonical=dict(input_shape=(32, 224, 224, 3), classes=400),
     paper=PAPER,
+    recipe="vivit",
     params=115_062_928,
     notes="ViViT-B/16x2, factorised encoder (Model 2): 12 spatial + 4 temporal layers; "
           "115.06M (Table 2: 115.1M).",
@@ -135,6 +136,7 @@ common.register_video(
     tiny=TINY,
     canonical=dict(input_shape=(32, 224, 224, 3), classes=400),
     paper=PAPER,
+    recipe="vivit",
     params=88_954_000,
     notes="ViViT-B/16x2, Model 1: one 12-layer encoder over all 16 x 14 x 14 tubelet tokens; "
           "88.95M (Table 2: 88.9M).",

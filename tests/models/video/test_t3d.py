@@ -26,6 +26,21 @@ def test_ttl_has_one_convolution_per_temporal_depth_and_halves_time_and_space():
     assert after[-1] == 3 * model.get_layer("ttl1_t1_conv").filters
 
 
+def test_default_ttls_have_the_papers_temporal_depths():
+    # Diba et al. 2017, Table 1: TTL (1) convolves over 1, 3 and 6 frames, TTL (2) and (3) over
+    # 1, 3 and 4 (the authors' released code uses 1, 3, 4 in all three). Four blocks of one
+    # layer at a small width keep this quick; the depths are the builder's defaults.
+    keras.utils.set_random_seed(0)
+    model = T3D(blocks=(1, 1, 1, 1), growth_rate=2, stem_filters=4, ttl_filters=2,
+                input_shape=(16, 32, 32, 3), classes=4)
+    kernels = {layer.name: layer.kernel_size for layer in model.layers
+               if layer.name.startswith("ttl") and layer.name.endswith("_conv")}
+    assert kernels == {
+        "ttl1_t1_conv": (1, 1, 1), "ttl1_t3_conv": (3, 3, 3), "ttl1_t6_conv": (6, 3, 3),
+        "ttl2_t1_conv": (1, 1, 1), "ttl2_t3_conv": (3, 3, 3), "ttl2_t4_conv": (4, 3, 3),
+        "ttl3_t1_conv": (1, 1, 1), "ttl3_t3_conv": (3, 3, 3), "ttl3_t4_conv": (4, 3, 3)}
+
+
 def test_correspondence_pairs_take_a_frame_of_the_clip_then_of_another_clip():
     model = _tiny()
     clips = np.random.default_rng(0).random((3, 8, 16, 16, 3)).astype(np.float32)

@@ -199,8 +199,8 @@ def test_3d_networks_reach_090_on_held_out_clips(name, config):
     # the tiny channels fitted the 512 training clips but reached only 0.56 held out. I3D tiny
     # (8 x 32^2 clips, 19,980 parameters) 1.000 (~26 CPU s). SlowFast at width 8 (6,824
     # parameters) 0.969 with PySlowFast's BN momentum (0.781 with Keras' 0.99, whose moving
-    # statistics lagged the slow pathway's batch statistics); the width-2 tiny 0.867. Not
-    # listed: ViViT tiny 0.445 after 25 epochs.
+    # statistics lagged the slow pathway's batch statistics); the width-2 tiny 0.867. ViViT
+    # needs its own recipe (below): 0.445 by this one.
     keras.utils.set_random_seed(0)
     model = keras_zoo.models.get(name, preset="tiny", **config)
     frames, height, width, _ = model.input_shape[1:]
@@ -211,6 +211,35 @@ def test_3d_networks_reach_090_on_held_out_clips(name, config):
     accuracy = float(np.mean(pred == test_labels))
     print(f"{name}: held-out accuracy {accuracy:.3f}")
     assert accuracy >= 0.9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["vivit_b", "vivit_b_spatio_temporal"])
+def test_vivit_reaches_090_on_held_out_clips_by_its_recipe(name, tmp_path):
+    # ViViT tiny by the CNNs' fit above (Adam 3e-3, 25 epochs, 512 clips): 0.445 held out
+    # (0.500 re-measured: direction 0.992, shape 0.500).
+    # Measured (seed 0 unless said; "direction" and "shape" are the two halves of the label):
+    # the direction was learned in every run (>= 0.98), the shape (square or circle) was not.
+    # - 2x8x8 tubelets (2 x 2 tokens a time step), Adam: 60 epochs fit the train clips (0.95)
+    #   but 0.656 held out (shape 0.664); AdamW 1e-3 + 5-epoch warm-up + cosine, 25 epochs:
+    #   0.672 (train 0.941).
+    # - 2x4x4 tubelets (4 x 4 tokens): Adam + cosine, 60 epochs 0.820 (train 0.994); AdamW +
+    #   warm-up 0.844 (train 1.0); 8 x 32^2 clips with 2x8x8 tubelets (the same token grid)
+    #   0.828; whole-clip flips and shifts underfit (0.742, train 0.727; 0.734 at width 32).
+    # - The training data, ViViT's own diagnosis (section 3.4: transformers need large
+    #   datasets): 2,048 clips instead of 512, AdamW + warm-up + cosine, 30 epochs: 0.906
+    #   with 2x8x8 tubelets, 0.953 with 2x4x4 (train 0.998); Adam at a constant 3e-3 on the
+    #   same data and tubelets 0.820 (train 0.826); seed 1 of the recipe's fit 0.984; the
+    #   spatio-temporal model (Model 1) by the same fit 0.945. The "vivit" recipe (2,048
+    #   clips, 2x4x4, AdamW + warm-up + cosine) through ``train``, as this test runs it:
+    #   factorised encoder 0.977 held out (twice), spatio-temporal 0.930; 124 s of test each
+    #   on 2 cores shared at a load average of ~8 (17 min at ~25).
+    from training import train
+
+    result = train(name, out=str(tmp_path / name), verbose=0)
+    accuracy = result.test_metrics["accuracy"]
+    print(f"{name} by its recipe: held-out accuracy {accuracy:.3f}")
+    assert result.bar_met and accuracy >= 0.9
 
 
 def test_boring_video_gives_the_2d_networks_features():
