@@ -11,6 +11,8 @@ RECIPES = [
         learning_rate=1e-3,
         preset="tiny",
         early_stopping_patience=5,
+        # Measured 2026-12-04: `keras-zoo train NAME` end to end on 2 idle cores.
+        train_minutes={"mlp": 0.11, "lecun1989": 0.15},
     ),
     Recipe(
         name="lenet5",
@@ -29,5 +31,7 @@ RECIPES = [
         config={"activation": "relu"},
         preset="canonical",
         min_test_accuracy=0.98,
+        # Measured 2026-12-04: `keras-zoo train lenet5` end to end on 2 idle cores (0.9833).
+        train_minutes={"lenet5": 0.26},
     ),
 ]
