@@ -9,7 +9,27 @@ import dataclasses
 
 from training.recipes import Recipe
 
-SEGMENTER = Recipe(
+TRANSFORMER = Recipe(
+    name="segmentation_transformer",
+    description="A transformer segmenter (Segmenter, DPT) at its tiny config on 2048 "
+                "synthetic-shape images with flips: AdamW 1e-3, weight decay 0.01, 3 "
+                "warm-up epochs then cosine (Segmenter and DPT train with AdamW/SGD and a "
+                "polynomial decay; warm-up keeps a from-scratch transformer stable).",
+    epochs=40,
+    batch_size=32,
+    learning_rate=1e-3,
+    optimizer="adamw",
+    weight_decay=0.01,
+    schedule="warmup_cosine",
+    warmup_epochs=3,
+    preset="tiny",
+    data_options={"n": 2048, "augment": ("flip",)},
+    monitor="val_mean_iou",
+    monitor_mode="max",
+)
+
+SEGMENTER = dataclasses.replace(
+    TRANSFORMER,
     name="segmentation_segmenter",
     description="Segmenter on 2048 synthetic-shape images with flips, its encoder widened "
                 "to 64 (4 layers, 4 heads, MLP 4x the width, the ViT's ratio), class "
@@ -22,14 +42,6 @@ SEGMENTER = Recipe(
     # 4 layers: 0.792 (training 0.866, at the 4x4-patch ceiling of 0.859; 922 s on a
     # loaded 2-core machine). Strudel et al.'s smallest encoder, Seg-Ti, is ViT-Ti
     # (width 192, 12 layers), and its ablation finds larger encoders better.
-    epochs=40,
-    batch_size=32,
-    learning_rate=1e-3,
-    optimizer="adamw",
-    weight_decay=0.01,
-    schedule="warmup_cosine",
-    warmup_epochs=3,
-    preset="tiny",
     # The mask transformer from scratch: with the official 0.02 class-embedding spread it
     # sat at the class prior (validation mean IoU 0.199, loss 0.72, for 11 epochs; the
     # class tokens start with cosines above 0.95 between them); at 1.0 it left the prior
@@ -37,9 +49,6 @@ SEGMENTER = Recipe(
     # decoder ignores the option.
     config={"hidden_dim": 64, "num_layers": 4, "num_heads": 4, "mlp_dim": 256,
             "class_embedding_stddev": 1.0},
-    data_options={"n": 2048, "augment": ("flip",)},
-    monitor="val_mean_iou",
-    monitor_mode="max",
 )
 
 RECIPES = [
@@ -78,24 +87,7 @@ RECIPES = [
         monitor="val_mean_iou",
         monitor_mode="max",
     ),
-    Recipe(
-        name="segmentation_transformer",
-        description="A transformer segmenter (Segmenter, DPT) at its tiny config on 2048 "
-                    "synthetic-shape images with flips: AdamW 1e-3, weight decay 0.01, 3 "
-                    "warm-up epochs then cosine (Segmenter and DPT train with AdamW/SGD and a "
-                    "polynomial decay; warm-up keeps a from-scratch transformer stable).",
-        epochs=40,
-        batch_size=32,
-        learning_rate=1e-3,
-        optimizer="adamw",
-        weight_decay=0.01,
-        schedule="warmup_cosine",
-        warmup_epochs=3,
-        preset="tiny",
-        data_options={"n": 2048, "augment": ("flip",)},
-        monitor="val_mean_iou",
-        monitor_mode="max",
-    ),
+    TRANSFORMER,
     SEGMENTER,
     dataclasses.replace(
         SEGMENTER,
