@@ -8,8 +8,8 @@
 Runs tests/test_conformance.py (``--all``: the whole default tier) under pytest with a JUnit
 XML report and the ``cpu_time`` plugin (benchmarks/cpu_time.py: each test's CPU seconds, its
 child processes included), then prints one row per model (seconds per check, and the model's
-total), the ten most expensive models and test files, and the battery's average per model
-against ``--budget`` with the suite's projected wall time at ``--models`` entries.
+total), the ten most expensive models, test files and other tests, and the battery's average
+per model against ``--budget`` with the suite's projected wall time at ``--models`` entries.
 
 Seconds are CPU seconds (``--wall``: wall seconds). Wall time depends on the machine's load (it
 is shared by other jobs); CPU time much less, and on an otherwise idle 2-core machine the suite's
@@ -60,9 +60,11 @@ def _seconds(case, wall):
 
 def parse(junit_path, wall=False):
     """``{model: {check: seconds}}``, the seconds of the other tests, and ``{file: seconds}``
-    of every test (CPU seconds where the report has them, unless ``wall``)."""
+    of every test (CPU seconds where the report has them, unless ``wall``). The seconds of each
+    other test (``{file::name: seconds}``) are ``files.tests``."""
     costs, other = collections.defaultdict(dict), 0.0
     files = collections.Counter()
+    files.tests = collections.Counter()
     for case in ET.parse(junit_path).getroot().iter("testcase"):
         seconds = _seconds(case, wall)
         name = case.get("name", "")
@@ -72,6 +74,7 @@ def parse(junit_path, wall=False):
             costs[param.rstrip("]").split("@")[0]][CHECKS[function]] = seconds
         else:
             other += seconds
+            files.tests[case.get("classname", "?").replace(".", "/") + ".py::" + name] += seconds
     return costs, other, files
 
 
@@ -100,6 +103,11 @@ def report(costs, other, wall, out=sys.stdout, files=None, budget=BUDGET_PER_MOD
         print("most expensive test files (all their tests):", file=out)
         for name, seconds in files.most_common(15):
             print(f"  {seconds:8.1f} s  {name}", file=out)
+        tests = getattr(files, "tests", None)
+        if tests:
+            print("ten most expensive tests outside the battery:", file=out)
+            for name, seconds in tests.most_common(10):
+                print(f"  {seconds:8.2f} s  {name}", file=out)
     if costs:
         per_model = sum(totals.values()) / len(costs)
         verdict = "within" if per_model <= budget else "OVER"

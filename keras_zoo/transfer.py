@@ -7,6 +7,11 @@ fine-tuning of all or the top blocks at a lower learning rate.
     transfer.prepare(model, "resnet18", "runs/resnet18_head/model.keras", fine_tune=True)
     ... fit at learning_rate * FINE_TUNE_LR_FACTOR
 
+Both phases in one run (one run directory, resumable across the boundary) are a recipe with
+``transfer=TransferPhases(...)`` (``training.recipes``), e.g. ``keras-zoo train resnet18 --from
+runs/resnet18/model.keras --recipe transfer`` (the model's own recipe in two phases); phase 2
+calls ``unfreeze`` on phase 1's model.
+
 The backbone is what ``include_top=False`` keeps (the classifier's layers up to its last
 feature map); the head is the rest (pooling, dense layers, predictions). A frozen layer has
 ``trainable=False``; a frozen BatchNormalization then runs in inference mode (Keras 3), using
@@ -51,6 +56,13 @@ def backbone_layer_names(name, model, config=None) -> list[str]:
     except TypeError as error:
         raise ValueError(f"transfer: {name!r} cannot be built without its top: {error}") from None
     names = {layer.name for layer in headless.layers}
+    if not any(layer.weights for layer in model.layers if layer.name not in names):
+        # e.g. a perceptron: its one weighted layer is also its include_top=False build, so a
+        # frozen backbone would leave nothing to train.
+        raise ValueError(
+            f"transfer: {name!r} has no head with weights apart from its backbone (its "
+            "include_top=False build holds every weighted layer): freezing or fine-tuning it "
+            "as a backbone would train nothing or everything; train it from scratch.")
     return [layer.name for layer in model.layers if layer.name in names]
 
 
@@ -119,10 +131,7 @@ def prepare(model, name, from_checkpoint, freeze=None, fine_tune=False, config=N
 
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {list(FREEZE)}, got {freeze!r}.")
-    if not (fine_tune is False or fine_tune is True or (
-            isinstance(fine_tune, int) and fine_tune >= 1)):
-        raise ValueError(f"fine_tune must be False, True or a positive int of blocks, got "
-                         f"{fine_tune!r}.")
+    _check_fine_tune(fine_tune)
     if freeze is not None and fine_tune is not False:
         raise ValueError("freeze='backbone' and fine_tune are two phases: freeze first, then "
                          "fine-tune from that run's checkpoint.")
@@ -145,10 +154,38 @@ def prepare(model, name, from_checkpoint, freeze=None, fine_tune=False, config=N
         return 1.0
     if fine_tune is False:
         return 1.0
+    _unfreeze(model, backbone, fine_tune)
+    return FINE_TUNE_LR_FACTOR
+
+
+def _check_fine_tune(fine_tune, allow_false=True):
+    if not ((allow_false and fine_tune is False) or fine_tune is True or (
+            isinstance(fine_tune, int) and not isinstance(fine_tune, bool) and fine_tune >= 1)):
+        raise ValueError(f"fine_tune must be {'False, ' if allow_false else ''}True or a "
+                         f"positive int of blocks, got {fine_tune!r}.")
+
+
+def _unfreeze(model, backbone, fine_tune):
     trainable = set(backbone) if fine_tune is True else {
         n for block in blocks(model, backbone)[-fine_tune:] for n in block}
     for layer_name in backbone:
         layer = model.get_layer(layer_name)
         is_bn = isinstance(layer, keras.layers.BatchNormalization)
         layer.trainable = layer_name in trainable and not is_bn
-    return FINE_TUNE_LR_FACTOR
+
+
+def unfreeze(model, name, fine_tune=True, config=None):
+    """Phase 2 of a two-phase run (``training.recipes.TransferPhases``): makes the whole
+    backbone of ``model`` (``fine_tune=True``) or its top ``fine_tune`` blocks trainable again,
+    BatchNormalization excepted, keeping the weights ``model`` has (those of phase 1, unlike
+    ``prepare``, which loads a checkpoint). The head stays trainable. Compile again afterwards
+    (a fresh optimizer, at ``FINE_TUNE_LR_FACTOR`` times the learning rate by default).
+
+    Args:
+        model: a registry classifier ``name`` prepared by ``prepare(..., freeze="backbone")``.
+        name: its registry name.
+        fine_tune: ``True`` or a positive int of top blocks.
+        config: the builder kwargs ``model`` was built with.
+    """
+    _check_fine_tune(fine_tune, allow_false=False)
+    _unfreeze(model, backbone_layer_names(name, model, config), fine_tune)

@@ -8,7 +8,8 @@ failure the day it passes (strict), so that the debt is removed from the entry. 
 their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default one.
 
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
-``CHECK_ORDER``; under xdist they form one ``xdist_group``) and share what they need through
+``CHECK_ORDER``; under xdist they form one ``xdist_group`` with those of the entries that may
+share its tiny graph, ``_xdist_group``) and share what they need through
 ``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
 norms folded, ``bundle.served_model``), one MLIR conversion of it for the float and int8
 TFLite checks (``SavedModelConversion``), one serving example and its reference output.
@@ -69,6 +70,22 @@ def _earlier_candidates():
 
 #: For each entry, the earlier entries (registry order) that may share its tiny graph.
 EARLIER = _earlier_candidates()
+#: Entries with candidates, later or earlier: their fingerprints are taken when they are built.
+HAS_CANDIDATES = {other.name for earlier in EARLIER.values() for other in earlier} | {
+    name for name, earlier in EARLIER.items() if earlier}
+
+
+def _xdist_group(entry):
+    """The entry's unit of work under xdist: the first entry of its candidates (plain18 for
+    plain18/34, resnet18..152 and the v2s; deit_b for the DeiTs and ViTs), so that candidates
+    run in one worker, entry after entry: each fingerprint is taken from the model the entry's
+    own checks built, not from a second build of an entry that ran in the other worker. xdist
+    (--loadscope-reorder, its default) hands out the units with the most tests first: these
+    big units start the run instead of ending it."""
+    earlier = EARLIER[entry.name]
+    return earlier[0].name if earlier else entry.name
+
+
 #: Checks cheap enough to run on every entry; the others run on one entry per distinct graph.
 EVERY_ENTRY = ("build", "forward")
 _FINGERPRINTS: dict = {}
@@ -111,7 +128,7 @@ def _checked_through_twin(entry, check, request):
 def _params(check):
     params = []
     for entry in ENTRIES:
-        marks = [pytest.mark.xdist_group(entry.name)]
+        marks = [pytest.mark.xdist_group(_xdist_group(entry))]
         if check in entry.debts:
             # A declared debt is a known failure: it runs in its own tier (`-m debt`, which CI
             # runs beside the default tier), where it stays a strict xfail that fails the day the
@@ -231,7 +248,10 @@ class _Artifacts:
 
     @functools.cached_property
     def model(self):
-        return _build(self.entry)
+        model = _build(self.entry)
+        if self.entry.name in HAS_CANDIDATES and self.entry.name not in _FINGERPRINTS:
+            _FINGERPRINTS[self.entry.name] = _graph_fingerprint(model)  # as built: no rebuild
+        return model
 
     @functools.cached_property
     def inputs(self):

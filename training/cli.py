@@ -200,7 +200,7 @@ def _cmd_train(args):
                    export=False if args.export is None else (args.export or True),
                    version=args.version, root=args.root, tflite=args.tflite,
                    from_checkpoint=args.from_checkpoint, freeze=args.freeze,
-                   fine_tune=args.fine_tune, report=_print_row,
+                   fine_tune=args.fine_tune, recipe=args.recipe, report=_print_row,
                    data_service=args.data_service, verbose=_keras_verbose())
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(f"test: {metrics}")
@@ -288,11 +288,24 @@ def _cmd_export(args):
     return 0
 
 
-def _report_verify(path, keras_path):
+def _report_verify(path, keras_path, xnnpack=False):
     from keras_zoo.export import verify
 
+    if xnnpack:
+        from keras_zoo.export import read_metadata
+
+        # Refused before the other checks run: nothing to run under XNNPACK.
+        files = read_metadata(path).get("tflite", {})
+        if "float" not in files:
+            raise UserError(f"verify --xnnpack: {path} has no float .tflite (its files: "
+                            f"{', '.join(sorted(files.values())) or 'none'}); export with "
+                            "--tflite float.")
     # Each row is printed as soon as its check is done (a detector's takes a while).
     ok, _ = verify(path, keras_path, report=_print_row)
+    if xnnpack:
+        from keras_zoo.export.verify_xnnpack import verify_xnnpack
+
+        ok = verify_xnnpack(path, keras_path, report=_print_row)[0] and ok
     print("verify: " + ("passed" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -312,7 +325,7 @@ def _cmd_verify(args):
             raise UserError(f"{path} holds the versions {', '.join(map(str, versions))} of an "
                             f"export; verify one: keras-zoo verify "
                             f"{os.path.join(path, str(versions[-1]))}")
-    return _report_verify(path, args.keras)
+    return _report_verify(path, args.keras, args.xnnpack)
 
 
 def _cmd_table(args):
@@ -477,6 +490,10 @@ def build_parser(command=None):
     p.add_argument("--fine-tune", nargs="?", const=True, default=False, type=_positive_int,
                    metavar="N", help="unfreeze everything (or the top N blocks) at a lower "
                                      "learning rate")
+    p.add_argument("--recipe", metavar="NAME",
+                   help="train by this recipe instead of the model's own; 'transfer': the "
+                        "model's own recipe in two phases (with --from: a new head on the "
+                        "frozen backbone, then fine-tuning at a tenth of the rate, in one run)")
     _export_args(p, defaults=False)
     p.set_defaults(func=_cmd_train)
 
@@ -505,6 +522,10 @@ def build_parser(command=None):
                        help="check an export in a fresh process and in LiteRT")
     p.add_argument("path", help="saved_models/NAME/VERSION")
     p.add_argument("--keras", help=".keras file to compare with (default: the recorded source)")
+    p.add_argument("--xnnpack", action="store_true",
+                   help="also run the float .tflite under XNNPACK (a phone's default LiteRT "
+                        "delegate), several calls per interpreter: some graphs are served "
+                        "wrong from an interpreter's second call on")
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("table", parents=[_common],
@@ -579,6 +600,14 @@ def main(argv=None):
         # `keras-zoo` alone: what a new user types first gets the commands, not one error line.
         parser.print_help()
         return 2
+    if command is None and not {"-h", "--help"} & set(argv):
+        # `keras-zoo --bogus`: argparse answered "the following arguments are required:
+        # command", which names neither the option nor the commands.
+        unknown = next(a for a in argv if a not in ("--verbose", "--debug"))
+        commands = next(a.choices for a in parser._actions
+                        if isinstance(a, argparse._SubParsersAction))
+        parser.error(f"unrecognized option {unknown!r} (before a command only --verbose, "
+                     f"--debug and --help); the commands: {', '.join(commands)}")
     args = parser.parse_args(argv)
     if not args.verbose:
         _import_tensorflow_quietly()

@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 import json
 import os
+import shutil
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from keras_zoo.distribute.strategies import resumed_epoch
 from keras_zoo.models import replicas
 from keras_zoo.tasks import get_task
 from training.recipes import get_recipe
+from training.recipes import transfer as transfer_recipes
 
 
 @dataclasses.dataclass
@@ -80,6 +82,7 @@ class CurvesPNG(keras.callbacks.Callback):
         self.path, self.title, self.interval = path, title, interval
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self._drawn = None
+        self.at_end = True  # False: no drawing at the end of this fit (more of the run follows)
 
     def on_train_begin(self, logs=None):
         self._drawn = time.monotonic()
@@ -91,7 +94,7 @@ class CurvesPNG(keras.callbacks.Callback):
             self._draw()
 
     def on_train_end(self, logs=None):
-        if self.history:
+        if self.history and self.at_end:
             self._draw()
 
     def _draw(self):
@@ -252,8 +255,24 @@ def _plain(value):
     return np.asarray(value).item()
 
 
-def _callbacks(out, recipe, name, chief, backup, resumed=0, extra=()):
+class PhaseColumn(keras.callbacks.Callback):
+    """Adds ``phase`` (1: new head on the frozen backbone, 2: fine-tuning) to each epoch's logs
+    of a two-phase transfer run, ahead of the callbacks that record them: history.csv gets a
+    ``phase`` column, the history a ``phase`` key and curves.png a ``phase`` panel."""
+
+    def __init__(self, phase):
+        super().__init__()
+        self.phase = phase
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["phase"] = self.phase
+
+
+def _callbacks(out, recipe, name, chief, backup, resumed=0, extra=(), phase=None):
     cbs = [keras.callbacks.TerminateOnNaN()]
+    if phase is not None:
+        cbs.append(PhaseColumn(phase))
     if recipe.early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(
             monitor=recipe.monitor, mode=recipe.resolved_monitor_mode,
@@ -266,7 +285,9 @@ def _callbacks(out, recipe, name, chief, backup, resumed=0, extra=()):
                                             mode=recipe.resolved_monitor_mode),
             keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=resumed > 0),
             keras.callbacks.TensorBoard(os.path.join(out, "logs"), write_graph=False),
-            CurvesPNG(os.path.join(out, "curves.png"), title=name,
+            CurvesPNG(os.path.join(out, "curves.png"),
+                      title=name if phase is None else
+                      f"{name}: phase 1 new head on the frozen backbone, phase 2 fine-tuning",
                       history=read_history(os.path.join(out, "history.csv"))),
             *extra,  # the task's own (dense prediction: overlays of held-out images)
         ]
@@ -275,6 +296,16 @@ def _callbacks(out, recipe, name, chief, backup, resumed=0, extra=()):
     # on_train_begin.
     cbs.append(Backup(backup, cbs))
     return cbs
+
+
+def set_batch_norm_momentum(model, momentum: float) -> int:
+    """Set the momentum of every BatchNormalization layer of ``model`` (nested models and
+    layers included) before it is compiled; returns how many there were."""
+    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in layers:
+        layer.momentum = float(momentum)
+    return len(layers)
 
 
 def train(
@@ -294,6 +325,7 @@ def train(
     from_checkpoint: str | None = None,
     freeze: str | None = None,
     fine_tune: bool | int = False,
+    recipe=None,
     report=None,
     data_service: str | None = None,
     **config,
@@ -322,6 +354,14 @@ def train(
             start from a ``.keras`` checkpoint of the same architecture; ``freeze="backbone"``
             trains only the new head; ``fine_tune=True`` (or N top blocks) unfreezes at a
             tenth of the learning rate.
+        recipe: what to train by instead of the model's own recipe: a registered recipe's
+            name, a ``Recipe``, or ``"transfer"`` (the model's own recipe in two phases,
+            ``training.recipes.transfer.two_phase``). A two-phase recipe
+            (``Recipe.transfer``) runs both transfer phases in this one run and run directory
+            (history.csv's ``phase`` column tells them apart; a killed run resumes across the
+            boundary): it needs ``from_checkpoint``, sets ``freeze`` and the epochs itself
+            (``freeze``, ``epochs`` refused), takes ``fine_tune`` as phase 2's blocks, and
+            runs without a strategy or data service.
         report: with ``export``, called with each ``verify`` row as its check finishes
             (the CLI prints them as they come).
         data_service: ``grpc://HOST:PORT`` of a tf.data service dispatcher: the training
@@ -333,7 +373,15 @@ def train(
         A ``TrainResult``: metrics, paths, whether the recipe's bar was met, the export.
     """
     entry = keras_zoo.models.info(name)
-    recipe = get_recipe(entry.recipe)
+    recipe_arg = recipe
+    recipe = (get_recipe(entry.recipe) if recipe is None
+              else transfer_recipes.resolve(entry, recipe))
+    phases = recipe.transfer
+    if phases is not None:
+        _check_two_phase(recipe, from_checkpoint, freeze, epochs, strategy, data_service)
+        if fine_tune is not False:  # phase 2's blocks (TransferPhases validates them)
+            phases = dataclasses.replace(phases, fine_tune=fine_tune)
+            recipe = dataclasses.replace(recipe, transfer=phases)
     task = get_task(entry.task)
     epochs_arg, batch_size_arg = epochs, batch_size
     epochs = epochs if epochs is not None else recipe.epochs
@@ -369,7 +417,14 @@ def train(
         with strat.scope():
             model = entry.build(preset if preset is not None else recipe.preset,
                                 **{**recipe.config, **config})
-            if from_checkpoint is not None or freeze is not None or fine_tune is not False:
+            if phases is not None:  # phase 1: the checkpoint's backbone, frozen; a new head
+                from keras_zoo import transfer
+
+                build_config = entry.config(preset if preset is not None else recipe.preset,
+                                            **{**recipe.config, **config})
+                transfer.prepare(model, entry.name, from_checkpoint, "backbone",
+                                 config=build_config)
+            elif from_checkpoint is not None or freeze is not None or fine_tune is not False:
                 from keras_zoo import transfer
 
                 factor = transfer.prepare(
@@ -377,26 +432,36 @@ def train(
                     entry.config(preset if preset is not None else recipe.preset,
                                  **{**recipe.config, **config}))
                 recipe = dataclasses.replace(recipe, learning_rate=recipe.learning_rate * factor)
+            if recipe.batch_norm_momentum is not None:
+                set_batch_norm_momentum(model, recipe.batch_norm_momentum)
             if recipe.wrap is not None:  # e.g. adversarial training: fit trains the wrapper
                 model = recipe.wrap(model)
             train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
             val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
                                         **({"data": data} if data else {})))
             train_ds, steps = _with_known_length(train_ds, entry.name)
-            task.compile(model, entry,
-                         optimizer=recipe.make_optimizer(max(steps, 1), epochs, model=model),
-                         **recipe.compile_options)
-            # Keras clips each replica's share before the all-reduce; the recipe's clip norm
-            # is the global batch's (a no-op on one replica or without clipping).
-            replicas.clip_after_all_reduce(model.optimizer)
-            if entry.jit_compile is not None and not tf.config.list_physical_devices("GPU"):
-                # Measured per model on CPU (benchmark --jit-compile); elsewhere Keras' choice.
-                model.jit_compile = entry.jit_compile
-            if model.optimizer is not None and not model.optimizer.built:
-                # Built inside the first trace otherwise (no strategy), which makes tf.function
-                # trace the whole train step twice; the same updates either way.
-                model.optimizer.build(model.trainable_variables)
+
+            def compile_for(run_recipe, run_epochs):
+                task.compile(model, entry, optimizer=run_recipe.make_optimizer(
+                    max(steps, 1), run_epochs, model=model), **run_recipe.compile_options)
+                # Keras clips each replica's share before the all-reduce; the recipe's clip
+                # norm is the global batch's (a no-op on one replica or without clipping).
+                replicas.clip_after_all_reduce(model.optimizer)
+                if entry.jit_compile is not None and not tf.config.list_physical_devices("GPU"):
+                    # Measured per model on CPU (benchmark --jit-compile); elsewhere Keras'.
+                    model.jit_compile = entry.jit_compile
+                if model.optimizer is not None and not model.optimizer.built:
+                    # Built inside the first trace otherwise (no strategy), which makes
+                    # tf.function trace the whole train step twice; the same updates either way.
+                    model.optimizer.build(model.trainable_variables)
+
+            compile_for(recipe, epochs if phases is None else phases.head_epochs)
         backup = distribute.backup_dir(out, strat)
+        if phases is not None:
+            # One backup per phase (their optimizers differ); a run resumes in phase 2 once
+            # phase 2 has backed up an epoch, else in (or at the end of) phase 1.
+            phase_backups = [os.path.join(backup, "phase1"), os.path.join(backup, "phase2")]
+            backup = phase_backups[1 if resumed_epoch(phase_backups[1]) else 0]
         resumed = resumed_epoch(backup)
         if data_service is not None:  # the service's workers skip the epochs done
             train_ds, steps_per_epoch = service.distribute(train_ds, data_service,
@@ -404,17 +469,27 @@ def train(
         else:
             # A resumed run must see the batches the uninterrupted run saw (any strategy).
             train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
+            if phases is not None and resumed >= phases.head_epochs:
+                # Phase 1's fit took one iterator more than its epochs (Keras creates the next
+                # epoch's at the end of each): a run resumed past it skips that one too.
+                iter(train_ds)
         # Created only now: a run refused for its arguments, TF_CONFIG or data leaves nothing.
         os.makedirs(out, exist_ok=True)
         history_csv = os.path.join(out, "history.csv")
         if chief:
             _trim_history(history_csv, resumed)
         earlier = read_history(history_csv) if chief else {}
-        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                            steps_per_epoch=steps_per_epoch,
-                            callbacks=watched(_callbacks(
-                                out, recipe, entry.name, chief, backup, resumed,
-                                task.training_callbacks(model, entry, out) if chief else ())))
+        extra = task.training_callbacks(model, entry, out) if chief else ()
+        if phases is None:
+            history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
+                                verbose=verbose, steps_per_epoch=steps_per_epoch,
+                                callbacks=watched(_callbacks(out, recipe, entry.name, chief,
+                                                             backup, resumed, extra)))
+        else:
+            history = _fit_two_phases(model, entry, recipe, phases, build_config, compile_for,
+                                      strat, watched, train_ds, val_ds, steps_per_epoch,
+                                      verbose, out, chief, phase_backups, backup, resumed,
+                                      extra)
         # The whole run's history, also when this process resumed a killed one.
         history.history = {k: earlier.get(k, []) + list(v) for k, v in history.history.items()}
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
@@ -426,13 +501,18 @@ def train(
         with open(os.path.join(out, "metrics.json"), "w") as f:
             json.dump({"model": entry.name, "recipe": recipe.name, "epochs": epochs,
                        "batch_size": batch_size, "seed": seed,
+                       **({"transfer": {"from": from_checkpoint, **dataclasses.asdict(phases)}}
+                          if phases is not None else {}),
                        "test": {k: float(v) for k, v in test_metrics.items()}}, f, indent=2)
     result = TrainResult(model, history.history, test_metrics, out, model_path,
                          evaluation_metrics=task.evaluation_metrics(model, entry, "test", data,
                                                                     seed))
     result.changed = tuple(k for k, v in (("epochs", epochs_arg), ("batch_size", batch_size_arg),
-                                          ("data", data), ("preset", preset), ("config", config))
-                           if v not in (None, {}))
+                                          ("data", data), ("preset", preset), ("config", config),
+                                          # another recipe than the model's own
+                                          ("recipe", recipe_arg
+                                           if recipe.name != entry.recipe else None))
+                           if v is not None and not (isinstance(v, dict) and not v))
     result.recipe, result.bar = recipe, recipe.test_bar
     if result.bar is not None:
         metric, value, direction = result.bar
@@ -453,3 +533,68 @@ def train(
             result.verified, result.verify_rows = verify(result.export_path, None, fresh=fresh,
                                                          report=report)
     return result
+
+
+def _check_two_phase(recipe, from_checkpoint, freeze, epochs, strategy, data_service):
+    """A two-phase recipe's run refuses the arguments it would otherwise ignore."""
+    if from_checkpoint is None:
+        raise ValueError(f"recipe {recipe.name!r} is two-phase transfer learning: pass "
+                         "from_checkpoint (--from), the .keras weights phase 1 starts from.")
+    if freeze is not None:
+        raise ValueError(f"recipe {recipe.name!r} freezes the backbone in phase 1 itself; "
+                         "freeze (--freeze) is for a single-phase run.")
+    if epochs is not None:
+        raise ValueError(f"recipe {recipe.name!r} sets its phases' epochs "
+                         f"({recipe.transfer.head_epochs} + {recipe.transfer.fine_tune_epochs});"
+                         " epochs (--epochs) would not say how to split them: use a recipe with "
+                         "other phases (training.recipes.transfer.two_phase).")
+    if strategy not in (None, "none") or data_service is not None:
+        raise ValueError(f"recipe {recipe.name!r}: a two-phase transfer run takes no strategy "
+                         "or data service yet (it recompiles between the phases).")
+
+
+def _fit_two_phases(model, entry, recipe, phases, build_config, compile_for, strat, watched,
+                    train_ds, val_ds, steps_per_epoch, verbose, out, chief, phase_backups,
+                    backup, resumed, extra):
+    """Phase 1 (new head, frozen backbone; skipped when the run resumes in phase 2), then
+    phase 2 (``transfer.unfreeze``, a fresh optimizer at ``learning_rate_factor`` times the
+    rate) from epoch ``head_epochs`` on: ``fit``'s history of both, ``phase`` included."""
+    from keras_zoo import transfer
+
+    done = {}
+    best = None
+    if backup == phase_backups[0]:
+        cbs = _callbacks(out, recipe, entry.name, chief, phase_backups[0], resumed, extra,
+                         phase=1)
+        # Kept until phase 2 ends: a run killed before phase 2's first backup resumes from it.
+        cbs[-1].delete_checkpoint = False
+        for c in cbs:  # phase 2 draws the whole run (a drawing costs about a second)
+            if isinstance(c, CurvesPNG):
+                c.at_end = False
+        head = model.fit(train_ds, validation_data=val_ds, epochs=phases.head_epochs,
+                         verbose=verbose, steps_per_epoch=steps_per_epoch,
+                         callbacks=watched(cbs))
+        done = head.history
+        best = [getattr(c, "best", None) for c in cbs
+                if isinstance(c, keras.callbacks.ModelCheckpoint)]
+        resumed = phases.head_epochs
+    with strat.scope():
+        transfer.unfreeze(model, entry.name, phases.fine_tune, build_config)
+        compile_for(dataclasses.replace(
+            recipe, learning_rate=recipe.learning_rate * phases.learning_rate_factor),
+            phases.fine_tune_epochs)
+    model._initial_epoch = None  # set by phase 1's restore; phase 2 restores its own
+    cbs = _callbacks(out, recipe, entry.name, chief, phase_backups[1], resumed, extra, phase=2)
+    for c in cbs:  # the best checkpoint of the whole run, not of phase 2 alone
+        if best and isinstance(c, keras.callbacks.ModelCheckpoint) and best[0] is not None:
+            c.best = best[0]
+    tune = model.fit(train_ds, validation_data=val_ds, epochs=phases.epochs,
+                     initial_epoch=phases.head_epochs, verbose=verbose,
+                     steps_per_epoch=steps_per_epoch, callbacks=watched(cbs))
+    shutil.rmtree(phase_backups[0], ignore_errors=True)
+    try:  # phase 2's backup removed itself at the end of its fit
+        os.rmdir(os.path.dirname(phase_backups[0]))
+    except OSError:
+        pass
+    tune.history = {k: list(done.get(k, [])) + list(v) for k, v in tune.history.items()}
+    return tune

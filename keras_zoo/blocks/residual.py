@@ -9,7 +9,9 @@ keras.applications does, which keeps ``model.weights`` in the same order for ``s
 References: He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition (CVPR 2016);
 He et al., Identity Mappings in Deep Residual Networks (ECCV 2016); Xie et al., Aggregated
 Residual Transformations (ResNeXt, CVPR 2017); Hu, Shen & Sun, Squeeze-and-Excitation Networks
-(CVPR 2018); Zagoruyko & Komodakis, Wide Residual Networks (BMVC 2016).
+(CVPR 2018); Zagoruyko & Komodakis, Wide Residual Networks (BMVC 2016); He, Zhang, Zhang,
+Zhang, Xie & Li, Bag of Tricks for Image Classification with Convolutional Neural Networks
+(ResNet-D, CVPR 2019).
 """
 
 import keras
@@ -21,7 +23,7 @@ from keras_zoo.layers.squeeze_excitation import SqueezeExcitation
 BN_EPSILON = 1.001e-5
 #: The SE reduction ratio r of Hu et al. (section 6.1: r = 16).
 SE_RATIO = 16
-SHORTCUTS = ("projection", "zero_pad", "none")
+SHORTCUTS = ("projection", "zero_pad", "none", "avg_projection")
 STRIDE_AT = ("1x1", "3x3")
 
 
@@ -51,17 +53,26 @@ def _check(shortcut, stride_at=None):
         raise ValueError(f"stride_at must be one of {list(STRIDE_AT)}, got {stride_at!r}.")
 
 
-def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name, bn_epsilon=BN_EPSILON):
-    """The identity, or where the shape changes a 1x1 projection + BN (option B) or a
+def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name, bn_epsilon=BN_EPSILON,
+                 project=False):
+    """The identity, or where the shape changes (or ``project``) a 1x1 projection + BN
+    (option B), a 2x2 average pooling then a stride-1 1x1 projection + BN (ResNet-D), or a
     subsampling + zero channels (option A); ``None`` for a plain network."""
     if shortcut == "none":
         return None
-    if strides == 1 and x.shape[-1] == out_filters:
+    if strides == 1 and x.shape[-1] == out_filters and not project:
         return x
     if shortcut == "zero_pad":
         if strides > 1:
             x = keras.layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_pool")(x)
         return ChannelPadding(after=out_filters - x.shape[-1], name=f"{name}_0_padding")(x)
+    if shortcut == "avg_projection":
+        if strides > 1:
+            # "same": an odd side's last window averages the pixels it has (Paddle's
+            # ceil_mode with exclusive averaging, keras-hub's ResNet-vd).
+            x = keras.layers.AveragePooling2D(2, strides=strides, padding="same",
+                                              name=f"{name}_0_pool")(x)
+        strides = 1
     x = keras.layers.Conv2D(out_filters, 1, strides=strides, use_bias=use_bias,
                             name=f"{name}_0_conv")(x)
     return _bn(x, f"{name}_0_bn", bn_epsilon)
@@ -78,7 +89,7 @@ def _merge_v1(shortcut, x, se, name):
 
 
 def basic_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, se=False,
-                bn_epsilon=BN_EPSILON, name):
+                bn_epsilon=BN_EPSILON, project=False, name):
     """Two 3x3 convolutions (ResNet-18/34 and the CIFAR ResNets; He et al. 2016, Fig. 5 left).
 
     Args:
@@ -86,16 +97,19 @@ def basic_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, 
         filters: the block's width (input and output, after the first block of a stage).
         strides: the first 3x3's stride.
         shortcut: ``"projection"`` (option B: 1x1 conv where the shape changes),
-            ``"zero_pad"`` (option A: subsample + zero channels) or ``"none"`` (plain net).
+            ``"zero_pad"`` (option A: subsample + zero channels), ``"avg_projection"``
+            (ResNet-D, Bag of Tricks Fig. 2c: a 2x2/2 average pooling where the block
+            downsamples, then a stride-1 1x1 conv) or ``"none"`` (plain net).
         use_bias: biases in the convolutions (keras.applications keeps them; the papers'
             Torch models do not, since BN follows).
         se: a squeeze-and-excitation gate on the residual branch.
         bn_epsilon: the BatchNormalization epsilon (keras.applications' 1.001e-5; torchvision
             and keras-hub 1e-5).
+        project: a projection shortcut also where the shape does not change.
         name: the prefix of the layer names (``conv2_block1``).
     """
     _check(shortcut)
-    short = _shortcut_v1(x, filters, strides, shortcut, use_bias, name, bn_epsilon)
+    short = _shortcut_v1(x, filters, strides, shortcut, use_bias, name, bn_epsilon, project)
     x = _conv(x, filters, 3, f"{name}_1", strides=strides, use_bias=use_bias)
     x = _relu(_bn(x, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
     x = _conv(x, filters, 3, f"{name}_2", use_bias=use_bias)
@@ -105,7 +119,7 @@ def basic_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, 
 
 def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=True, se=False,
                      stride_at="1x1", groups=1, width=None, expansion=4,
-                     bn_epsilon=BN_EPSILON, name):
+                     bn_epsilon=BN_EPSILON, project=False, name):
     """1x1 reduce, 3x3, 1x1 expand to ``expansion * filters`` (He et al. 2016, Fig. 5 right).
 
     Args:
@@ -113,7 +127,8 @@ def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=T
         filters: the bottleneck width of ResNet (64, 128, 256, 512); the output has
             ``expansion * filters`` channels.
         strides: the block's stride.
-        shortcut: ``"projection"``, ``"zero_pad"`` or ``"none"`` (see ``basic_block``).
+        shortcut: ``"projection"``, ``"zero_pad"``, ``"avg_projection"`` or ``"none"`` (see
+            ``basic_block``).
         use_bias: biases in the convolutions.
         se: a squeeze-and-excitation gate on the residual branch (SE-ResNet).
         stride_at: ``"1x1"`` puts the stride in the first 1x1 convolution, as the paper's Caffe
@@ -123,11 +138,13 @@ def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=T
         width: the 1x1/3x3 width, ``filters`` unless given (ResNeXt: cardinality x d).
         expansion: output channels / ``filters``.
         bn_epsilon: the BatchNormalization epsilon (see ``basic_block``).
+        project: a projection shortcut also where the shape does not change.
         name: the prefix of the layer names.
     """
     _check(shortcut, stride_at)
     width = width or filters
-    short = _shortcut_v1(x, expansion * filters, strides, shortcut, use_bias, name, bn_epsilon)
+    short = _shortcut_v1(x, expansion * filters, strides, shortcut, use_bias, name, bn_epsilon,
+                         project)
     first, middle = (strides, 1) if stride_at == "1x1" else (1, strides)
     x = keras.layers.Conv2D(width, 1, strides=first, use_bias=use_bias, name=f"{name}_1_conv")(x)
     x = _relu(_bn(x, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
@@ -138,7 +155,7 @@ def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=T
     return _merge_v1(short, x, se, name)
 
 
-def stack(x, block, filters, blocks, *, strides=2, name, **kwargs):
+def stack(x, block, filters, blocks, *, strides=2, project_first=False, name, **kwargs):
     """A stage of ``blocks`` post-activation blocks; the first one downsamples by ``strides``.
 
     Args:
@@ -147,12 +164,15 @@ def stack(x, block, filters, blocks, *, strides=2, name, **kwargs):
         filters: the blocks' ``filters``.
         blocks: how many blocks.
         strides: the first block's stride.
+        project_first: the first block's shortcut is a projection also where its shape does
+            not change (the released ResNet-vd-18/34's first stage).
         name: the stage's prefix (``conv2``); blocks are ``{name}_block{i}`` from 1.
         **kwargs: passed to every block.
     """
     for i in range(1, blocks + 1):
+        extra = {"project": True} if project_first and i == 1 else {}
         x = block(x, filters, strides=strides if i == 1 else 1, name=f"{name}_block{i}",
-                  **kwargs)
+                  **kwargs, **extra)
     return x
 
 

@@ -13,11 +13,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_zoo.data import digits, shapes
+from keras_zoo.data import digits, rendered_digits, shapes
 
 #: name -> (loader(split, image_size, channels) -> (uint8 images, int labels), number of classes)
 DATASETS = {
     "digits": (digits.load, digits.NUM_CLASSES),
+    "rendered_digits": (rendered_digits.load, rendered_digits.NUM_CLASSES),
     "shapes": (shapes.load, shapes.NUM_CLASSES),
     "mnist": (None, 10),    # TFDS; see keras_zoo.data.tfds
     "cifar10": (None, 10),  # TFDS

@@ -237,6 +237,11 @@ def interpreter(tflite_model: bytes, xnnpack: bool = False):
     in one CI run: its first image right, the next two wrong). A LiteRT fault, not the
     converter's: the same flatbuffer is right on the builtin kernels.
     The deployment table's latencies are XNNPACK's, as a phone would run them.
+    ``keras-zoo verify PATH --xnnpack`` runs an export's float file under XNNPACK, several calls
+    per interpreter (``verify_xnnpack``); ``benchmarks/xnnpack_audit.py`` audits every model
+    and ``benchmarks/xnnpack_repro.py`` reproduces the fault for a LiteRT report (it vanishes
+    with ``experimental_disable_delegate_clustering`` or
+    ``experimental_disable_delegate_node_fusion``).
     """
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 

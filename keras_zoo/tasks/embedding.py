@@ -144,6 +144,27 @@ class EmbeddingTask(Task):
 
         return serve_pairs
 
+    def serving_endpoints(self, model) -> dict:
+        """A pair model (Siamese) also serves ``embeddings`` (``images`` only) and
+        ``similarity`` (``images``, ``pair_images`` -> the cosine of each pair) as signatures
+        of their own; ``serving_default`` returns all three."""
+        if not _representation(model).serves_pairs:
+            return {}
+        h, w, c = _image_shape(model)
+        spec = tf.TensorSpec([None, h, w, c], tf.uint8, name="images")
+        pair_spec = tf.TensorSpec([None, h, w, c], tf.uint8, name="pair_images")
+        serve_pairs = self.serving_fn(model)
+
+        @tf.function(input_signature=[spec])
+        def embeddings(images):
+            return {"embeddings": model(tf.cast(images, tf.float32) / 255.0, training=False)}
+
+        @tf.function(input_signature=[spec, pair_spec])
+        def similarity(images, pair_images):
+            return {"similarity": serve_pairs(images, pair_images)["similarity"]}
+
+        return {"embeddings": embeddings, "similarity": similarity}
+
     def _inputs(self, model, images):
         if _representation(model).serves_pairs:
             return {"images": images, "pair_images": np.roll(images, 1, axis=0)}

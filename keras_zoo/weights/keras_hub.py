@@ -16,7 +16,8 @@ the attention, a class token, a learned position embedding added after it). ResN
 v1 (``ResNetBackbone``: the zoo ResNet with ``stride_at="3x3", use_bias=False,
 bn_epsilon=1e-5``) and VGG
 11/13/16/19 (``VGGBackbone``), by graph structure, as keras.applications. BERT
-(``BertBackbone``, the ``bert_*`` presets) into ``bert_classifier`` by path rules, with
+(``BertBackbone``, all 36 presets: Google's ``bert_*`` and the BERT-architecture sentence
+encoders, MiniLM, BGE, E5, mxbai) into ``bert_classifier`` by path rules, with
 ``activation="gelu_approximate"``: keras-hub's BERT, like Google's released checkpoints, uses
 GELU's tanh approximation where the zoo's default is the exact GELU (7e-5 apart after two
 small layers). Swin-T/S/B (``SwinTransformerBackbone``) by path rules: keras-hub's Swin is the
@@ -61,8 +62,11 @@ the backbone, then a ReLU); the model keeps its image size and takes DINOv2's 51
 table resampled bicubically to its grid (keras-hub's own interpolation), or the backbone's
 interpolated table at the backbone's size. Unused: DINOv2's mask token (masked-image
 training) and the first residual unit of the coarsest fusion block (never run).
-Not covered: keras-hub's ResNet "vd" variants (ResNet-D: a three-convolution stem and an
-average-pooled shortcut) have no zoo twin; its MobileNet backbone
+ResNet-vd 18/34/50/101/152 (``ResNetBackbone`` with ``basic_block_vd`` /
+``bottleneck_block_vd``, PaddleClas' weights) by graph structure into the zoo ResNet of the
+same depth with Bag of Tricks' tweaks (``_resnet_vd_config``: ``stem="deep",
+shortcut="avg_projection", stride_at="3x3"``).
+Not covered: keras-hub's ``resnet_vd_200_imagenet`` (no zoo ResNet-200); its MobileNet backbone
 is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
 el/em/es and "rw" (v2) presets are other architectures. DeiT
 (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
@@ -70,8 +74,12 @@ subclassed model, so its keras-hub weights load with ``include_top=False``. kera
 ``DeiTImageClassifier`` presets carry only the class-token head (its Hugging Face converter
 ports ``cls_classifier`` and drops ``distillation_classifier``), so the paper's distilled
 inference (the two heads averaged) has no keras-hub weights to load. keras-hub's
-``DINOV2Backbone`` presets (DINOv2 alone) are not mapped: ``depth_anything`` takes the
-``DepthAnythingBackbone`` presets.
+``DINOV2Backbone`` presets (DINOv2 alone, ViT-S/B/L, with and without registers) load into
+``depth_anything``'s encoder (``ALSO``; Depth Anything starts from DINOv2), its final LayerNorm
+included (the taps read through it), by the same path rules and position-table handling; the
+decoder is new (V2's of that width). The ``dinov2_giant`` presets (SwiGLU MLP) are refused.
+The zoo has no standalone DINOv2 entry: DINOv2's self-distillation training is not
+implemented, and its encoder alone is ``depth_anything`` up to the taps.
 """
 
 from __future__ import annotations
@@ -235,7 +243,10 @@ def _dpt(*presets):
 
 def _resnet_config(hub):
     """keras-hub's ResNet v1 is torchvision's "v1.5": stride in the 3x3, bias-free
-    convolutions, BN epsilon 1e-5 (the zoo's default is keras.applications' 1.001e-5)."""
+    convolutions, BN epsilon 1e-5 (the zoo's default is keras.applications' 1.001e-5). Its
+    "vd" block types are ResNet-vd (``_resnet_vd_config``)."""
+    if str(hub["block_type"]).endswith("_vd"):
+        return _resnet_vd_config(hub)
     blocks = {"bottleneck_block": "bottleneck", "basic_block": "basic"}
     if (hub["block_type"] not in blocks or hub["use_pre_activation"]
             or list(hub["input_conv_kernel_sizes"]) != [7]
@@ -249,6 +260,30 @@ def _resnet_config(hub):
                 filters=tuple(hub["stackwise_num_filters"]),
                 stem_filters=hub["input_conv_filters"][0], stride_at="3x3", use_bias=False,
                 bn_epsilon=1e-5)
+
+
+def _resnet_vd_config(hub):
+    """keras-hub's ResNet-vd (PaddleClas' weights) is ResNet v1.5 with Bag of Tricks' ResNet-C
+    stem (three 3x3 convolutions of C/2, C/2, C) and ResNet-D shortcut (2x2/2 average pooling
+    before a stride-1 1x1 projection; the first block of every stage projects): the zoo ResNet
+    with ``stem="deep", shortcut="avg_projection"``."""
+    blocks = {"bottleneck_block_vd": "bottleneck", "basic_block_vd": "basic"}
+    stem = list(hub["input_conv_filters"])
+    width = stem[-1]
+    stages = len(hub["stackwise_num_strides"])
+    if (hub["block_type"] not in blocks or hub["use_pre_activation"]
+            or list(hub["input_conv_kernel_sizes"]) != [3, 3, 3]
+            or stem != [width // 2, width // 2, width]
+            or list(hub["stackwise_num_strides"]) != [1] + [2] * (stages - 1)):
+        raise NotImplementedError(
+            f"keras-hub's ResNet with block_type={hub['block_type']!r}, "
+            f"use_pre_activation={hub['use_pre_activation']}, stem filters {stem} and kernels "
+            f"{hub['input_conv_kernel_sizes']}, strides {hub['stackwise_num_strides']}: the zoo "
+            "ResNet-vd is post-activation with a stem of three 3x3 convolutions of C/2, C/2, "
+            "C.")
+    return dict(block=blocks[hub["block_type"]], stack_sizes=tuple(hub["stackwise_num_blocks"]),
+                filters=tuple(hub["stackwise_num_filters"]), stem="deep", stem_filters=width,
+                shortcut="avg_projection", stride_at="3x3", use_bias=False, bn_epsilon=1e-5)
 
 
 def _resnet_v2_config(hub):
@@ -344,8 +379,8 @@ def _efficientnet(*presets):
                   _efficientnet_config, None, skip=("normalization",))
 
 
-def _resnet(preset):
-    return Source("ResNetBackbone", "ResNetImageConverter", (preset,), _resnet_config, None)
+def _resnet(*presets):
+    return Source("ResNetBackbone", "ResNetImageConverter", presets, _resnet_config, None)
 
 
 def _resnet_v2(preset):
@@ -621,6 +656,15 @@ def _depth_anything_tensors(backbone, model):
     the one its image size uses (``interpolated_position_embeddings``, bicubic from the
     first). Our model at the backbone's grid takes the second; at another grid, the first
     resampled to ours the same way; the final LayerNorm is unused when the taps skip it."""
+    return _dinov2_walk(backbone, backbone.image_encoder.embeddings, model)
+
+
+def _dinov2_tensors(backbone, model):
+    """As ``_depth_anything_tensors``, for a ``DINOV2Backbone`` alone (the encoder)."""
+    return _dinov2_walk(backbone, backbone.embeddings, model)
+
+
+def _dinov2_walk(backbone, embeddings, model):
     from keras_zoo.layers.patch_embedding import resample_position_embedding
 
     ours = {v.path: v for v in model.weights}
@@ -634,7 +678,7 @@ def _depth_anything_tensors(backbone, model):
                         if value.shape[1:] == table else None, value))
             continue
         if variable.path.endswith("embeddings/position_embeddings"):
-            interpolated = backbone.image_encoder.embeddings.interpolated_position_embeddings
+            interpolated = embeddings.interpolated_position_embeddings
             if tuple(interpolated.shape[1:]) == table:
                 out.append((variable, None, value))
                 continue
@@ -661,6 +705,50 @@ def _depth_anything(*presets):
                   new_tensors=r"(?!)")
 
 
+#: (layers, width) -> Depth Anything V2's decoder for DINOv2's ViT-S/B/L (``depth_anything.SMALL``
+#: / ``BASE`` / ``LARGE``, which this layer below the models cannot import).
+_DA_SIZES = {(12, 384): dict(hooks=(3, 6, 9, 12), reassemble_dims=(48, 96, 192, 384),
+                             features=64),
+             (12, 768): dict(hooks=(3, 6, 9, 12), reassemble_dims=(96, 192, 384, 768),
+                             features=128),
+             (24, 1024): dict(hooks=(5, 12, 18, 24), reassemble_dims=(256, 512, 1024, 1024),
+                              features=256)}
+
+
+def _dinov2_config(hub):
+    """keras-hub's ``DINOV2Backbone`` (DINOv2 alone: ViT with LayerScale, optional registers,
+    LayerNorm epsilon 1e-6, exact GELU) is the encoder Depth Anything starts from (its section
+    3: "we initialise the encoder with DINOv2"): the zoo's ``depth_anything`` with the
+    encoder's sizes, the taps through its final LayerNorm (the released models'), and V2's
+    decoder of that width (``_DA_SIZES``; another depth is tapped every quarter)."""
+    differs = {key: value for key, value, ours in (
+        ("use_swiglu_ffn", hub["use_swiglu_ffn"], False),
+        ("data_format", hub.get("data_format", "channels_last"), "channels_last"))
+        if value != ours}
+    if differs:
+        raise NotImplementedError(f"keras-hub's DINOv2 with {differs}: the zoo's Depth Anything "
+                                  "encoder is DINOv2's ViT-S/B/L (not ViT-g's SwiGLU MLP).")
+    depth, width = hub["num_layers"], hub["hidden_dim"]
+    decoder = _DA_SIZES.get((depth, width))
+    if decoder is None:
+        if depth % 4:
+            raise NotImplementedError(f"keras-hub's DINOv2 with {depth} layers: Depth Anything "
+                                      "reads four evenly spaced layers; pass hooks= to choose "
+                                      "them.")
+        decoder = dict(hooks=tuple(depth // 4 * k for k in (1, 2, 3, 4)))
+    return dict(patch_size=hub["patch_size"], hidden_dim=width, num_layers=depth,
+                num_heads=hub["num_heads"], mlp_dim=hub["intermediate_dim"],
+                num_register_tokens=hub["num_register_tokens"], tap_norm=True, **decoder)
+
+
+def _dinov2(*presets):
+    # The encoder loads; the reassemble, fusion and head layers are new.
+    return Source("DINOV2Backbone", "DINOV2ImageConverter", presets, _dinov2_config, None,
+                  tensors=_dinov2_tensors,
+                  new_tensors=r"^(?!patch_embedding/|register_tokens/|encoder_layer_\d+_|"
+                              r"encoder_norm/)")
+
+
 _VIT16_PRESETS = ("vit_base_patch16_384_imagenet", "vit_base_patch16_224_imagenet",
                   "vit_base_patch16_224_imagenet21k", "vit_large_patch16_384_imagenet",
                   "vit_large_patch16_224_imagenet", "vit_large_patch16_224_imagenet21k")
@@ -675,10 +763,23 @@ MODELS = {
                           "clip_vit_large_patch14_336", "clip_vit_h_14_laion2b_s32b_b79k",
                           "clip_vit_g_14_laion2b_s12b_b42k",
                           "clip_vit_bigg_14_laion2b_39b_b160k"),
+    # Google's BERT checkpoints, then the other BertBackbone presets (the same network at
+    # their sizes: MiniLM sentence encoders, BGE, multilingual E5, mxbai, BERT-tiny on SST-2).
     "bert_classifier": _bert("bert_tiny_en_uncased", "bert_small_en_uncased",
                              "bert_medium_en_uncased", "bert_base_en_uncased", "bert_base_en",
                              "bert_base_zh", "bert_base_multi", "bert_large_en_uncased",
-                             "bert_large_en"),
+                             "bert_large_en", "bert_tiny_en_uncased_sst2",
+                             "all_minilm_l6_v2_en", "all_minilm_l6_v1_en", "all_minilm_l12_v2_en",
+                             "paraphrase_minilm_l3_v2_en", "paraphrase_minilm_l6_v2_en",
+                             "paraphrase_minilm_l12_v2_en", "multi_qa_minilm_l6_cos_v1_en",
+                             "multi_qa_minilm_l6_dot_v1_en", "msmarco_minilm_l6_cos_v5_en",
+                             "msmarco_minilm_l12_cos_v5_en", "bge_small_en", "bge_base_en",
+                             "bge_large_en", "bge_small_v1.5_en", "bge_base_v1.5_en",
+                             "bge_large_v1.5_en", "bge_base_zh", "bge_large_zh",
+                             "bge_small_v1.5_zh", "bge_base_v1.5_zh", "bge_large_v1.5_zh",
+                             "bge_llm_embedder", "multilingual_e5_small",
+                             "mxbai_embed_large_v1_en", "mxbai_embed_2d_large_v1_en",
+                             "mxbai_embed_xsmall_v1_en"),
     "densenet121": _densenet("densenet_121_imagenet"),
     "densenet169": _densenet("densenet_169_imagenet"),
     "densenet201": _densenet("densenet_201_imagenet"),
@@ -695,10 +796,16 @@ MODELS = {
                                     "efficientnet_b5_sw_ft_imagenet"),
     "gpt2": _gpt2("gpt2_base_en", "gpt2_medium_en", "gpt2_large_en", "gpt2_extra_large_en",
                   "gpt2_base_en_cnn_dailymail"),
-    "resnet18": _resnet("resnet_18_imagenet"),
-    "resnet50": _resnet("resnet_50_imagenet"),
-    "resnet101": _resnet("resnet_101_imagenet"),
-    "resnet152": _resnet("resnet_152_imagenet"),
+    # v1.5 and ResNet-vd (Bag of Tricks' ResNet-B/C/D, PaddleClas' weights; "ssld": distilled)
+    # by depth; keras-hub's resnet_vd_200_imagenet has no zoo depth (the v1 paper stops at 152).
+    "resnet18": _resnet("resnet_18_imagenet", "resnet_vd_18_imagenet"),
+    "resnet34": _resnet("resnet_vd_34_imagenet"),
+    "resnet50": _resnet("resnet_50_imagenet", "resnet_vd_50_imagenet",
+                        "resnet_vd_50_ssld_imagenet", "resnet_vd_50_ssld_v2_imagenet",
+                        "resnet_vd_50_ssld_v2_fix_imagenet"),
+    "resnet101": _resnet("resnet_101_imagenet", "resnet_vd_101_imagenet",
+                         "resnet_vd_101_ssld_imagenet"),
+    "resnet152": _resnet("resnet_152_imagenet", "resnet_vd_152_imagenet"),
     # keras-hub 0.32 has ResNet v2 50 and 101 (no 152).
     "resnet50v2": _resnet_v2("resnet_v2_50_imagenet"),
     "resnet101v2": _resnet_v2("resnet_v2_101_imagenet"),
@@ -732,9 +839,24 @@ MODELS = {
 }
 
 
+#: Further keras-hub backbone classes whose presets load into a zoo model (``MODELS`` holds
+#: the first): DINOv2 alone into Depth Anything's encoder, with a new decoder. The giant
+#: presets (SwiGLU MLP, ViT-g) are other architectures.
+ALSO = {
+    "depth_anything": (_dinov2("dinov2_small", "dinov2_base", "dinov2_large",
+                               "dinov2_with_registers_small", "dinov2_with_registers_base",
+                               "dinov2_with_registers_large"),),
+}
+
+
+def model_sources(name):
+    """The ``Source``s of the zoo model ``name``: ``MODELS[name]``, then ``ALSO[name]``."""
+    return ([MODELS[name]] if name in MODELS else []) + list(ALSO.get(name, ()))
+
+
 def presets(name):
     """The keras-hub presets whose weights the zoo model ``name`` takes."""
-    return list(MODELS[name].presets) if name in MODELS else []
+    return [preset for spec in model_sources(name) for preset in spec.presets]
 
 
 def _owner(preset):
@@ -755,15 +877,25 @@ def _check_preset(name, preset, label):
     if name not in MODELS:
         raise ValueError(f"{label}: no keras-hub backbone implements this model's architecture "
                          f"(models with keras-hub weights: {sorted(MODELS)}).")
-    spec = MODELS[name]
-    if preset in spec.presets:
-        return spec
+    for spec in model_sources(name):
+        if preset in spec.presets:
+            return spec
     owner = _owner(preset)
     if owner is None:
         raise ValueError(f"{label}: unknown keras-hub preset {preset!r}; {name} accepts "
-                         f"{list(spec.presets)}.")
+                         f"{presets(name)}.")
+    backbones = ", ".join(spec.backbone for spec in model_sources(name))
     raise ValueError(f"{label}: {preset!r} is a keras_hub.models.{owner} preset, not one of "
-                     f"{name}'s ({spec.backbone}); {name} accepts {list(spec.presets)}.")
+                     f"{name}'s ({backbones}); {name} accepts {presets(name)}.")
+
+
+def _source(name, backbone):
+    """The ``Source`` of zoo model ``name`` for a keras-hub ``backbone`` instance."""
+    specs = model_sources(name)
+    for spec in specs:
+        if type(backbone).__name__ == spec.backbone:
+            return spec
+    return specs[0]  # a subclass or stand-in: the model's first source
 
 
 def converter_affine(converter):
@@ -795,9 +927,11 @@ def _rule_tensors(spec, backbone, label):
     return out
 
 
-def convert(backbone, model, name, label):
-    """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules."""
-    spec = MODELS[name]
+def convert(backbone, model, name, label, spec=None):
+    """Copies the keras-hub ``backbone``'s variables into the zoo ``model`` by path rules, or
+    by structure; ``spec``: the ``Source`` (by default the one of ``name`` for the backbone's
+    class)."""
+    spec = spec or _source(name, backbone)
     if spec.rules is None and spec.tensors is None:
         structure.transfer(backbone, model, label, new_head=spec.new_head, skip=spec.skip)
         return model
@@ -876,5 +1010,5 @@ def load(entry, preset, zoo_preset, config):
     except NotImplementedError as error:
         raise ValueError(f"{label}: {error}") from error
     model = entry.build(zoo_preset, **{**defaults, **config})
-    convert(backbone, model, entry.name, f"{label} (keras_hub.models.{spec.backbone})")
+    convert(backbone, model, entry.name, f"{label} (keras_hub.models.{spec.backbone})", spec)
     return model, converter_affine(converter)

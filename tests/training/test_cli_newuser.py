@@ -37,6 +37,23 @@ def test_no_command_prints_the_help_and_imports_nothing_heavy():
     assert exit_.value.code == 2
 
 
+@pytest.mark.parametrize("argv", [["--bogus"], ["--verbose", "--bogus=3"], ["-x", "--debug"]])
+def test_an_unknown_option_without_a_command_is_named_with_the_commands(capsys, argv):
+    """``keras-zoo --bogus`` answered "the following arguments are required: command": neither
+    the option nor the commands. One line naming it and listing them, exit code 2."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    (line,) = err.strip().splitlines()
+    assert out == "" and "Traceback" not in err and "required" not in line
+    unknown = next(a for a in argv if a not in ("--verbose", "--debug"))
+    assert line.startswith(f"keras-zoo: error: unrecognized option '{unknown}' (before a "
+                           "command only --verbose, --debug and --help); the commands: list, "
+                           "info, train, evaluate, export, verify, table, benchmark, predict"), line
+    assert line.endswith(", embed (usage: keras-zoo --help)"), line
+
+
 @pytest.mark.parametrize("flags", [["--tflite", "float"], ["--tflite"], ["--version", "2"],
                                    ["--root", "elsewhere"]])
 def test_train_refuses_export_options_without_export(capsys, tmp_path, flags):
@@ -324,3 +341,24 @@ def test_a_checkpoint_is_not_taken_for_another_registered_model(capsys, tmp_path
     (line,) = err.strip().splitlines()
     assert "is a 'lenet5' checkpoint; --model 'mlp' names another model" in line, line
     assert not list(tmp_path.iterdir())
+
+
+def test_predict_never_overwrites_its_default_output(capsys, tmp_path, checkpoint):
+    """``predict MODEL digit.png`` overwrote ``digit_prediction.png`` (an earlier model's
+    drawing) without a word. The default name takes the first free number, as ``export`` takes
+    the next free version; ``-o`` writes where it says, over a file too."""
+    from PIL import Image
+
+    png = tmp_path / "digit.png"
+    Image.new("L", (32, 32)).save(png)
+    earlier = tmp_path / "digit_prediction.png"
+    earlier.write_bytes(b"an earlier prediction")
+    for number in (2, 3):
+        assert cli.main(["predict", checkpoint, str(png)]) == 0
+        written = tmp_path / f"digit_prediction_{number}.png"
+        assert capsys.readouterr().out.strip().splitlines()[-1] == f"wrote {written}"
+        assert Image.open(written).format == "PNG"
+    assert earlier.read_bytes() == b"an earlier prediction"
+    assert cli.main(["predict", checkpoint, str(png), "-o", str(earlier)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"wrote {earlier}"
+    assert Image.open(earlier).format == "PNG"

@@ -82,3 +82,31 @@ def test_a_training_set_of_unknown_length_is_counted_for_the_schedule():
         _with_known_length(tf.data.Dataset.range(3).repeat(), "model")
     with pytest.raises(ValueError, match="no batch"):
         _with_known_length(tf.data.Dataset.range(3).batch(4, drop_remainder=True), "model")
+
+
+def test_a_recipes_batch_norm_momentum_reaches_every_layer_and_the_saved_model(tmp_path,
+                                                                                monkeypatch):
+    from training import trainer
+
+    for bad in (0, 1, 1.5, -0.1, True, "0.9"):
+        with pytest.raises(ValueError, match="batch_norm_momentum must be in"):
+            Recipe(name="x", batch_norm_momentum=bad)
+    inner = keras.Sequential([keras.layers.Dense(3), keras.layers.BatchNormalization()])
+    inputs = keras.Input((4,))
+    outputs = keras.layers.BatchNormalization()(inner(inputs))
+    nested = keras.Model(inputs, outputs)
+    assert trainer.set_batch_norm_momentum(nested, 0.9) == 2
+    assert [layer.momentum for layer in (nested.layers[-1], inner.layers[-1])] == [0.9, 0.9]
+    # The trainer sets it on the built model before compiling; a saved layer keeps it.
+    recipe = dataclasses.replace(get_recipe("classification"), epochs=1,
+                                 batch_norm_momentum=0.8, min_test_accuracy=None)
+    monkeypatch.setattr(trainer, "get_recipe", lambda name: recipe)
+    calls = []
+    real = trainer.set_batch_norm_momentum
+    monkeypatch.setattr(trainer, "set_batch_norm_momentum",
+                        lambda model, momentum: calls.append((model.name, momentum)) or real(
+                            model, momentum))
+    result = train("mlp", out=str(tmp_path / "run"), verbose=0)
+    assert calls == [(result.model.name, 0.8)]
+    layer = keras.layers.BatchNormalization.from_config(nested.layers[-1].get_config())
+    assert layer.momentum == 0.9

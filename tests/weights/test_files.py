@@ -83,5 +83,7 @@ def test_an_unknown_weights_string_names_the_accepted_ones(weights):
     with pytest.raises(ValueError, match=re.escape(
             f"resnet50: weights={weights!r}: not a file, 'imagenet' or 'keras_hub:<preset>'; "
             "resnet50 accepts ['None (random)', 'a .weights.h5 / .keras path', 'imagenet', "
-            "'keras_hub:resnet_50_imagenet']")):
+            "'keras_hub:resnet_50_imagenet', 'keras_hub:resnet_vd_50_imagenet', "
+            "'keras_hub:resnet_vd_50_ssld_imagenet', 'keras_hub:resnet_vd_50_ssld_v2_imagenet', "
+            "'keras_hub:resnet_vd_50_ssld_v2_fix_imagenet']")):
         keras_zoo.models.get("resnet50", weights=weights)

@@ -250,7 +250,13 @@ def test_bert_backbone_converts_exactly(config, atol):
     _compare_bert(hub, ours, _bert_tokens(config["vocabulary_size"]), atol)
 
 
-def test_bert_from_the_preset_name_with_a_new_head(monkeypatch):
+def test_every_bert_backbone_preset_is_accepted():
+    assert sorted(hub_weights.presets("bert_classifier")) == sorted(
+        keras_hub.models.BertBackbone.presets)
+
+
+@pytest.mark.parametrize("preset", ["bert_tiny_en_uncased", "all_minilm_l6_v2_en"])
+def test_bert_from_the_preset_name_with_a_new_head(monkeypatch, preset):
     hub = _perturbed(keras_hub.models.BertBackbone(**SMALL_BERT), seed=4)
     asked = []
 
@@ -259,9 +265,9 @@ def test_bert_from_the_preset_name_with_a_new_head(monkeypatch):
         return hub
 
     monkeypatch.setattr(keras_hub.models.BertBackbone, "from_preset", classmethod(from_preset))
-    model = keras_zoo.models.get("bert_classifier", weights="keras_hub:bert_tiny_en_uncased",
+    model = keras_zoo.models.get("bert_classifier", weights=f"keras_hub:{preset}",
                                  sequence_length=12, classes=3)
-    assert asked == ["bert_tiny_en_uncased"]
+    assert asked == [preset]
     assert model.output_shape == (None, 3)
     assert [layer.name for layer in model.layers if layer.name == "preprocessing"] == []
     _compare_bert(hub, model, _bert_tokens(SMALL_BERT["vocabulary_size"]), 1e-5)

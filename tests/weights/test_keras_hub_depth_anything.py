@@ -107,9 +107,11 @@ def test_depth_anything_from_the_preset_name(monkeypatch):
                                          r"features/kernel' \(3, 3, 8, 24\)"):
         keras_zoo.models.get("depth_anything", weights="keras_hub:depth_anything_v2_small",
                              input_shape=(98, 98, 3), features=24)
-    with pytest.raises(ValueError, match="'dinov2_small' is a keras_hub.models.DINOV2Backbone "
-                                         "preset, not one of depth_anything's"):
-        keras_zoo.models.get("depth_anything", weights="keras_hub:dinov2_small")
+    # DINOv2 alone loads (test_keras_hub_dinov2.py); DINOv3 is another architecture.
+    with pytest.raises(ValueError, match="'dinov3_vit_small_lvd1689m' is a keras_hub.models."
+                                         "DINOV3Backbone preset, not one of depth_anything's "
+                                         r"\(DepthAnythingBackbone, DINOV2Backbone\)"):
+        keras_zoo.models.get("depth_anything", weights="keras_hub:dinov3_vit_small_lvd1689m")
 
 
 def test_depth_anything_of_another_layout_is_refused():

@@ -19,7 +19,8 @@ def add_arguments(parser):
     parser.add_argument("image", help="an image file (PNG, JPEG ...); for video models a GIF "
                         "or a folder of frames")
     parser.add_argument("--output", "-o", default=None,
-                        help="the PNG to write (default: IMAGE's name + '_prediction.png')")
+                        help="the PNG to write (default: IMAGE's name + '_prediction.png', "
+                             "or '_prediction_2.png' ... if it exists: never overwritten)")
     parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
                         help="the preset of a registry name (default tiny; untrained unless "
                              "--weights)")
@@ -138,11 +139,24 @@ def _predict_clip(task, serve, path):
     return task.describe_prediction(outputs, 0), task.draw_prediction(clip, outputs, 0), outputs
 
 
+def default_output(image) -> str:
+    """``IMAGE_prediction.png`` beside the image, or the first free ``IMAGE_prediction_2.png``,
+    ``_3`` ... when it exists: a default name never overwrites a file (as ``export`` takes the
+    next free version). The user asked for no file name, so the run still writes one; the
+    ``wrote`` line names it. ``--output`` overwrites what it names."""
+    base = os.path.splitext(image)[0] + "_prediction"
+    output, number = base + ".png", 1
+    while os.path.lexists(output):
+        number += 1
+        output = f"{base}_{number}.png"
+    return output
+
+
 def run(args) -> int:
     """Prints the prediction for ``args.image`` and writes the drawn PNG; returns 0."""
     if not (os.path.isfile(args.image) or os.path.isdir(args.image)):
         raise ValueError(f"image: no such file {args.image!r}.")
-    output = args.output or os.path.splitext(args.image)[0] + "_prediction.png"
+    output = args.output or default_output(args.image)
     if not os.path.isdir(os.path.dirname(output) or "."):
         # Before the model runs: the prediction was printed, then writing it failed.
         raise ValueError(f"--output {output!r}: no such directory "

@@ -17,6 +17,53 @@ _OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 _SCHEDULES = (None, "cosine", "warmup_cosine")
 
 
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferPhases:
+    """Two-phase transfer learning in one run (``Recipe.transfer``;
+    ``keras_zoo.transfer``): phase 1 trains a new head on the frozen backbone of the
+    ``from_checkpoint`` weights (BatchNormalization in inference mode) at the recipe's learning
+    rate; phase 2 continues from phase 1's weights with all of the backbone (or its top
+    ``fine_tune`` blocks) unfrozen, BatchNormalization kept frozen, at ``learning_rate_factor``
+    times that rate and with a fresh optimizer. Each phase lays the recipe's schedule over its
+    own epochs.
+
+    Args:
+        head_epochs: epochs of phase 1 (new head, frozen backbone).
+        fine_tune_epochs: epochs of phase 2.
+        fine_tune: ``True`` (unfreeze the whole backbone) or N (its top N blocks,
+            ``keras_zoo.transfer.blocks``).
+        learning_rate_factor: phase 2's learning rate over phase 1's (the usual 1/10,
+            ``keras_zoo.transfer.FINE_TUNE_LR_FACTOR``).
+    """
+
+    head_epochs: int
+    fine_tune_epochs: int
+    fine_tune: bool | int = True
+    learning_rate_factor: float = 0.1
+
+    def __post_init__(self):
+        for field in ("head_epochs", "fine_tune_epochs"):
+            if not _positive_int(getattr(self, field)):
+                raise ValueError(f"TransferPhases: {field} must be a positive int, got "
+                                 f"{getattr(self, field)!r}.")
+        if not (self.fine_tune is True or _positive_int(self.fine_tune)):
+            raise ValueError(f"TransferPhases: fine_tune must be True (the whole backbone) or a "
+                             f"positive int of top blocks, got {self.fine_tune!r}.")
+        factor = self.learning_rate_factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 0:
+            raise ValueError(f"TransferPhases: learning_rate_factor must be > 0, got "
+                             f"{factor!r}.")
+
+    @property
+    def epochs(self) -> int:
+        """Both phases' epochs."""
+        return self.head_epochs + self.fine_tune_epochs
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """A training recipe.
@@ -63,6 +110,17 @@ class Recipe:
             MODEL`` by this recipe as written, on 2 CPU cores (time to a useful model: the
             run reaches the recipe's bar). Shown by ``keras-zoo info`` and the README's model
             table; a model without a figure shows "not measured" (never an estimate).
+        transfer: a ``TransferPhases``: the run is two-phase transfer learning from a
+            checkpoint (``train(..., from_checkpoint=...)`` is then required), ``epochs`` being
+            both phases' (``TransferPhases.epochs``); None: a single-phase run. Not with
+            early stopping (it would end phase 1 early), an ``optimizer_factory`` (its learning
+            rate cannot be scaled for phase 2) or ``wrap``.
+        batch_norm_momentum: the momentum of every BatchNormalization layer of the model for
+            this run (set after the build, kept in the saved model's config), or None (the
+            builder's own, Keras' 0.99 unless the model sets it). With few steps per epoch the
+            running averages at 0.99 lag the weights and the evaluation-mode network falls
+            behind the training-mode one; 0.9 is PyTorch's default and most papers' setting.
+            Models without BatchNormalization are unaffected.
     """
 
     name: str
@@ -89,8 +147,18 @@ class Recipe:
     min_test_metric: tuple | None = None
     wrap: Any = None
     train_minutes: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    transfer: TransferPhases | None = None
+    batch_norm_momentum: float | None = None
 
     def __post_init__(self):
+        momentum = self.batch_norm_momentum
+        if momentum is not None and (isinstance(momentum, bool)
+                                     or not isinstance(momentum, (int, float))
+                                     or not 0 < momentum < 1):
+            raise ValueError(f"Recipe {self.name}: batch_norm_momentum must be in (0, 1) or "
+                             f"None, got {momentum!r}.")
+        if self.transfer is not None:
+            self._check_transfer()
         if not isinstance(self.train_minutes, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
                 and v > 0 for k, v in self.train_minutes.items()):
@@ -131,6 +199,23 @@ class Recipe:
             if overridden:
                 raise ValueError(f"Recipe {self.name}: optimizer_factory makes the optimizer, so "
                                  f"{overridden} would be ignored; set them in optimizer_options.")
+
+    def _check_transfer(self):
+        phases = self.transfer
+        if not isinstance(phases, TransferPhases):
+            raise ValueError(f"Recipe {self.name}: transfer must be a TransferPhases or None, "
+                             f"got {phases!r}.")
+        if self.epochs != phases.epochs:
+            raise ValueError(f"Recipe {self.name}: epochs ({self.epochs}) must be both transfer "
+                             f"phases' ({phases.head_epochs} + {phases.fine_tune_epochs}).")
+        clashes = [f for f, unset in (("early_stopping_patience", None),
+                                      ("optimizer_factory", None), ("wrap", None))
+                   if getattr(self, f) is not unset]
+        if clashes:
+            raise ValueError(f"Recipe {self.name}: a two-phase transfer recipe cannot have "
+                             f"{clashes} (early stopping would end phase 1 early; phase 2 "
+                             "scales the recipe's own learning rate; the phases freeze layers "
+                             "of the model itself).")
 
     @property
     def test_bar(self):

@@ -1,19 +1,73 @@
 """Recipes for the video classifiers on the embedded synthetic clips."""
 
+import dataclasses
+
 from training.recipes import Recipe
 
+VIDEO = Recipe(
+    name="video",
+    description="Any video classifier on the embedded clips (4 classes: square/circle x "
+                "left/right) at its tiny config: Adam 3e-3, cosine, vertical flips and "
+                "shifts applied to whole clips.",
+    epochs=15,
+    batch_size=32,
+    learning_rate=3e-3,
+    preset="tiny",
+    data_options={"augment": ("flip_vertical", "translation")},
+    min_test_accuracy=0.9,
+)
+
 RECIPES = [
-    Recipe(
-        name="video",
+    # The 3-D CNNs with batch normalisation (R(2+1)D, I3D, X3D, ...) by the 15-epoch VIDEO
+    # recipe: training accuracy ~0.99 while held out sat near chance (I3D 0.789, X3D-M 0.461,
+    # R(2+1)D-18 0.258; 16 steps an epoch): at Keras' momentum 0.99 the running averages the
+    # evaluation uses lag the weights. BN momentum 0.9 (PyTorch's default): I3D 1.000 in 15
+    # epochs, X3D-M 0.883 in 15 and 0.969 in 25, R(2+1)D-18 0.672 in 15 and 0.953 in 25.
+    # `keras-zoo train NAME` by this recipe (25 epochs, momentum 0.9), 2026-12-04: i3d 1.000,
+    # x3d_m 0.969, x3d_xs 0.969, x3d_s 0.969, r2plus1d_18 0.953, s3d 0.984, s3d_g 0.992,
+    # t3d 0.930, i3d_two_stream 1.000; still below the bar: lrcn 0.898, slowfast_r50 0.711,
+    # r3d_18 0.750, mvit_b 0.461 (a transformer: see the vivit recipe), two_stream 0.500 (its
+    # training accuracy stays at 0.5). Not yet run: beyond_short_snippets(_lstm),
+    # hidden_two_stream, multilstm, two_stream_fusion, x3d_l.
+    dataclasses.replace(
+        VIDEO,
         description="Any video classifier on the embedded clips (4 classes: square/circle x "
-                    "left/right) at its tiny config: Adam 3e-3, cosine, vertical flips and "
-                    "shifts applied to whole clips.",
-        epochs=15,
-        batch_size=32,
-        learning_rate=3e-3,
-        preset="tiny",
-        data_options={"augment": ("flip_vertical", "translation")},
-        min_test_accuracy=0.9,
+                    "left/right) at its tiny config: Adam 3e-3, cosine over 25 epochs, "
+                    "BatchNormalization momentum 0.9, vertical flips and shifts applied to "
+                    "whole clips.",
+        epochs=25,
+        batch_norm_momentum=0.9,
+    ),
+    # C3D (tiny) by the "video" recipe: 0.500 held out (seeds 1 and 2: 0.250 and 0.500; its
+    # test loop's fit at seed 1: 0.250). The tiny 8 x 16^2 clip is pooled to 1 x 1 x 1 before
+    # conv5, whose 3x3x3 kernels then see one real tap of 27, and ten ReLU layers without
+    # batch normalisation shrink the signal: at initialisation the logits vary across clips by
+    # ~2e-6 (pool5 ~2e-5, from ~6e-2 after pool1), and the run stalls at chance or learns the
+    # shape only. 16 x 32^2 clips (conv5 at 2 x 2 x 2) and He initialisation (He et al. 2015,
+    # for deep ReLU networks) keep the signal: 0.977 and 1.000 at seeds 0 and 1, but 0.484 at
+    # seed 2 (0.938 in 25 epochs, 0.781 at 1e-3); twice the tiny widths (8-16 channels, fc
+    # 32) reached 1.000 at seed 2. Same data, split and bar.
+    dataclasses.replace(
+        VIDEO,
+        name="c3d",
+        description="C3D (tiny, twice its widths) on the embedded clips of 16 x 32 x 32 (the "
+                    "tiny 8 x 16 x 16 clip is pooled to 1 x 1 x 1 before conv5) with He "
+                    "initialisation; otherwise the video recipe.",
+        config={"input_shape": (16, 32, 32, 3), "kernel_initializer": "he_normal",
+                "filters": (8, 16, 16, 16, 16), "dense_units": (32, 32)},
+    ),
+    # TSN's RGB network averages per-frame scores, which do not depend on the order of the
+    # frames: a clip and the same clip played backwards (the other direction's class) score
+    # alike, so by the "video" recipe it is at chance on the direction (measured: 0.469 held
+    # out, the shape learned and the direction not). The paper's motion modality, RGB
+    # differences (section 3.2), makes it see motion: 3 snippets of 2 consecutive frames.
+    dataclasses.replace(
+        VIDEO,
+        name="tsn",
+        description="TSN (tiny) on the embedded clips with the RGB-difference modality "
+                    "(section 3.2): 3 segments, a snippet of 2 consecutive frames each (6-frame "
+                    "clips), the CNN on their difference; otherwise the video recipe.",
+        config={"modality": "rgb_diff", "snippet_length": 2, "input_shape": (6, 16, 16, 3)},
     ),
 ]
 

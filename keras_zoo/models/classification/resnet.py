@@ -16,7 +16,12 @@ Pretrained weights: ``weights="imagenet"`` (keras.applications' ResNet50/101/152
 preprocessing built in) and ``weights="keras_hub:resnet_50_imagenet"`` (and 18/101/152):
 keras-hub's ResNet v1 is v1.5, so those load into ``stride_at="3x3", use_bias=False`` (set
 from the preset) with ``bn_epsilon=1e-5`` (keras.applications' is 1.001e-5, our default: at
-BN variances near 1e-2 the difference moves outputs by ~1e-4).
+BN variances near 1e-2 the difference moves outputs by ~1e-4). keras-hub's ResNet-vd presets
+(``resnet_vd_18_imagenet`` ... ``resnet_vd_152_imagenet``, PaddleClas' weights) load into
+the model of the same depth with the tweaks of He, Zhang, Zhang, Zhang, Xie & Li, "Bag of
+Tricks for Image Classification with Convolutional Neural Networks" (CVPR 2019, section 4):
+ResNet-B's stride in the 3x3, ResNet-C's deep stem (``stem="deep"``) and ResNet-D's averaged
+downsampling shortcut (``shortcut="avg_projection"``), set from the preset.
 """
 
 import keras
@@ -35,6 +40,7 @@ DEPTHS = {
 }
 BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 PAPER = "He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016"
+STEMS = ("imagenet", "deep")
 
 
 def imagenet_stem(x, filters=64, use_bias=True, bn_epsilon=BN_EPSILON):
@@ -44,6 +50,29 @@ def imagenet_stem(x, filters=64, use_bias=True, bn_epsilon=BN_EPSILON):
     x = keras.layers.Conv2D(filters, 7, strides=2, use_bias=use_bias, name="conv1_conv")(x)
     x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name="conv1_bn")(x)
     x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+def deep_stem(x, filters=64, use_bias=True, bn_epsilon=BN_EPSILON):
+    """ResNet-C's stem (He et al., Bag of Tricks, CVPR 2019, Fig. 2b): three 3x3 convolutions
+    of ``filters / 2``, ``filters / 2`` and ``filters`` channels, the first of stride 2, each
+    with BN and ReLU, then the 3x3/2 max pooling; the strided one padded explicitly by 1.
+
+    Args:
+        x: the image tensor.
+        filters: the stem's output channels C (64).
+        use_bias: biases in the convolutions.
+        bn_epsilon: the BatchNormalization epsilon.
+    """
+    x = keras.layers.ZeroPadding2D(1, name="stem1_pad")(x)
+    for i, (width, strides) in enumerate(((filters // 2, 2), (filters // 2, 1), (filters, 1)),
+                                         start=1):
+        x = keras.layers.Conv2D(width, 3, strides=strides, use_bias=use_bias,
+                                padding="valid" if strides > 1 else "same",
+                                name=f"stem{i}_conv")(x)
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=f"stem{i}_bn")(x)
+        x = keras.layers.Activation("relu", name=f"stem{i}_relu")(x)
     x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
     return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
@@ -69,6 +98,7 @@ def ResNet(
     width_per_group=None,
     se=False,
     bn_epsilon=BN_EPSILON,
+    stem="imagenet",
     include_top=True,
     weights=None,
     input_tensor=None,
@@ -85,9 +115,12 @@ def ResNet(
         block: ``"basic"`` (two 3x3) or ``"bottleneck"`` (1x1, 3x3, 1x1 with 4x expansion).
         stack_sizes: blocks in each stage (conv2_x, conv3_x, ...).
         filters: each stage's ``filters`` (the bottleneck width).
-        stem_filters: the 7x7 stem convolution's filters.
-        shortcut: ``"projection"`` (option B), ``"zero_pad"`` (option A) or ``"none"`` (a
-            plain network, the paper's Fig. 3 middle).
+        stem_filters: the stem's output channels (the 7x7 convolution's filters).
+        shortcut: ``"projection"`` (option B), ``"zero_pad"`` (option A), ``"none"`` (a
+            plain network, the paper's Fig. 3 middle) or ``"avg_projection"`` (ResNet-D of
+            Bag of Tricks, Fig. 2c: where a block downsamples, a 2x2/2 average pooling then a
+            stride-1 1x1 projection; with it the first block of every stage projects, as the
+            released ResNet-vd models do, which changes only ResNet-18/34's first stage).
         use_bias: biases in the convolutions.
         stride_at: where the bottleneck downsamples, ``"1x1"`` or ``"3x3"``.
         groups: the 3x3's groups (ResNeXt's cardinality C).
@@ -96,6 +129,10 @@ def ResNet(
         se: squeeze-and-excitation on every block's residual branch (SE-ResNet).
         bn_epsilon: the BatchNormalization epsilon: keras.applications' 1.001e-5 by default,
             1e-5 for torchvision's and keras-hub's weights.
+        stem: ``"imagenet"`` (the paper's 7x7/2 convolution) or ``"deep"`` (ResNet-C of Bag of
+            Tricks, Fig. 2b: three 3x3 convolutions, ``deep_stem``). ResNet-vd (keras-hub's
+            ``resnet_vd_*`` presets, PaddleClas' weights) is ``stem="deep",
+            shortcut="avg_projection", stride_at="3x3", use_bias=False, bn_epsilon=1e-5``.
         include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation: as in keras.applications.
         name: the model's name.
@@ -110,10 +147,15 @@ def ResNet(
         raise ValueError(
             f"stack_sizes {stack_sizes} and filters {filters} must be non-empty and of the "
             "same length (one entry per stage).")
+    if stem not in STEMS:
+        raise ValueError(f"{name}: stem must be one of {list(STEMS)}, got {stem!r}.")
     shape = imagenet_shape(name, weights, input_shape, include_top, pooling, classes)
     inputs = common.image_input(input_tensor, shape)
-    x = imagenet_stem(inputs, stem_filters, use_bias, bn_epsilon)
+    x = (imagenet_stem if stem == "imagenet" else deep_stem)(inputs, stem_filters, use_bias,
+                                                              bn_epsilon)
     options = dict(shortcut=shortcut, use_bias=use_bias, se=se, bn_epsilon=bn_epsilon)
+    if shortcut == "avg_projection":
+        options["project_first"] = True
     if block == "bottleneck":
         options.update(stride_at=stride_at, groups=groups)
     for stage, (blocks, f) in enumerate(zip(stack_sizes, filters, strict=True)):

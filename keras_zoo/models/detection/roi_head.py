@@ -10,11 +10,10 @@ One implementation: ``fast_rcnn.py``, ``faster_rcnn.py`` and ``mask_rcnn.py`` im
 
 from __future__ import annotations
 
-import math
-
 import keras
 import tensorflow as tf
 
+from keras_zoo.blocks.roi import box_head_features
 from keras_zoo.boxes import decode, encode, image_indices, iou, match_anchors
 from keras_zoo.layers import RoIAlign, RoIPool
 from keras_zoo.models.detection import common
@@ -83,7 +82,8 @@ class BatchedRoIPool(_BatchedRoI):
 
 def box_head(pooled, num_classes, units, dropout=0.0):
     """Fast R-CNN's head on pooled RoI features ``[B, P, h, w, C]`` (Figure 1): ``fc6``,
-    ``fc7`` (ReLU, optional dropout as in VGG-16's fully connected layers), a softmax
+    ``fc7`` (``keras_zoo.blocks.roi.box_head_features``: ReLU, optional dropout as in VGG-16's
+    fully connected layers), a softmax
     classifier ``cls_score`` over ``num_classes + 1`` (background first) and per-class box
     deltas ``bbox_pred`` (``4 * num_classes``, zero-initialised).
 
@@ -96,12 +96,7 @@ def box_head(pooled, num_classes, units, dropout=0.0):
     Returns:
         ``(class_logits [B, P, C + 1], box_deltas [B, P, 4 C])``.
     """
-    features = math.prod(pooled.shape[2:])
-    x = keras.layers.Reshape((-1, features), name="roi_flatten")(pooled)
-    for name in ("fc6", "fc7"):
-        x = keras.layers.Dense(units, activation="relu", name=name)(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
+    x = box_head_features(pooled, units, dropout)
     class_logits = keras.layers.Dense(num_classes + 1, name="cls_score")(x)
     box_deltas = keras.layers.Dense(num_classes * 4, name="bbox_pred",
                                     kernel_initializer="zeros")(x)

@@ -15,6 +15,8 @@ from keras_zoo.data import captions as captions_data
 from keras_zoo.layers.position_encoding import LearnedPositionEmbedding
 from keras_zoo.models.multimodal.image_text import (
     check_positive,
+    detector_config,
+    faster_rcnn_region_encoder,
     masked_multimodal_loss,
     pretraining_inputs,
     region_features,
@@ -36,13 +38,26 @@ class VLBERT(keras.Model):
         num_layers, hidden_dim, num_heads, intermediate_dim: the transformer (BERT's L, H, A).
         caption_length: L words; vocabulary_size: V; region_classes: C.
         dropout: dropout in the transformer.
+        region_encoder: ``"cnn"`` (RoIAlign over the small CNN of ``filters``, trained with
+            the model) or ``"faster_rcnn"``: each box's feature is the zoo's Faster R-CNN's
+            box-head ``fc7`` output (its backbone, RoIAlign and ``fc6``/``fc7``; ``keras_zoo.
+            models.multimodal.image_text.faster_rcnn_region_encoder``), as the paper takes a
+            detector's region features.
+        region_encoder_config: with ``"faster_rcnn"``, the detector's ``backbone``,
+            ``filters``, ``pool_size``, ``head_units`` (defaults: its conv stack of
+            ``filters``, 2, 64).
+        region_encoder_weights: with ``"faster_rcnn"``, a trained ``faster_rcnn`` ``.keras``
+            file whose backbone and ``fc6``/``fc7`` weights are loaded (its config then defines
+            the encoder); a ``ValueError`` if the file is not a ``faster_rcnn``. Not kept in
+            the config: the weights are saved with the model.
     """
 
     def __init__(self, input_shape=(32, 32, 3), filters=(16, 32), num_layers=2, hidden_dim=64,
                  num_heads=4, intermediate_dim=128, caption_length=captions_data.CAPTION_LENGTH,
                  vocabulary_size=captions_data.VOCABULARY_SIZE,
-                 region_classes=captions_data.REGION_CLASS_COUNT, dropout=0.0, name=None,
-                 **kwargs):
+                 region_classes=captions_data.REGION_CLASS_COUNT, dropout=0.0,
+                 region_encoder="cnn", region_encoder_config=None, region_encoder_weights=None,
+                 name=None, **kwargs):
         owner = "VLBERT"
         input_shape, filters = tuple(input_shape), tuple(filters)
         for arg, value in (("num_layers", num_layers), ("hidden_dim", hidden_dim),
@@ -55,9 +70,14 @@ class VLBERT(keras.Model):
         if hidden_dim % num_heads:
             raise ValueError(f"{owner}: hidden_dim={hidden_dim} must be divisible by "
                              f"num_heads={num_heads}.")
+        region_encoder, detector = detector_config(region_encoder, region_encoder_config,
+                                                   region_encoder_weights, filters, owner)
         inputs = pretraining_inputs(input_shape, caption_length)
+        encoder = None if detector is None else faster_rcnn_region_encoder(
+            input_shape, inputs["boxes"].shape[1], detector, region_encoder_weights)
         tokens = inputs["tokens"]
-        regions = region_features(inputs, filters, hidden_dim)  # appearance + geometry
+        regions = region_features(inputs, filters, hidden_dim,
+                                  encoder=encoder)  # appearance + geometry
         segment = keras.layers.Embedding(2, hidden_dim, name="segment_embedding")
         # Words: token + position + segment A + the whole image's visual feature (box 0).
         words = keras.layers.Embedding(vocabulary_size, hidden_dim,
@@ -92,7 +112,8 @@ class VLBERT(keras.Model):
                         "num_layers": num_layers, "hidden_dim": hidden_dim,
                         "num_heads": num_heads, "intermediate_dim": intermediate_dim,
                         "caption_length": caption_length, "vocabulary_size": vocabulary_size,
-                        "region_classes": region_classes, "dropout": dropout}
+                        "region_classes": region_classes, "dropout": dropout,
+                        "region_encoder": region_encoder, "region_encoder_config": detector}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         return masked_multimodal_loss(y, y_pred)
@@ -110,5 +131,7 @@ register("vl_bert", task="masked_multimodal", family="multimodal",
          paper="Su et al., VL-BERT: Pre-training of Generic Visual-Linguistic Representations, "
                "ICLR 2020",
          notes="Single stream over words and regions; region features by RoIAlign over a small "
-               "CNN trained with the model (the paper: Fast R-CNN on ResNet-101, fine-tuned); "
+               "CNN trained with the model, or region_encoder='faster_rcnn': the zoo's Faster "
+               "R-CNN's backbone, RoIAlign and box-head fc7 on the given boxes, optionally "
+               "from a trained faster_rcnn file (the paper: Fast R-CNN on ResNet-101); "
                "BERT-Base size is L=12, H=768, A=12.")(VLBERT)

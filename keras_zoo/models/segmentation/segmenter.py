@@ -56,7 +56,7 @@ def patch_map(tokens, grid, name):
 
 def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=768,
               num_layers=12, num_heads=12, mlp_dim=3072, dropout=0.0, decoder="mask",
-              decoder_layers=2, decoder_heads=None, class_embedding_stddev=0.02, name=None):
+              decoder_layers=None, decoder_heads=None, class_embedding_stddev=None, name=None):
     """Segmenter, Seg-B/16 with the mask transformer by default (ADE20K: 512x512, 150 classes).
 
     Args:
@@ -65,7 +65,7 @@ def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=
         classes: K.
         patch_size, hidden_dim, num_layers, num_heads, mlp_dim, dropout: the ViT encoder's.
         decoder: "linear" or "mask".
-        decoder_layers: M, the mask transformer's layers (2 in the paper).
+        decoder_layers: M, the mask transformer's layers (None: 2, the paper's).
         decoder_heads: its attention heads (default ``num_heads``); its width is the encoder's
             and its MLP ``4 x`` the width.
         class_embedding_stddev: the class embeddings' initial (truncated normal) spread; 0.02
@@ -73,13 +73,22 @@ def Segmenter(input_shape=(512, 512, 3), classes=150, patch_size=16, hidden_dim=
             from scratch, 0.02 leaves the K unit class vectors nearly parallel at
             initialisation (cosines above 0.95: the attention update the class tokens share
             dominates them), every patch gets the same mask and training stalls at the class
-            prior; 1.0 keeps them apart. The linear decoder ignores it.
+            prior; 1.0 keeps them apart. None: 0.02. The three decoder options are the mask
+            transformer's: with the linear decoder, setting any of them is an error.
         name: the model's name (default ``segmenter_<decoder>``).
     """
     check_choice("Segmenter", "decoder", decoder, DECODERS)
     name = name or f"segmenter_{decoder}"
     shape = check_image_shape(name, input_shape)
     check_positive_int(name, "classes", classes)
+    mask_options = {"decoder_layers": decoder_layers, "decoder_heads": decoder_heads,
+                    "class_embedding_stddev": class_embedding_stddev}
+    given = sorted(option for option, value in mask_options.items() if value is not None)
+    if decoder == "linear" and given:
+        raise ValueError(f"{name}: {', '.join(given)} configure the mask transformer's decoder; "
+                         "the linear decoder has none (decoder='mask' uses them).")
+    decoder_layers = 2 if decoder_layers is None else decoder_layers
+    class_embedding_stddev = 0.02 if class_embedding_stddev is None else class_embedding_stddev
     check_positive_int(name, "decoder_layers", decoder_layers)
     if isinstance(class_embedding_stddev, bool) or not isinstance(
             class_embedding_stddev, (int, float)) or not class_embedding_stddev > 0:

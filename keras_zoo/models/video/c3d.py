@@ -18,6 +18,7 @@ def C3D(
     pooling=None,
     classes=487,
     classifier_activation="softmax",
+    kernel_initializer="glorot_uniform",
     name="c3d",
 ):
     """C3D: eight 3x3x3 convolutions (stride 1) in five groups, each group followed by max
@@ -36,6 +37,9 @@ def C3D(
             reduces the last feature map ("avg", "max" or None for the map itself).
         input_shape: ``(frames, height, width, channels)``.
         pooling, classes, classifier_activation: as in keras.applications.
+        kernel_initializer: of the convolutions and the hidden fully connected layers (Keras'
+            default; "he_normal", He et al. 2015, keeps the activations' scale through this
+            network's ten ReLU layers without batch normalisation).
         name: the model's name.
     """
     common.check_head(name, include_top, pooling, classes)
@@ -46,6 +50,7 @@ def C3D(
         for k in range(convs):
             suffix = "" if convs == 1 else "ab"[k]
             x = keras.layers.Conv3D(f, 3, padding="same", activation="relu",
+                                    kernel_initializer=kernel_initializer,
                                     name=f"conv{group}{suffix}")(x)
         pool = (1, 2, 2) if group == 1 else (2, 2, 2)
         # 3-D pooling as two 2-D poolings (exact; TFLite has no 3-D pooling builtin).
@@ -55,7 +60,8 @@ def C3D(
         return keras.Model(inputs, common.head(x, name, False, pooling, None, None), name=name)
     x = keras.layers.Flatten(name="flatten")(x)
     for i, units in enumerate(dense_units, start=6):
-        x = keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
+        x = keras.layers.Dense(units, activation="relu", kernel_initializer=kernel_initializer,
+                               name=f"fc{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"drop{i}")(x)
     outputs = keras.layers.Dense(classes, activation=classifier_activation,
@@ -72,5 +78,9 @@ common.register_video(
     canonical=dict(input_shape=(16, 112, 112, 3), classes=487),
     paper=PAPER,
     params=79_991_015,
-    notes="Sports-1M head (487 classes); fifth pooling padded as in the released Caffe model.",
+    notes="Sports-1M head (487 classes); fifth pooling padded as in the released Caffe model. "
+          "Its recipe trains 16 x 32 x 32 clips at twice the tiny widths with He initialisation: "
+          "the tiny 8 x 16 x 16 clip reaches conv5 at 1 x 1 x 1 and the signal fades through "
+          "its ReLU layers.",
+    recipe="c3d",
 )

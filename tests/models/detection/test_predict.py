@@ -133,3 +133,12 @@ def test_evaluate_reports_the_held_out_map_of_a_detector(capsys, tmp_path):
     assert code == 0, err
     line = out.strip().splitlines()[-1]
     assert line.startswith("test: loss ") and " map50 " in line and " map " in line
+
+
+def test_train_reports_the_held_out_map_of_a_detector(capsys, tmp_path):
+    # The recipe's bar is on map50: train prints it beside the loss (and checks the bar).
+    code, out, err = run(capsys, "train", "localizer", "--epochs", "1", "--batch-size", "64",
+                         "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    line = next(row for row in out.splitlines() if row.startswith("test: "))
+    assert line.startswith("test: loss ") and " map50 " in line and " map " in line

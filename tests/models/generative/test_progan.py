@@ -17,6 +17,17 @@ from keras_zoo.tasks import get_task
 TASK = get_task("generative")
 
 
+@pytest.fixture(autouse=True)
+def _graph_optimizer_off():
+    """Grappler (TensorFlow's graph optimizer) off: it rewrites each traced step before its
+    first run, for tiny networks that then run a few steps (each fit here traces a new model's
+    train step). The same graphs run, unrewritten; measured on this file 24.8 -> 21.4 CPU s."""
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    yield
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+
+
 def _tiny(**overrides):
     keras.utils.set_random_seed(0)
     return keras_zoo.models.get("progan", preset="tiny", **overrides)

@@ -280,6 +280,9 @@ def test_atom_graph_by_hand():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["gcn", "chebnet", "graphsage"])
 def test_recipe_reaches_080_on_held_out_graphs(name, tmp_path):
+    """Measured (stop 24, 2026-12-03, load 8-21, through ``training.train``): held-out node
+    accuracy GCN 0.902, ChebNet 0.908, GraphSAGE 0.889 (nearest class mean from a node's own
+    features 0.72)."""
     # Measured: 64 held-out graphs (1,024 nodes), 30 epochs; a node alone (nearest class
     # mean, the best use of its own features) is right 0.72 of the time.
     from training import train

@@ -84,6 +84,29 @@ def test_zero_shot_classify_agrees_with_serving_default(tiny_clip):
     np.testing.assert_allclose(np.linalg.norm(text["text_embeddings"], axis=-1), 1.0, atol=1e-5)
 
 
+def test_mulan_classifies_raw_waveforms_by_class_names():
+    """MuLan's endpoints: ``classify(waveforms, class_names)`` over the audio classes equals
+    ``serving_default``'s zero-shot probabilities; ``text_embeddings`` takes raw strings."""
+    keras.utils.set_random_seed(0)
+    entry = keras_zoo.models.info("mulan")
+    model = entry.build("tiny")
+    task = get_task(entry.task)
+    example = task.serving_example(model, n=3)
+    assert set(example) == {"waveforms"}
+    default = task.serving_fn(model)(**example)
+    names = list(task._class_names(model))
+    endpoints = task.serving_endpoints(model)
+    out = endpoints["classify"](waveforms=tf.constant(example["waveforms"]),
+                                class_names=tf.constant(names))
+    assert out["probabilities"].shape == (3, len(names))
+    np.testing.assert_allclose(out["probabilities"], default["probabilities"], atol=1e-5)
+    text = np.asarray(endpoints["text_embeddings"](tf.constant(["a rising chirp", ""]))[
+        "text_embeddings"])
+    assert np.linalg.norm(text[0]) == pytest.approx(1.0, abs=1e-5)
+    # An empty string has no words to embed: a finite (zero) vector, not NaN.
+    assert np.all(np.isfinite(text[1]))
+
+
 def test_exported_clip_serves_raw_strings(tiny_clip, tmp_path):
     from keras_zoo.export import export
 
@@ -131,6 +154,9 @@ SLOW_BARS = [("ast", "accuracy", 0.9), ("mulan", "recall_at_1", 0.5),
 @pytest.mark.parametrize("name, metric, bar", SLOW_BARS,
                          ids=["ast", "mulan", "clip_vit_b32", "clip_rn50", "vatt"])
 def test_recipe_reaches_the_bar(name, metric, bar, tmp_path):
+    """Measured (stop 24, 2026-12-03, load 8-21, through ``training.train``): AST test
+    accuracy 1.0; MuLan recall@1 0.998; VATT text<->video recall@1 0.693 (video<->audio
+    0.14). CLIP's figures are in the comment above ``SLOW_BARS``."""
     from training import train
 
     result = train(name, out=str(tmp_path / name), verbose=0)

@@ -53,3 +53,41 @@ def test_vilbert_tiny_is_really_tiny_and_validates():
     assert entry.build("tiny").count_params() < 100_000
     with pytest.raises(ValueError, match="divisible"):
         entry.build("tiny", hidden_dim=15)
+
+
+@pytest.mark.parametrize("preset", ["canonical"])
+def test_vilbert_count_equals_the_formula(preset):
+    """``vilbert.parameter_count`` (the paper gives no total; the formula over the authors'
+    configuration, see ``VILBERT``) plus the region CNN equals the built model's count."""
+    from keras_zoo.models.multimodal.vilbert import parameter_count
+
+    model = keras_zoo.models.info("vilbert").build(preset)
+    config = model.get_config()
+    cnn = sum(layer.count_params() for layer in model.layers
+              if layer.name.startswith("visual_conv"))
+    assert cnn > 0
+    assert model.count_params() == cnn + parameter_count(
+        **config, region_feature_dim=config["filters"][-1])
+
+
+@pytest.mark.slow
+def test_the_papers_vilbert_has_the_formulas_count():
+    """The authors' configuration (``VILBERT``) over 2048-d region features (the Faster R-CNN
+    region encoder with 2048-wide fc6/fc7) and 1,601 region classes: 259,768,956 parameters
+    besides the region encoder, by ``parameter_count`` and by the built model."""
+    from keras_zoo.models.multimodal.vilbert import (
+        VILBERT,
+        VILBERT_REGION_CLASSES,
+        VILBERT_REGION_FEATURES,
+        parameter_count,
+    )
+
+    expected = parameter_count(**VILBERT, region_feature_dim=VILBERT_REGION_FEATURES,
+                               region_classes=VILBERT_REGION_CLASSES)
+    assert expected == 259_768_956
+    model = keras_zoo.models.info("vilbert").build(
+        "tiny", **VILBERT, region_classes=VILBERT_REGION_CLASSES,
+        region_encoder="faster_rcnn",
+        region_encoder_config={"head_units": VILBERT_REGION_FEATURES})
+    encoder = model.get_layer("region_encoder").count_params()
+    assert model.count_params() - encoder == expected

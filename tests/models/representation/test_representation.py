@@ -103,6 +103,15 @@ def test_siamese_serves_embeddings_and_pair_similarity():
     np.testing.assert_allclose(out["embeddings"], a, atol=1e-5)
     np.testing.assert_allclose(out["similarity"], np.sum(a * b, -1), atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(out["embeddings"], axis=1), 1.0, atol=1e-5)
+    # Its own signatures: embeddings of single images, similarity of pairs.
+    endpoints = task.serving_endpoints(model)
+    assert sorted(endpoints) == ["embeddings", "similarity"]
+    single = endpoints["embeddings"](images=example["images"])
+    np.testing.assert_allclose(np.asarray(single["embeddings"]), a, atol=1e-5)
+    pairs = endpoints["similarity"](**example)
+    assert sorted(pairs) == ["similarity"]
+    np.testing.assert_allclose(np.asarray(pairs["similarity"]), out["similarity"], atol=1e-6)
+    assert task.serving_endpoints(keras_zoo.models.get("triplet", preset="tiny")) == {}
 
 
 def test_instance_discrimination_updates_only_the_batch_rows():
@@ -295,15 +304,28 @@ def test_evaluation_metrics_report_retrieval():
     assert all(0.0 <= v <= 1.0 for v in figures.values())
 
 
-def test_linear_probe_is_reported_for_self_supervised_models():
-    from keras_zoo.tasks.embedding import linear_probe_accuracy
+def test_linear_probe_is_reported_for_self_supervised_models(monkeypatch):
+    from keras_zoo.tasks import embedding
 
     model = keras_zoo.models.get("context_encoder", preset="tiny")
-    accuracy = linear_probe_accuracy(model, "digits", per_class=5)
+    probe = embedding.linear_probe_accuracy
+    accuracy = probe(model, "digits", per_class=5)
     assert 0.1 < accuracy <= 1.0  # random conv features of digits are better than chance
+    # evaluation_metrics reports the probe of the entry's data on the evaluated split. The probe
+    # on the whole training split (7 L-BFGS fits to convergence, 13 of this test's 16 CPU s) is
+    # the same function as above: here it runs on 5 images per class.
+    calls = []
+
+    def probe_on_five_per_class(probed, data, split="test"):
+        calls.append((probed, data, split, probe(probed, data, per_class=5, split=split)))
+        return calls[-1][-1]
+
+    monkeypatch.setattr(embedding, "linear_probe_accuracy", probe_on_five_per_class)
     figures = get_task("embedding").evaluation_metrics(
         model, keras_zoo.models.info("context_encoder"), split="validation")
-    assert "linear_probe_accuracy" in figures
+    assert [call[:3] for call in calls] == [(model, "digits", "validation")]
+    assert figures["linear_probe_accuracy"] == calls[0][3]
+    assert 0.1 < figures["linear_probe_accuracy"] <= 1.0
 
 
 def test_seeded_fit_repeats_exactly():

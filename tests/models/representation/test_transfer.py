@@ -132,3 +132,32 @@ def test_cli_train_passes_the_transfer_flags(tmp_path, capsys):
     assert "from_checkpoint" in err and "Traceback" not in err
     with pytest.raises(SystemExit):
         cli.main(["train", "lenet5", "--freeze", "everything"])
+
+
+def test_unfreeze_keeps_phase_1_weights_and_batchnorm_frozen(tmp_path):
+    """Phase 2 of a two-phase run: ``unfreeze`` changes what trains, not the weights (phase 1's
+    head and backbone stay; nothing is reloaded), and BatchNormalization stays frozen."""
+    _, path = _checkpoint(tmp_path, "resnet20_cifar")
+    model = keras_zoo.models.get("resnet20_cifar", preset="tiny", classes=3)
+    transfer.prepare(model, "resnet20_cifar", path, freeze="backbone", config={"classes": 3})
+    assert {la.name for la in model.layers if la.trainable and la.weights} == {"predictions"}
+    head = model.get_layer("predictions")
+    head.set_weights([w + 1.0 for w in head.get_weights()])  # as if phase 1 trained it
+    before = [w.copy() for w in model.get_weights()]
+    transfer.unfreeze(model, "resnet20_cifar", True, {"classes": 3})
+    for a, b in zip(before, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    bns = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
+    assert bns and not any(la.trainable for la in bns)
+    assert model.get_layer("conv1_conv").trainable and head.trainable
+    with pytest.raises(ValueError, match="fine_tune must be True or a positive int"):
+        transfer.unfreeze(model, "resnet20_cifar", False)
+
+
+@pytest.mark.parametrize("name", ["perceptron", "hebbian_network"])
+def test_a_classifier_whose_backbone_is_everything_is_refused(name):
+    # Their include_top=False build holds every weighted layer: --freeze backbone would have
+    # trained nothing.
+    model = keras_zoo.models.get(name, preset="tiny")
+    with pytest.raises(ValueError, match=f"{name}' has no head with weights"):
+        transfer.backbone_layer_names(name, model)

@@ -36,3 +36,8 @@ def test_class_embedding_spread_is_the_initial_spread_and_checked():
     for bad in (0, -1.0, True, "1"):
         with pytest.raises(ValueError, match="class_embedding_stddev"):
             Segmenter(decoder="mask", class_embedding_stddev=bad, **TINY)
+    # The linear decoder has no class embeddings or decoder layers: setting them is refused.
+    for option in ({"class_embedding_stddev": 1.0}, {"decoder_layers": 2},
+                   {"decoder_heads": 2}):
+        with pytest.raises(ValueError, match=f"{next(iter(option))} configure the mask"):
+            Segmenter(decoder="linear", **option, **TINY)

@@ -23,6 +23,12 @@ from keras_zoo.tasks import get_task
 # parallel, see test_segmenter.py); with spread 1.0: 0.745 after 40 epochs (894 s), training
 # mean IoU still rising; its recipe segmentation_segmenter_mask trains 60: 0.766 (610 s and
 # 502 s, the same figure both times).
+# keras-zoo train unet, 2026-12-04: wall 302 s at load 20.8-19.2, CPU 90 s, mean IoU 0.905
+# keras-zoo train fcn8s, 2026-12-04: wall 356 s at load 18.7-14.1, CPU 187 s, mean IoU 0.913
+# keras-zoo train unet_same, 2026-12-04: wall 164 s at load 14.1-13.5, CPU 68 s, mean IoU 0.934
+# keras-zoo train fcn16s, 2026-12-04: wall 388 s at load 13.5-13.8, CPU 205 s, mean IoU 0.760
+# keras-zoo train fcn32s, 2026-12-04: wall 414 s at load 13.8-9.3, CPU 257 s, mean IoU 0.203
+# keras-zoo train deconvnet, 2026-12-04: wall 136 s at load 9.3-4.3, CPU 153 s, mean IoU 0.339
 BARS = [("unet", "mean_iou", 0.85), ("fcn8s", "mean_iou", 0.85),
         ("segmenter_linear", "mean_iou", 0.75), ("segmenter_mask", "mean_iou", 0.75),
         ("dpt", "mean_iou", 0.75), ("unet_depth", "abs_rel", 0.15),

@@ -8,7 +8,6 @@ import pytest
 
 import keras_zoo
 from keras_zoo.data import sentence_pairs, subword, text
-from tests.paired import bootstrap_interval
 
 
 def test_pack_pair_truncates_the_longer_segment_first():
@@ -137,6 +136,37 @@ def test_pretrained_encoder_transfers_into_the_classifier(tmp_path):
     assert classifier.get_layer("predictions").get_weights()[0].shape == (16, 3)
 
 
+@pytest.mark.slow
+def test_training_entry_point_fine_tunes_the_pretrained_checkpoint(tmp_path):
+    """~80 s under load (most of it tokenising the corpus for each run).
+
+    ``training.train("bert_wordpiece_classifier", from_checkpoint=...)``, as
+    ``keras-zoo train ... --from``: the encoder starts from the pre-trained model (with the
+    encoder frozen it ends equal to it) and only the new head learns; fine-tuning trains at a
+    tenth of the recipe's rate."""
+    import training
+
+    config = {k: v for k, v in keras_zoo.models.info("bert_pretraining").tiny.items()
+              if k != "num_predictions"}
+    pretrainer = keras_zoo.models.get("bert_pretraining", preset="tiny")
+    path = str(tmp_path / "pretrained.keras")
+    pretrainer.save(path)
+    frozen = training.train("bert_wordpiece_classifier", out=str(tmp_path / "frozen"),
+                            epochs=1, verbose=0, from_checkpoint=path, freeze="backbone",
+                            **config)
+    for name in ("token_embedding", "transformer_layer_0_attention", "pooled_dense"):
+        for mine, theirs in zip(frozen.model.get_layer(name).get_weights(),
+                                pretrainer.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+    fresh = keras_zoo.models.get("bert_wordpiece_classifier", preset="tiny", **config)
+    assert not np.array_equal(frozen.model.get_layer("predictions").get_weights()[0],
+                              fresh.get_layer("predictions").get_weights()[0])
+    tuned = training.train("bert_wordpiece_classifier", out=str(tmp_path / "tuned"), epochs=1,
+                           verbose=0, from_checkpoint=path, fine_tune=True, **config)
+    assert tuned.recipe.learning_rate == pytest.approx(frozen.recipe.learning_rate / 10)
+    assert all(layer.trainable for layer in tuned.model.layers if layer.weights)
+
+
 #: Pre-training and fine-tuning size: the tiny config (width 16) barely beats the unigram
 #: prior on the masked tokens.
 _SIZE = {"num_layers": 2, "hidden_dim": 64, "num_heads": 4, "intermediate_dim": 128}
@@ -145,16 +175,21 @@ _SIZE = {"num_layers": 2, "hidden_dim": 64, "num_heads": 4, "intermediate_dim": 
 #: comparison. The 65-document test split could not separate the two (0.692 against 0.785,
 #: 95 % interval about +-0.10), and few labels are where pre-training should matter most.
 _BUDGET = 100
+#: Label draws: the comparison is repeated on this many seeded draws of the budget (each with
+#: its own weight initialisation and shuffling, the same for both arms of a draw). One draw
+#: could not separate the two: on seed 0 alone, +0.031 (interval -0.012 to +0.071).
+_DRAWS = 10
 #: The classifiers of the comparison (fine-tuned and from scratch alike) read the mean of the
 #: last layer's tokens: the pre-trained [CLS] pooler holds no label information here (see
 #: BertClassifier's ``pooling``).
 _POOLING = "mean"
 
 
-def _train_on_budget(checkpoint, seed=0, epochs=30, batch_size=16):
-    """The held-out correctness ``[491]`` of bert_wordpiece_classifier trained by its recipe on
-    ``_BUDGET`` training documents, from ``checkpoint`` (fine-tuned at the transfer learning
-    rate, as ``keras-zoo train --from CHECKPOINT --fine-tune``) or from scratch (None)."""
+def _train_on_budget(checkpoint, x, y, seed=0, epochs=30, batch_size=16):
+    """The held-out documents (indices into ``x``) and their correctness after training
+    bert_wordpiece_classifier by its recipe on the ``_BUDGET`` documents of draw ``seed``,
+    from ``checkpoint`` (fine-tuned at the transfer learning rate, as ``keras-zoo train --from
+    CHECKPOINT --fine-tune``) or from scratch (None). ``x, y``: the tokenised training split."""
     import dataclasses
 
     import keras
@@ -174,34 +209,76 @@ def _train_on_budget(checkpoint, seed=0, epochs=30, batch_size=16):
         factor = transfer.prepare(model, entry.name, checkpoint, fine_tune=True,
                                   config=entry.config(recipe.preset, **config))
         recipe = dataclasses.replace(recipe, learning_rate=recipe.learning_rate * factor)
-    x, y = task._arrays(model, entry, "train")
     order = np.random.default_rng(seed).permutation(len(y))
     budget, held_out = order[:_BUDGET], order[_BUDGET:]
     ds = array_dataset(x[budget], y[budget], "train", batch_size, seed)
     task.compile(model, entry, optimizer=recipe.make_optimizer(int(ds.cardinality()), epochs))
     model.fit(ds, epochs=epochs, verbose=0)
     predicted = np.asarray(model.predict(x[held_out], verbose=0)).argmax(-1)
-    return predicted == y[held_out]
+    return held_out, predicted == y[held_out]
+
+
+def _draws_and_documents_interval(difference, rounds=2000, seed=0):
+    """The 95 % percentile-bootstrap interval of the mean of ``difference`` [draws, documents]
+    (NaN where a document was in the draw's budget), resampling the draws and the documents
+    both: the spread between training runs and the documents' own difficulty both count."""
+    rng = np.random.default_rng(seed)
+    draws, documents = difference.shape
+    boot = []
+    while len(boot) < rounds:
+        picked = difference[rng.integers(0, draws, draws)][:, rng.integers(0, documents,
+                                                                            documents)]
+        scored = ~np.isnan(picked)
+        if scored.any():  # (only a tiny matrix can pick no scored document)
+            boot.append(picked[scored].mean())
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def test_draws_and_documents_interval_resamples_both():
+    # Every draw +1 on its documents: the interval is the point.
+    assert _draws_and_documents_interval(np.ones((3, 5)), rounds=50) == (1.0, 1.0)
+    # Draws that disagree widen it; the documents' spread alone is narrower.
+    difference = np.array([[1.0, 1.0, np.nan, 1.0], [0.0, np.nan, 0.0, 0.0]])
+    low, high = _draws_and_documents_interval(difference, rounds=500)
+    assert low == 0.0 and high == 1.0
+    one = np.where(np.arange(40) % 2, 1.0, 0.0)[None]
+    low, high = _draws_and_documents_interval(one, rounds=500)
+    assert 0.3 < low < 0.5 < high < 0.7
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 22: fine-tuning from pre-training is now ahead of scratch but not separated from "
-    "it: 0.713 vs 0.682 on 491 held-out documents after 100 labels, difference +0.031 (95 % "
-    "interval -0.012 to +0.071; seed 0; both classifiers read the mean of the tokens). With "
-    "the [CLS] pooler it was -0.102 (-0.151 to -0.049): the pre-trained pooler holds no "
-    "label information (frozen probe 0.58, majority 0.578), the tokens' mean does (0.664, "
-    "random init 0.570)"))
 def test_pretraining_learns_and_fine_tuning_beats_scratch(tmp_path):
-    """~17 min under load ~20 on 2 cores.
+    """~15 min under load ~15 on 2 cores (pre-training ~5 min, then 20 classifier trainings).
 
-    Measured (seed 0, this budget; scratch at the recipe's 3e-3, fine-tuning at a tenth):
-    with mean pooling (_POOLING) scratch 0.682, fine-tuned 0.713 (+0.031, interval -0.012 to
-    +0.071); pre-training's masked-LM test accuracy 0.229 (unigram prior 0.037). With the
-    [CLS] pooler: scratch 0.695; fine-tuned 0.593 after the recipe's pre-training (10
-    copies, each its own next-sentence draw and masks, early stopping on the validation
-    masked-LM loss), 0.613 fine-tuned at the full 3e-3; before (20 epochs over 5 copies of one
-    draw) 0.629; a frozen pre-trained encoder with a new head 0.556 (the
+    The comparison: on each of ``_DRAWS`` seeded draws of ``_BUDGET`` labelled documents, one
+    classifier from scratch (the recipe: Adam 3e-3, cosine) and one fine-tuned from the
+    pre-trained checkpoint (the same recipe at a tenth of the rate, as ``--fine-tune``), both
+    scored on the draw's 491 held-out documents. The difference is paired per document within
+    a draw; its interval resamples the draws and the documents (a bad run counts whole).
+
+    Measured (this test, draws 0 to 9): pre-training's masked-LM test accuracy 0.244 (unigram
+    prior 0.037); held-out accuracy, mean over the draws, scratch 0.597, fine-tuned 0.678,
+    difference +0.080 (95 % interval over draws and documents +0.038 to +0.125; a t interval
+    over the ten per-draw differences +0.033 to +0.127). Per draw: +0.029, +0.132, +0.090,
+    +0.004, +0.224, +0.118, +0.079, +0.020, +0.061, +0.045 (fine-tuned ahead in all ten;
+    scratch 0.440 to 0.682, fine-tuned 0.652 to 0.711: much of the gain is that fine-tuning
+    never falls to scratch's worst draws, e.g. 0.440 against the majority class's 0.578).
+
+    The fine-tuning schedule was chosen on the 65-document validation split, never on the
+    held-out documents: over draws 0-4 (an earlier run of this pre-training, with the same
+    masked-LM figures) plain fine-tuning gained +0.095 there over scratch, 10 epochs with the
+    encoder frozen (the head at 3e-3) then 20 of everything at 3e-4 +0.086, so plain
+    fine-tuning stays. A longer pre-training
+    (25 epochs, stopped at 8) reached a lower validation masked-LM loss (4.10 against 4.29) but
+    a lower test masked-LM accuracy (0.207 against 0.244), so the recipe stays too.
+
+    Before (one draw, seed 0): with mean pooling scratch 0.682, fine-tuned 0.713 (+0.031,
+    interval -0.012 to +0.071); pre-training's masked-LM test accuracy 0.229 (unigram prior
+    0.037). With the [CLS] pooler: scratch 0.695; fine-tuned 0.593 after the recipe's
+    pre-training (10 copies, each its own next-sentence draw and masks, early stopping on the
+    validation masked-LM loss), 0.613 fine-tuned at the full 3e-3; before (20 epochs over 5
+    copies of one draw) 0.629; a frozen pre-trained encoder with a new head 0.556 (the
     majority class 0.578); pre-trained with dropout 0.1 for 12 epochs (masked-LM validation
     0.122) 0.556 against scratch 0.629 at dropout 0.1. On the first 100 documents instead of
     a random draw: scratch 0.580, fine-tuned at 3e-3 0.403, at 3e-4 0.552 against scratch at
@@ -218,15 +295,28 @@ def test_pretraining_learns_and_fine_tuning_beats_scratch(tmp_path):
     unigram = float(np.mean(y_test["mlm"][y_test["mlm"] > 0] == top))
     print("pre", pre.metrics, "unigram", unigram)
     assert pre.metrics["mlm_accuracy"] > max(3 * unigram, 100 / len(pre.model.vocabulary))
-    scratch = _train_on_budget(None)
-    tuned = _train_on_budget(str(tmp_path / "pre" / "model.keras"))
-    # Paired over the same held-out documents: a bootstrap 95 % interval of the difference.
-    difference = tuned.astype(float) - scratch
-    low, high = bootstrap_interval(difference)
-    print(f"held-out accuracy on {len(difference)} documents after {_BUDGET} labels: scratch "
-          f"{scratch.mean():.3f}, fine-tuned {tuned.mean():.3f}, difference "
-          f"{difference.mean():+.3f} (95 % interval {low:+.3f} to {high:+.3f})")
-    assert low > 0, (scratch.mean(), tuned.mean(), low, high)
+
+    entry = keras_zoo.models.info("bert_wordpiece_classifier")
+    classifier = entry.build("tiny", **_SIZE, pooling=_POOLING)
+    x, labels = get_task(entry.task)._arrays(classifier, entry, "train")
+    checkpoint = str(tmp_path / "pre" / "model.keras")
+    difference = np.full((_DRAWS, len(labels)), np.nan)
+    accuracies = []
+    for seed in range(_DRAWS):
+        held_out, scratch = _train_on_budget(None, x, labels, seed)
+        again, tuned = _train_on_budget(checkpoint, x, labels, seed)
+        np.testing.assert_array_equal(held_out, again)
+        difference[seed, held_out] = tuned.astype(float) - scratch
+        accuracies.append((scratch.mean(), tuned.mean()))
+        print(f"draw {seed}: scratch {scratch.mean():.3f}, fine-tuned {tuned.mean():.3f}")
+    scratch_mean, tuned_mean = np.mean(accuracies, axis=0)
+    per_draw = np.nanmean(difference, axis=1)
+    low, high = _draws_and_documents_interval(difference)
+    print(f"held-out accuracy after {_BUDGET} labels, mean over {_DRAWS} draws: scratch "
+          f"{scratch_mean:.3f}, fine-tuned {tuned_mean:.3f}, difference "
+          f"{np.nanmean(difference):+.3f} (95 % interval over draws and documents {low:+.3f} "
+          f"to {high:+.3f}); per draw {np.round(per_draw, 3).tolist()}")
+    assert low > 0, (scratch_mean, tuned_mean, low, high)
 
 
 def test_mean_pooling_reads_the_mean_of_the_real_tokens():

@@ -200,7 +200,9 @@ def test_3d_networks_reach_090_on_held_out_clips(name, config):
     # (8 x 32^2 clips, 19,980 parameters) 1.000 (~26 CPU s). SlowFast at width 8 (6,824
     # parameters) 0.969 with PySlowFast's BN momentum (0.781 with Keras' 0.99, whose moving
     # statistics lagged the slow pathway's batch statistics); the width-2 tiny 0.867. ViViT
-    # needs its own recipe (below): 0.445 by this one.
+    # needs its own recipe (below): 0.445 by this one. C3D's pass here depends on the seed:
+    # seed 1 gives 0.250 (2026-12-04; the tiny clip's signal fades, see the "c3d" recipe);
+    # ``keras-zoo train c3d`` is tested by its recipe below.
     keras.utils.set_random_seed(0)
     model = keras_zoo.models.get(name, preset="tiny", **config)
     frames, height, width, _ = model.input_shape[1:]
@@ -239,6 +241,24 @@ def test_vivit_reaches_090_on_held_out_clips_by_its_recipe(name, tmp_path):
     result = train(name, out=str(tmp_path / name), verbose=0)
     accuracy = result.test_metrics["accuracy"]
     print(f"{name} by its recipe: held-out accuracy {accuracy:.3f}")
+    assert result.bar_met and accuracy >= 0.9
+
+
+@pytest.mark.slow
+# `keras-zoo train NAME`, 2026-12-04, load 13-25 on 2 cores (wall / CPU): c3d 0.938, tsn
+# 1.000 (1:35 / 14 s), i3d 1.000 (4:31 / 36 s), x3d_m 0.969 (4:12 / 34 s), x3d_xs 0.969,
+# r2plus1d_18 0.953 (3:50 / 31 s), s3d 0.984, s3d_g 0.992, t3d 0.930, x3d_s 0.969,
+# i3d_two_stream 1.000. Below the bar by the same recipe (not fixed): lrcn 0.898, slowfast_r50
+# 0.711, r3d_18 0.750, mvit_b 0.461, two_stream 0.500.
+@pytest.mark.parametrize("name", ["c3d", "tsn", "i3d", "x3d_m", "r2plus1d_18", "s3d"])
+def test_train_reaches_the_video_recipes_bar(name, tmp_path):
+    # The product path, ``keras-zoo train NAME``, at the recipe's defaults (seed 0).
+    from training import train
+
+    result = train(name, out=str(tmp_path / name), verbose=0)
+    accuracy = result.test_metrics["accuracy"]
+    print(f"{name} by its recipe ({result.recipe.name}): held-out accuracy {accuracy:.3f}")
+    assert not result.changed and result.bar == ("accuracy", 0.9, "max")
     assert result.bar_met and accuracy >= 0.9
 
 
@@ -291,6 +311,68 @@ def test_tsn_consensus_is_the_mean_of_the_segment_scores():
     mean = scores.mean(axis=1)
     expected = np.exp(mean) / np.exp(mean).sum(-1, keepdims=True)
     np.testing.assert_allclose(np.asarray(model(snippets)), expected, atol=1e-6)
+
+
+def test_tsn_rgb_cannot_see_the_order_of_frames_its_recipe_rgb_differences_can():
+    # The average of per-frame scores is the same for a clip played backwards, which in the
+    # embedded clips is the other direction's class: the RGB network is at chance on the
+    # direction (0.469 held out by the plain video recipe), so TSN's recipe trains the
+    # RGB-difference modality (Wang et al. 2016, section 3.2).
+    from training import get_recipe
+
+    rng = np.random.default_rng(0)
+    rgb = keras_zoo.models.get("tsn", preset="tiny")
+    clips = rng.random((2, 3, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(rgb(clips), rgb(clips[:, ::-1]), atol=1e-6)
+    recipe = get_recipe(keras_zoo.models.info("tsn").recipe)
+    assert recipe.config["modality"] == "rgb_diff"
+    diff = keras_zoo.models.info("tsn").build(recipe.preset, **recipe.config)
+    k_l = diff.input_shape[1]
+    assert k_l == 3 * recipe.config["snippet_length"]
+    clips = rng.random((2, k_l, 16, 16, 3)).astype(np.float32)
+    stacked = keras.Model(diff.inputs, diff.get_layer("stacked_differences").output)(clips)
+    np.testing.assert_allclose(stacked, clips[:, 1::2] - clips[:, 0::2], atol=1e-6)
+    assert np.abs(np.asarray(diff(clips)) - np.asarray(diff(clips[:, ::-1]))).max() > 1e-4
+    longer = keras_zoo.models.get("tsn", preset="tiny", modality="rgb_diff", snippet_length=3,
+                                  input_shape=(6, 16, 16, 3))
+    stacked = np.asarray(keras.Model(longer.inputs,
+                                     longer.get_layer("stacked_differences").output)(clips))
+    snippets = clips.reshape(2, 2, 3, 16, 16, 3)
+    np.testing.assert_allclose(stacked[..., :3], snippets[:, :, 1] - snippets[:, :, 0],
+                               atol=1e-6)
+    np.testing.assert_allclose(stacked[..., 3:], snippets[:, :, 2] - snippets[:, :, 1],
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        keras_zoo.models.get("tsn", preset="tiny", modality="rgb_diff", snippet_length=2,
+                             input_shape=(5, 16, 16, 3))
+    with pytest.raises(ValueError, match="modality"):
+        keras_zoo.models.get("tsn", preset="tiny", modality="flow")
+    with pytest.raises(ValueError, match="snippet_length=2 is for modality='rgb_diff'"):
+        keras_zoo.models.get("tsn", preset="tiny", snippet_length=2)
+
+
+def test_c3d_recipe_keeps_the_signal_the_tiny_clip_loses():
+    # Tiny C3D on 8 x 16^2 clips (conv5 at 1 x 1 x 1, Keras' Glorot initialisation): its
+    # outputs barely depend on the clip at initialisation (~2e-6 across clips), and by the
+    # plain video recipe it stalled at 0.25-0.5 held out. Its recipe's clips (the data
+    # pipeline draws clips of the model's input shape) and initialisation keep the signal.
+    from training import get_recipe
+
+    entry = keras_zoo.models.info("c3d")
+    recipe = get_recipe(entry.recipe)
+
+    def spread(model):
+        t, h, w, _ = model.input_shape[1:]
+        clips, _ = clip_data.load("train", frames=t, image_size=(h, w), n=8)
+        return float(np.asarray(model(clips / 255.0)).std(axis=0).mean())
+
+    keras.utils.set_random_seed(0)
+    tiny = entry.build("tiny")
+    keras.utils.set_random_seed(0)
+    model = entry.build(recipe.preset, **recipe.config)
+    assert model.input_shape[1:] == (16, 32, 32, 3)
+    assert model.get_layer("pool4").output.shape[1:4] == (2, 2, 2)
+    assert spread(tiny) < 1e-4 and spread(model) > 1e-3
 
 
 def test_lrcn_and_tsn_take_a_registry_classifier_per_frame():
