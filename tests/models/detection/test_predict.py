@@ -135,6 +135,7 @@ def test_evaluate_reports_the_held_out_map_of_a_detector(capsys, tmp_path):
     assert line.startswith("test: loss ") and " map50 " in line and " map " in line
 
 
+@pytest.mark.slow  # 13 s on 2 idle cores: a whole (1-epoch) run and its held-out mAP
 def test_train_reports_the_held_out_map_of_a_detector(capsys, tmp_path):
     # The recipe's bar is on map50: train prints it beside the loss (and checks the bar).
     code, out, err = run(capsys, "train", "localizer", "--epochs", "1", "--batch-size", "64",
