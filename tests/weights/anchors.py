@@ -61,3 +61,19 @@ def assert_same_outputs(ours, theirs, images, their_images, atol=1e-5):
     difference = np.abs(actual - expected).max()
     assert difference <= atol, f"max abs difference {difference:.3g} > {atol}"
     return difference
+
+
+def perturbed(backbone, seed=0, std=0.02):
+    """``backbone`` with N(0, std) noise added to every weight (seeded): no weight keeps its
+    initial value (zero biases, unit scales), so a conversion that drops one shows."""
+    rng = np.random.default_rng(seed)
+    backbone.set_weights([(w + rng.normal(0, std, w.shape)).astype(w.dtype)
+                          for w in backbone.get_weights()])
+    return backbone
+
+
+def imagenet_scale_offset():
+    """The presets' ImageNet mean and std on [0, 255] pixels as an image converter's
+    ``scale`` and ``offset``."""
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    return list(1 / (255 * std)), list(-mean / std)

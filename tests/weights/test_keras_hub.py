@@ -9,6 +9,7 @@ import pytest
 import keras_zoo
 from keras_zoo.weights import keras_hub as hub_weights
 from keras_zoo.weights import with_preprocessing
+from tests.weights.anchors import perturbed as _perturbed
 from tests.weights.anchors import random_images
 
 #: A 2-layer ViT of the same architecture (default tier) and the real ViT-B/16 and L/16
@@ -20,13 +21,6 @@ BASE = dict(image_shape=(224, 224, 3), patch_size=16, num_layers=12, num_heads=1
             hidden_dim=768, mlp_dim=3072)
 LARGE = dict(image_shape=(224, 224, 3), patch_size=16, num_layers=24, num_heads=16,
              hidden_dim=1024, mlp_dim=4096)
-
-
-def _perturbed(backbone, seed=0, std=0.02):
-    rng = np.random.default_rng(seed)
-    backbone.set_weights([(w + rng.normal(0, std, w.shape)).astype(w.dtype)
-                          for w in backbone.get_weights()])
-    return backbone
 
 
 def _converter():

@@ -12,7 +12,7 @@ import pytest
 import keras_zoo
 from keras_zoo.weights import keras_hub as hub_weights
 from keras_zoo.weights import with_preprocessing
-from tests.weights.anchors import random_images
+from tests.weights.anchors import imagenet_scale_offset, perturbed, random_images
 
 #: DINOv2 at 98 px (a 7 x 7 grid: the 1/2 map is 4 x 4, the fusion resizes are not 2x), its
 #: position table trained at 70 px (5 x 5), two registers, four layers all tapped.
@@ -35,17 +35,13 @@ V2_SMALL_NECK = dict(reassemble_factors=[4, 2, 1, 0.5], neck_hidden_dims=[48, 96
 def _backbone(encoder, neck, seed=0, std=0.02):
     image_encoder = keras_hub.models.DINOV2Backbone(**encoder)
     backbone = keras_hub.models.DepthAnythingBackbone(image_encoder=image_encoder, **neck)
-    rng = np.random.default_rng(seed)
-    backbone.set_weights([(w + rng.normal(0, std, w.shape)).astype(w.dtype)
-                          for w in backbone.get_weights()])
-    return backbone
+    return perturbed(backbone, seed, std)
 
 
 def _converter():
     # The presets' converter: ImageNet mean and std on [0, 255] pixels.
-    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
-    return keras_hub.layers.DepthAnythingImageConverter(scale=list(1 / (255 * std)),
-                                                        offset=list(-mean / std))
+    scale, offset = imagenet_scale_offset()
+    return keras_hub.layers.DepthAnythingImageConverter(scale=scale, offset=offset)
 
 
 def _theirs(backbone, images):

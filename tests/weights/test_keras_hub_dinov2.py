@@ -13,7 +13,7 @@ import pytest
 import keras_zoo
 from keras_zoo.weights import keras_hub as hub_weights
 from keras_zoo.weights import with_preprocessing
-from tests.weights.anchors import random_images
+from tests.weights.anchors import imagenet_scale_offset, perturbed, random_images
 
 #: DINOv2 at 98 px (7 x 7 patches), its position table trained at 70 px (5 x 5), two
 #: registers, four layers.
@@ -26,18 +26,13 @@ VIT_S = dict(patch_size=14, num_layers=12, hidden_dim=384, num_heads=6, intermed
 
 
 def _backbone(config, seed=0, std=0.02):
-    backbone = keras_hub.models.DINOV2Backbone(**config)
-    rng = np.random.default_rng(seed)
-    backbone.set_weights([(w + rng.normal(0, std, w.shape)).astype(w.dtype)
-                          for w in backbone.get_weights()])
-    return backbone
+    return perturbed(keras_hub.models.DINOV2Backbone(**config), seed, std)
 
 
 def _converter():
     # The presets' converter: ImageNet mean and std on [0, 255] pixels.
-    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
-    return keras_hub.layers.DINOV2ImageConverter(scale=list(1 / (255 * std)),
-                                                 offset=list(-mean / std))
+    scale, offset = imagenet_scale_offset()
+    return keras_hub.layers.DINOV2ImageConverter(scale=scale, offset=offset)
 
 
 def _last_tap(model):
