@@ -9,6 +9,50 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def fresh():
+    """One fresh process without keras_zoo that loads and runs SavedModels, shared by every
+    test of the session that needs one (per xdist worker): TensorFlow's import in it (~4-6 CPU
+    s) is paid once, not once per module (the battery, the export, detector and text tests)."""
+    from keras_zoo.export.fresh import FreshProcess
+
+    with FreshProcess() as process:
+        yield process
+
+
+@pytest.fixture
+def graph_optimizer_off():
+    """Grappler (TensorFlow's graph optimizer) off, for tests that trace a tiny model's train
+    step and run it a few dozen times: it rewrites each traced graph before its first run (a
+    third of such a test's time). The same graphs run, unrewritten, as in the battery's fit
+    check; export tests keep it on, since they prove what is served."""
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    yield
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+
+
+@pytest.fixture
+def verify_in_the_shared_fresh_process(fresh, monkeypatch):
+    """A command's verify (``keras-zoo verify``, ``train --export``) starts its own fresh
+    process (one TensorFlow import, ~5 CPU s): here it gets the session's ``fresh``, a process
+    without keras_zoo all the same, in which the SavedModel check still runs."""
+    import contextlib
+
+    import keras_zoo.export
+    import keras_zoo.export.fresh
+
+    @contextlib.contextmanager
+    def shared(timeout=300):
+        yield fresh
+
+    monkeypatch.setattr(keras_zoo.export.fresh, "FreshProcess", shared)  # verify's default
+    monkeypatch.setattr(keras_zoo.export, "FreshProcess", shared)  # train --export's
+    return fresh
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)

@@ -405,6 +405,9 @@ def train(
     options = dict(recipe.data_options)
     if data is not None:
         options["data"] = data
+    # The data set (``--data`` or the recipe's) is every split's; the other data options
+    # (augmentation, sizes) are the training split's.
+    held_out = {"data": options["data"]} if options.get("data") else {}
     if distributed:
         distribute.check_global_batch(batch_size, strat)
         if "drop_remainder" in inspect.signature(task.dataset).parameters:
@@ -437,8 +440,7 @@ def train(
             if recipe.wrap is not None:  # e.g. adversarial training: fit trains the wrapper
                 model = recipe.wrap(model)
             train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
-            val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed,
-                                        **({"data": data} if data else {})))
+            val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed, **held_out))
             train_ds, steps = _with_known_length(train_ds, entry.name)
 
             def compile_for(run_recipe, run_epochs):
@@ -492,8 +494,7 @@ def train(
                                       extra)
         # The whole run's history, also when this process resumed a killed one.
         history.history = {k: earlier.get(k, []) + list(v) for k, v in history.history.items()}
-        test_ds = shard(task.dataset(model, entry, "test", batch_size, seed,
-                                     **({"data": data} if data else {})))
+        test_ds = shard(task.dataset(model, entry, "test", batch_size, seed, **held_out))
         test_metrics = model.evaluate(test_ds, return_dict=True, verbose=0, callbacks=watched())
     model_path = os.path.join(out, "model.keras")
     if chief:

@@ -19,6 +19,7 @@ from keras_zoo.data import digits, rendered_digits, shapes
 DATASETS = {
     "digits": (digits.load, digits.NUM_CLASSES),
     "rendered_digits": (rendered_digits.load, rendered_digits.NUM_CLASSES),
+    "rendered_digits_20k": (rendered_digits.load_20k, rendered_digits.NUM_CLASSES),
     "shapes": (shapes.load, shapes.NUM_CLASSES),
     "mnist": (None, 10),    # TFDS; see keras_zoo.data.tfds
     "cifar10": (None, 10),  # TFDS

@@ -16,6 +16,15 @@ L-infinity attack. Measured (Madry et al.'s network, Adam 1e-3, batch 50, 15 epo
 step 0.01 at eps 0.1, the validation split): rotation 15 degrees, shear 0.35, elastic alpha
 20-36: clean 1.0, 0.584 survive; 20 / 0.5 / 30-55: 1.0, 0.342; 25 / 0.6 / 40-70 with pen
 skips: 0.990, 0.166; the setting below (30 / 0.7 / 50-85, pen skips in half): 0.976, 0.060.
+
+``load_20k`` (``"rendered_digits_20k"``) is the same dataset with a training split of 20,000
+images (its own seed) and the same validation and test images: on 4,000 images PGD adversarial
+training overfits the attack (Schmidt et al., Adversarially Robust Generalization Requires More
+Data, NeurIPS 2018). Measured (Madry et al.'s network, PGD-7 training at eps 0.1, Adam 1e-3
+cosine, batch 50, 800 steps; PGD-40 at 0.1 on the validation split / on 500 training images):
+4,000 images 0.640 / 0.756, 20,000 images 0.670 / 0.676. The recipe
+``madry_rendered_digits_adversarial`` (2,400 steps) keeps 0.745 of the test digits at eps 0.1;
+the same training without the attack leaves 0.047 (clean 0.994).
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ NUM_CLASSES = 10
 SIZES = {"train": 4000, "validation": 500, "test": 1000}
 _SPLIT_SEEDS = {"train": 0, "validation": 1, "test": 2}
 SPLITS = tuple(SIZES)
+#: The training split of ``load_20k`` (validation and test as ``load``'s).
+LARGE_TRAIN_SIZE = 20000
+_LARGE_TRAIN_SEED = 3
 
 _CANVAS = 96  # the drawing's resolution before the 20x20 fit
 
@@ -124,6 +136,28 @@ def generate(n: int, seed: int = 0):
 @functools.lru_cache(maxsize=len(SIZES))
 def _split(split):
     return generate(SIZES[split], seed=1000 + _SPLIT_SEEDS[split])
+
+
+@functools.lru_cache(maxsize=1)
+def _large_train(n):
+    return generate(n, seed=1000 + _LARGE_TRAIN_SEED)
+
+
+def load_20k(split="train", image_size=None, channels=None):
+    """As ``load``, with 20,000 training images (``LARGE_TRAIN_SIZE``, drawn from a seed of
+    their own) instead of 4,000; the same validation and test splits.
+
+    Args:
+        split: "train" (20,000), "validation" (500) or "test" (1,000).
+        image_size: ``(height, width)``; ``None`` keeps 28x28 (bilinear resizing otherwise).
+        channels: 1 or 3 (grey repeated); ``None`` keeps 1.
+    """
+    if split != "train":
+        return load(split, image_size, channels)
+    from keras_zoo.data.digits import resize_images
+
+    images, labels = _large_train(LARGE_TRAIN_SIZE)
+    return resize_images(images.copy(), image_size, channels), labels.copy()
 
 
 def load(split="train", image_size=None, channels=None):

@@ -24,9 +24,29 @@ AUX_LOSS_WEIGHT = 0.3
 
 
 def outputs_are_probabilities(model) -> bool:
-    last = model.get_layer(model.outputs[0]._keras_history[0].name) if model.outputs else None
-    activation = getattr(last, "activation", None)
-    return getattr(activation, "__name__", None) == "softmax"
+    """Whether the model's (first) output is probabilities: a softmax (a layer's activation or
+    a ``Softmax`` layer, also inside ``TimeDistributed``), a nested network's probabilities,
+    or an average of probabilities (``Average``: a two-stream network's fused scores;
+    ``GlobalAveragePooling1D``: LRCN's mean of its steps' scores). Anything else is logits.
+    Looking at the last layer's activation only took the averages for logits, and their loss
+    became the cross-entropy of softmax(p), whose gradient vanishes through a confident
+    stream's softmax, instead of -log p."""
+    import keras
+
+    def probabilities(tensor):
+        layer, node_index, _ = tensor._keras_history
+        inner = layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer
+        if isinstance(inner, keras.layers.Softmax) or getattr(
+                getattr(inner, "activation", None), "__name__", None) == "softmax":
+            return True
+        if isinstance(layer, keras.Model) and layer.outputs:
+            return probabilities(layer.outputs[0])
+        if isinstance(layer, (keras.layers.Average, keras.layers.GlobalAveragePooling1D)):
+            return all(probabilities(t) for t in layer._inbound_nodes[node_index].input_tensors)
+        return False
+
+    outputs = getattr(model, "outputs", None)
+    return bool(outputs) and probabilities(outputs[0])
 
 
 def main_output_model(model):
@@ -60,7 +80,8 @@ def compile_kwargs(model, one_hot=False):
 class ClassificationTask(Task):
     name = "classification"
     #: ``keras_zoo.data.pipeline.DATASETS``.
-    data_names = ("digits", "shapes", "mnist", "cifar10")
+    data_names = (
+        "digits", "shapes", "mnist", "cifar10", "rendered_digits", "rendered_digits_20k")
 
     def _arrays(self, model, entry, split, n=None, data=None):
         from keras_zoo.data import load_arrays

@@ -10,8 +10,8 @@ each of the backbone's variables is mapped to ours by its path, one rule per arc
 anything unmapped or misshapen raises ``ValueError`` naming it. keras-hub presets carry
 backbones, so a classifier head is always new.
 
-Covered (keras-hub 0.32): ViT (``ViTBackbone``), B/16, B/32, L/16, H/14 presets, by path
-rules; keras-hub's ViT is the paper's (pre-norm, LayerNorm epsilon 1e-6, exact GELU, biases in
+Covered (keras-hub 0.32): ViT (``ViTBackbone``), B/16, B/32, L/16, L/32, H/14 presets, by
+path rules; keras-hub's ViT is the paper's (pre-norm, LayerNorm epsilon 1e-6, exact GELU, biases in
 the attention, a class token, a learned position embedding added after it). ResNet-18/50/101/152
 v1 (``ResNetBackbone``: the zoo ResNet with ``stride_at="3x3", use_bias=False,
 bn_epsilon=1e-5``) and VGG
@@ -20,7 +20,7 @@ bn_epsilon=1e-5``) and VGG
 encoders, MiniLM, BGE, E5, mxbai) into ``bert_classifier`` by path rules, with
 ``activation="gelu_approximate"``: keras-hub's BERT, like Google's released checkpoints, uses
 GELU's tanh approximation where the zoo's default is the exact GELU (7e-5 apart after two
-small layers). Swin-T/S/B (``SwinTransformerBackbone``) by path rules: keras-hub's Swin is the
+small layers). Swin-T/S/B/L (``SwinTransformerBackbone``) by path rules: keras-hub's Swin is the
 paper's, shifted-window masks and relative position index included (equal to the last bit on
 random weights). DenseNet-121/169/201 (``DenseNetBackbone``) by graph structure into the zoo
 DenseNet with ``stem_padding="same"``: keras-hub's stem convolution (7x7/2) and pooling
@@ -40,13 +40,18 @@ a shorter ``sequence_length`` keeps the first rows of the position table. The mo
 GPT-2's token ids: its byte-level BPE tokenizer (``keras_hub.models.GPT2Tokenizer``) needs
 the preset's vocabulary and merges, a download of their own; the weights need none.
 CLIP (``CLIPBackbone``, all eight ``clip_*`` presets, OpenAI's and OpenCLIP's) into
-``clip_vit_b32`` at the preset's sizes, walking the backbone's attributes (its variable paths
+``clip_vit_b32`` at the preset's sizes (OpenCLIP's exact GELU and g/14's and bigG/14's
+narrower image MLPs, 6144 and 8192, read from the config), walking the backbone's attributes (its variable paths
 carry its encoders' names): the zoo's ``CLIP`` with CLIP's token ids, causal text mask, [EOS]
 pooling, quick_gelu, no patch bias, and keras-hub's text-final LayerNorm epsilon 1e-6
 (OpenAI's is 1e-5); the vision position table is read through keras-hub's ``position_ids``.
 The model takes CLIP's BPE token ids (``keras_hub.models.CLIPTokenizer``: its vocabulary and
 merges are a download of their own); the image converter's normalisation goes into the nested
-``image_encoder``.
+``image_encoder``. MetaCLIP 2 (``MetaCLIP2Backbone``, the four ``metaclip_2_*`` presets,
+ViT-H/14 and ViT-bigG/14 at 224 and 378) into ``clip_vit_b32`` likewise (``ALSO``), with its
+differences from keras-hub's CLIP: [EOS] id 2 read at its first occurrence
+(``eos_token_id=2``), text LayerNorm epsilon 1e-5, no ``position_ids`` variable, the image
+tower's final LayerNorm in the backbone; XLM-V's tokenizer is a download of its own.
 ResNet v2 50/101 (``ResNetBackbone`` with ``use_pre_activation``) by graph structure into the
 zoo ResNetV2 with the stride in each stage's first block, no biases, BN epsilon 1e-5 and a
 stem pooling that ignores its padding (``_resnet_v2_config``). ViT presets into the ViT
@@ -62,15 +67,15 @@ the backbone, then a ReLU); the model keeps its image size and takes DINOv2's 51
 table resampled bicubically to its grid (keras-hub's own interpolation), or the backbone's
 interpolated table at the backbone's size. Unused: DINOv2's mask token (masked-image
 training) and the first residual unit of the coarsest fusion block (never run).
-ResNet-vd 18/34/50/101/152 (``ResNetBackbone`` with ``basic_block_vd`` /
+ResNet-vd 18/34/50/101/152/200 (``ResNetBackbone`` with ``basic_block_vd`` /
 ``bottleneck_block_vd``, PaddleClas' weights) by graph structure into the zoo ResNet of the
-same depth with Bag of Tricks' tweaks (``_resnet_vd_config``: ``stem="deep",
-shortcut="avg_projection", stride_at="3x3"``).
-Not covered: keras-hub's ``resnet_vd_200_imagenet`` (no zoo ResNet-200); its MobileNet backbone
-is MobileNet v3 only (the zoo has v1 and v2, no v3); its EfficientNet lite0,
-el/em/es and "rw" (v2) presets are other architectures. DeiT
-(``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the top is a
-subclassed model, so its keras-hub weights load with ``include_top=False``. keras-hub's
+same depth (200: ``resnet200_vd``, PaddleClas' (3, 12, 48, 3)) with Bag of Tricks' tweaks
+(``_resnet_vd_config``: ``stem="deep", shortcut="avg_projection", stride_at="3x3"``).
+DeiT (``DeiTBackbone``, distilled presets) maps like ViT; its distilled zoo model with the
+top is a subclassed model, so its keras-hub weights load with ``include_top=False`` (with the
+top: a ValueError saying so, before any download).
+Not covered: keras-hub's MobileNet backbone is MobileNet v3 only (the zoo has v1 and v2, no
+v3); its EfficientNet lite0, el/em/es and "rw" (v2) presets are other architectures. keras-hub's
 ``DeiTImageClassifier`` presets carry only the class-token head (its Hugging Face converter
 ports ``cls_classifier`` and drops ``distillation_classifier``), so the paper's distilled
 inference (the two heads averaged) has no keras-hub weights to load. keras-hub's
@@ -125,6 +130,9 @@ class Source:
     new_tensors: str = r"^predictions/"
     unused: str | None = None
     grids: tuple = ()
+    #: Why the zoo model with its top cannot take these weights (they load with
+    #: ``include_top=False``), or None.
+    top_refused: str | None = None
 
 
 def _vit_config(hub):
@@ -185,7 +193,9 @@ def _deit_config(hub):
 
 
 def _deit(*presets):
-    return Source("DeiTBackbone", "DeiTImageConverter", presets, _deit_config, _VIT_RULES)
+    return Source("DeiTBackbone", "DeiTImageConverter", presets, _deit_config, _VIT_RULES,
+                  top_refused="the distilled DeiT with its two heads is a subclassed model and "
+                              "keras-hub's DeiTBackbone has no head")
 
 
 def _vit(*presets):
@@ -501,36 +511,40 @@ def _gpt2(*presets):
                   positions=("position_embedding/embeddings",))
 
 
-def _clip_config(hub):
+def _clip_config(hub, family="CLIP", text_norm_epsilon=1e-6):
     """keras-hub's CLIP is OpenAI's released CLIP (pre-norm, LayerNorm epsilon 1e-5, no bias
     in the patch projection nor in either projection, quick_gelu, a causal text Transformer
     read at its [EOS] token, a learned logit scale) except for its text tower's final
     LayerNorm epsilon, 1e-6 (OpenAI's 1e-5): the zoo's ``CLIP`` with ``text_input=
     "token_ids"``, ``causal=True``, ``text_pooling="eos"``, ``activation="quick_gelu"``,
-    ``patch_bias=False``, ``text_norm_epsilon=1e-6``."""
+    ``patch_bias=False``, ``text_norm_epsilon=1e-6``. OpenCLIP's LAION presets use the exact
+    GELU (``intermediate_activation="gelu"``: ``activation="gelu"``), and g/14 and bigG/14
+    image MLPs narrower than 4x (6144 and 8192: ``vision_mlp_dim``)."""
     vision, text = hub["vision_encoder"]["config"], hub["text_encoder"]["config"]
-    differs = {f"{tower}.{key}": value for tower, config in (("vision", vision), ("text", text))
-               for key, value in (("intermediate_activation", config["intermediate_activation"]),
-                                  ("intermediate_dim", config["intermediate_dim"]),
-                                  ("intermediate_output_index",
-                                   config["intermediate_output_index"]))
-               if value != {"intermediate_activation": "quick_gelu",
-                            "intermediate_dim": 4 * config["hidden_dim"],
-                            "intermediate_output_index": None}[key]}
+    activations = {vision["intermediate_activation"], text["intermediate_activation"]}
+    differs = {f"{tower}.intermediate_output_index": config["intermediate_output_index"]
+               for tower, config in (("vision", vision), ("text", text))
+               if config["intermediate_output_index"] is not None}
+    if len(activations) != 1 or not activations <= {"quick_gelu", "gelu"}:
+        differs["intermediate_activation"] = (vision["intermediate_activation"],
+                                              text["intermediate_activation"])
     if text["embedding_dim"] != text["hidden_dim"]:
         differs["text.embedding_dim"] = text["embedding_dim"]
     if differs:
-        raise NotImplementedError(f"keras-hub's CLIP with {differs}: the zoo CLIP has quick_gelu "
-                                  "MLPs 4x as wide as the model and text embeddings of the "
-                                  "text width.")
+        raise NotImplementedError(f"keras-hub's {family} with {differs}: the zoo CLIP has one "
+                                  "activation in both towers, quick_gelu or the exact GELU, and "
+                                  "text embeddings of the text width.")
+    mlps = {f"{tower}_mlp_dim": config["intermediate_dim"]
+            for tower, config in (("vision", vision), ("text", text))
+            if config["intermediate_dim"] != 4 * config["hidden_dim"]}
     return dict(input_shape=tuple(vision["image_shape"]), patch_size=vision["patch_size"],
                 vision_width=vision["hidden_dim"], vision_layers=vision["num_layers"],
                 vision_heads=vision["num_heads"], sequence_length=text["max_sequence_length"],
                 text_width=text["hidden_dim"], text_layers=text["num_layers"],
                 text_heads=text["num_heads"], embed_dim=hub["projection_dim"],
                 text_input="token_ids", vocabulary_size=text["vocabulary_size"], causal=True,
-                text_pooling="eos", activation="quick_gelu", patch_bias=False,
-                text_norm_epsilon=1e-6)
+                text_pooling="eos", activation=activations.pop(), patch_bias=False,
+                text_norm_epsilon=text_norm_epsilon, **mlps)
 
 
 _CLIP_BLOCK = {"layer_norm_1": "attention_norm", "attention": "attention",
@@ -543,7 +557,7 @@ def _clip_tensors(backbone, model=None):
     position table is read through ``position_ids`` (the rows each position uses: ``arange``
     in the presets, zeros in a freshly built backbone), the class embedding ``[D]`` becomes our
     class token ``[1, 1, D]``; ``position_ids`` itself is consumed by that gather."""
-    vision, text = backbone.vision_encoder, backbone.text_encoder
+    vision = backbone.vision_encoder
     embedding = vision.embedding
     rows = np.asarray(embedding.position_ids).reshape(-1)
     table = np.asarray(embedding.position_embedding.embeddings)
@@ -553,7 +567,17 @@ def _clip_tensors(backbone, model=None):
            (embedding.patch_embedding.kernel, "patch_embedding/projection/kernel", None),
            (embedding.position_embedding.embeddings, "patch_embedding/position_embedding",
             table[rows])]
-    norms = [(vision.pre_layer_norm, "pre_norm"), (vision.layer_norm, "vision_final_norm"),
+    out += _clip_towers(backbone, vision.layer_norm, backbone.clip_head)
+    return [(variable, path, np.asarray(variable) if value is None else value)
+            for variable, path, value in out]
+
+
+def _clip_towers(backbone, vision_final_norm, head):
+    """The variables CLIP and MetaCLIP 2 lay out alike: the LayerNorms, every encoder block
+    of both towers, the text embeddings, the projections and the temperature (``head``)."""
+    vision, text = backbone.vision_encoder, backbone.text_encoder
+    out = []
+    norms = [(vision.pre_layer_norm, "pre_norm"), (vision_final_norm, "vision_final_norm"),
              (text.layer_norm, "text_final_norm")]
     for layer, ours in norms:
         out += [(layer.gamma, f"{ours}/gamma", None), (layer.beta, f"{ours}/beta", None)]
@@ -564,19 +588,56 @@ def _clip_tensors(backbone, model=None):
                 sublayer, rest = variable.path.split("/", 2)[1:]
                 out.append((variable, f"{prefix}_layer_{i}_{_CLIP_BLOCK[sublayer]}/{rest}",
                             None))
-    out += [(text.embedding.token_embedding.embeddings, "token_embedding/embeddings", None),
-            (text.embedding.position_embedding.position_embeddings,
-             "position_embedding/embeddings", None),
-            (backbone.vision_projection.kernel, "image_projection/kernel", None),
-            (backbone.text_projection.kernel, "text_projection/kernel", None),
-            (backbone.clip_head.logit_scale, "logits/log_scale", None)]
-    return [(variable, path, np.asarray(variable) if value is None else value)
-            for variable, path, value in out]
+    return out + [
+        (text.embedding.token_embedding.embeddings, "token_embedding/embeddings", None),
+        (text.embedding.position_embedding.position_embeddings, "position_embedding/embeddings",
+         None),
+        (backbone.vision_projection.kernel, "image_projection/kernel", None),
+        (backbone.text_projection.kernel, "text_projection/kernel", None),
+        (head.logit_scale, "logits/log_scale", None)]
 
 
 def _clip(*presets):
     return Source("CLIPBackbone", "CLIPImageConverter", presets, _clip_config, None,
                   positions=("position_embedding/embeddings",), tensors=_clip_tensors)
+
+
+#: MetaCLIP 2's [EOS] id (keras-hub's ``MetaCLIP2TextPooler`` default, XLM-V's "</s>").
+METACLIP2_EOS = 2
+
+
+def _metaclip2_config(hub):
+    """keras-hub's MetaCLIP 2 (``MetaCLIP2Backbone``: Chuang et al., Meta CLIP 2, 2025) is
+    CLIP's network at ViT-H/14 and ViT-bigG/14 sizes with XLM-V's 901,629-token vocabulary,
+    its text pooled at the first [EOS] (id 2, not the largest id) and every LayerNorm of
+    epsilon 1e-5 (keras-hub's CLIP has 1e-6 at the text's end); the image tower's final
+    LayerNorm acts on the class token only (the same thing); quick_gelu for the H/14 224
+    "quickgelu" model, the exact GELU for the others (from the preset's config). The zoo's
+    ``CLIP`` as for CLIP with ``text_norm_epsilon=1e-5, eos_token_id=2``."""
+    return {**_clip_config(hub, "MetaCLIP 2", text_norm_epsilon=1e-5),
+            "eos_token_id": METACLIP2_EOS}
+
+
+def _metaclip2_tensors(backbone, model=None):
+    """``(their variable, our path, value)`` for every variable of a ``MetaCLIP2Backbone``,
+    walked by attribute as CLIP's: its vision position table has no ``position_ids`` variable
+    (an ``arange`` constant), its image tower's final LayerNorm belongs to the backbone
+    (``vision_post_layer_norm``), and its temperature to ``metaclip_2_head``."""
+    embedding = backbone.vision_encoder.embedding
+    out = [(embedding.class_embedding, "patch_embedding/class_token",
+            np.asarray(embedding.class_embedding).reshape(1, 1, -1)),
+           (embedding.patch_embedding.kernel, "patch_embedding/projection/kernel", None),
+           (embedding.position_embedding.embeddings, "patch_embedding/position_embedding",
+            None)]
+    out += _clip_towers(backbone, backbone.vision_post_layer_norm, backbone.metaclip_2_head)
+    return [(variable, path, np.asarray(variable) if value is None else value)
+            for variable, path, value in out]
+
+
+def _metaclip2(*presets):
+    return Source("MetaCLIP2Backbone", "MetaCLIP2ImageConverter", presets, _metaclip2_config,
+                  None, positions=("position_embedding/embeddings",),
+                  tensors=_metaclip2_tensors)
 
 
 def _depth_anything_config(hub):
@@ -797,7 +858,7 @@ MODELS = {
     "gpt2": _gpt2("gpt2_base_en", "gpt2_medium_en", "gpt2_large_en", "gpt2_extra_large_en",
                   "gpt2_base_en_cnn_dailymail"),
     # v1.5 and ResNet-vd (Bag of Tricks' ResNet-B/C/D, PaddleClas' weights; "ssld": distilled)
-    # by depth; keras-hub's resnet_vd_200_imagenet has no zoo depth (the v1 paper stops at 152).
+    # by depth; resnet_vd_200_imagenet into resnet200_vd (PaddleClas' (3, 12, 48, 3)).
     "resnet18": _resnet("resnet_18_imagenet", "resnet_vd_18_imagenet"),
     "resnet34": _resnet("resnet_vd_34_imagenet"),
     "resnet50": _resnet("resnet_50_imagenet", "resnet_vd_50_imagenet",
@@ -806,6 +867,7 @@ MODELS = {
     "resnet101": _resnet("resnet_101_imagenet", "resnet_vd_101_imagenet",
                          "resnet_vd_101_ssld_imagenet"),
     "resnet152": _resnet("resnet_152_imagenet", "resnet_vd_152_imagenet"),
+    "resnet200_vd": _resnet("resnet_vd_200_imagenet"),
     # keras-hub 0.32 has ResNet v2 50 and 101 (no 152).
     "resnet50v2": _resnet_v2("resnet_v2_50_imagenet"),
     "resnet101v2": _resnet_v2("resnet_v2_101_imagenet"),
@@ -813,15 +875,18 @@ MODELS = {
     "vgg13": _vgg("vgg_13_imagenet"),
     "vgg16": _vgg("vgg_16_imagenet"),
     "vgg19": _vgg("vgg_19_imagenet"),
-    # Swin-L is not a zoo model; the 384 presets (window 12) load into swin_b at 384.
+    # The 384 presets (window 12) load into swin_b / swin_l at 384 (keras-hub has no Swin-T/S
+    # at 384).
     "swin_t": _swin("swin_tiny_patch4_window7_224"),
     "swin_s": _swin("swin_small_patch4_window7_224"),
     "swin_b": _swin("swin_base_patch4_window7_224", "swin_base_patch4_window12_384"),
+    "swin_l": _swin("swin_large_patch4_window7_224", "swin_large_patch4_window12_384"),
     "vit_b16": _vit("vit_base_patch16_224_imagenet", "vit_base_patch16_384_imagenet",
                     "vit_base_patch16_224_imagenet21k"),
     "vit_b32": _vit("vit_base_patch32_384_imagenet", "vit_base_patch32_224_imagenet21k"),
     "vit_l16": _vit("vit_large_patch16_224_imagenet", "vit_large_patch16_384_imagenet",
                     "vit_large_patch16_224_imagenet21k"),
+    "vit_l32": _vit("vit_large_patch32_224_imagenet21k", "vit_large_patch32_384_imagenet"),
     "vit_h14": _vit("vit_huge_patch14_224_imagenet21k"),
     # Dense prediction on ViT: any ViT-B/16 or L/16 preset (Segmenter also B/32); the model
     # keeps its own image size (Segmenter 512, DPT 384) and the position table is resampled.
@@ -840,9 +905,14 @@ MODELS = {
 
 
 #: Further keras-hub backbone classes whose presets load into a zoo model (``MODELS`` holds
-#: the first): DINOv2 alone into Depth Anything's encoder, with a new decoder. The giant
-#: presets (SwiGLU MLP, ViT-g) are other architectures.
+#: the first): MetaCLIP 2 into CLIP; DINOv2 alone into Depth Anything's encoder, with a new
+#: decoder. The DINOv2 giant presets (SwiGLU MLP, ViT-g) are other architectures.
 ALSO = {
+    # MetaCLIP 2: CLIP's network (ViT-H/14, ViT-bigG/14) with a multilingual vocabulary.
+    "clip_vit_b32": (_metaclip2("metaclip_2_vit_huge_patch14_224",
+                                "metaclip_2_vit_huge_patch14_378",
+                                "metaclip_2_vit_giant_patch14_224",
+                                "metaclip_2_vit_giant_patch14_378"),),
     "depth_anything": (_dinov2("dinov2_small", "dinov2_base", "dinov2_large",
                                "dinov2_with_registers_small", "dinov2_with_registers_base",
                                "dinov2_with_registers_large"),),
@@ -998,6 +1068,9 @@ def load(entry, preset, zoo_preset, config):
 
     label = f"{entry.name}: weights='keras_hub:{preset}'"
     spec = _check_preset(entry.name, preset, label)
+    if spec.top_refused and entry.config(zoo_preset, **config).get("include_top", True):
+        raise ValueError(f"{label}: load these weights with include_top=False ("
+                         f"{spec.top_refused}); a new head then goes on the backbone.")
     try:
         backbone = getattr(keras_hub.models, spec.backbone).from_preset(preset)
         converter = (getattr(keras_hub.layers, spec.converter).from_preset(preset)

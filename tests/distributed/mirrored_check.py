@@ -48,6 +48,32 @@ def _fit(name, strategy, split="train", epochs=2, batches=8, batch_size=32, sgd=
     return model, history.history
 
 
+def _adversarial(strategy, random_start):
+    """``keras_zoo.robust.AdversarialTraining`` (PGD-2 examples made inside the train step, the
+    mixed objective with alpha 0.5) trained by plain SGD fit: per-epoch losses and weights."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_zoo import distribute, robust
+
+    rng = np.random.default_rng(0)
+    x = rng.random((128, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 128)
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        inputs = keras.Input((8, 8, 1))
+        h = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, padding="same",
+                                                       activation="relu")(inputs))
+        net = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+        model = robust.AdversarialTraining(net, method="pgd", eps=0.1, steps=2, alpha=0.5,
+                                           random_start=random_start, seed=3)
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    ds = distribute.shard(tf.data.Dataset.from_tensor_slices((x, y)).batch(32))
+    history = model.fit(ds, epochs=2, verbose=0)
+    return {"history": history.history, "weights": [w.tolist() for w in model.get_weights()]}
+
+
 def main(path):
     import tensorflow as tf
 
@@ -78,6 +104,10 @@ def main(path):
             model, history = _fit(name, strategy, split="test", sgd=True, clipnorm=CLIPNORM)
             out[f"{name}_clipped_{label}"] = {
                 "history": history, "weights": [w.tolist() for w in model.get_weights()]}
+    # Adversarial training: its examples are made inside the step, on each replica's share.
+    for label, strategy in (("none", distribute.get_strategy("none")), ("mirrored", mirrored)):
+        out[f"adversarial_{label}"] = _adversarial(strategy, random_start=False)
+    out["adversarial_random_start_mirrored"] = _adversarial(mirrored, random_start=True)
     for name in CUSTOM_STEP_MODELS:
         model, history = _fit(name, mirrored)
         optimizers = {id(o) for o in (getattr(model, "d_optimizer", None),

@@ -64,6 +64,20 @@ def test_global_clipnorm_under_mirrored_clips_the_summed_gradient(mirrored, name
                    for a, b in zip(none["weights"], plain["weights"], strict=True))
 
 
+def test_adversarial_training_over_two_replicas_equals_one_device(mirrored):
+    # AdversarialTraining's train_step makes PGD examples from each replica's share of the
+    # batch and returns the mixed loss: over 2 replicas the same updates as one device (a loss
+    # not divided by the replicas would step twice as far with SGD).
+    none, two = mirrored["adversarial_none"], mirrored["adversarial_mirrored"]
+    assert none["history"]["loss"][-1] < none["history"]["loss"][0]
+    np.testing.assert_allclose(two["history"]["loss"], none["history"]["loss"], rtol=1e-4)
+    for a, b in zip(two["weights"], none["weights"], strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+    # With PGD's random start (drawn per replica) it trains, finitely.
+    loss = mirrored["adversarial_random_start_mirrored"]["history"]["loss"]
+    assert len(loss) == 2 and np.all(np.isfinite(loss)) and loss[-1] < loss[0] + 0.1
+
+
 @pytest.mark.parametrize("name", CUSTOM_STEP_MODELS)
 def test_custom_train_step_model_trains_under_mirrored(mirrored, name):
     result = mirrored[name]

@@ -1,5 +1,33 @@
 """Slow tier: the pointing game on held-out single-object shapes (a GAP classifier trained on
-them), and the deletion / insertion AUC of each method (Petsiuk et al. 2018, section 4.1)."""
+them), and the deletion / insertion AUC of each method (Petsiuk et al. 2018, section 4.1).
+
+The pointing game (Zhang et al. 2016) is asserted strictly: the heat map's maximum must fall on a
+pixel of the object's mask (tolerance 0) on >= 80 % of the images for CAM, Grad-CAM and RISE.
+
+Measured 2026-12-04 (this test: training seed 0 on shapes seed 0, 600 images, 15 epochs; held-out
+shapes seed 2, 100 images; RISE 500 masks, mask seed 0; deletion / insertion with 16 steps;
+TF_DETERMINISTIC_OPS=1 from tests/conftest.py; held-out accuracy 0.99)::
+
+    method               pointing strict  within 2 px  deletion AUC  insertion AUC
+    cam                        0.94           1.00         0.415         0.956
+    grad-cam                   0.94           1.00         0.345         0.956
+    rise                       0.81           1.00         0.183         0.954
+    augmented-grad-cam         0.48           0.72         0.426         0.931
+    deconvnet                  0.12           0.91         0.589         0.914
+
+(Deletion: lower is better; insertion: higher is better.) The strict figure depends on the trained
+classifier, the within-2-px one hardly: training seeds 1, 2, 3 gave strict CAM / Grad-CAM 0.61,
+0.84, 0.98 (seed 1 fails the strict bar) and RISE 0.83, 0.95, 0.82, within 2 px 0.98-1.00 for all three methods; without
+deterministic ops seed 0 gave 0.73 / 0.73 / 0.71 strict. The strict misses are not a defect of the
+maps: they lie 1-3 px outside the object's edge, all on the same side for one classifier (seed 1:
+CAM's 39 misses all above / left of the object, 20 of them squares; seed 0: RISE's 19 misses all
+1-2 px below the object, 18 of them triangles, under the base), i.e. the classifier keys on one
+edge of the shape against the background and the map's resolution (CAM / Grad-CAM: the
+stride-4 8x8 feature map, upsampled bilinearly with aligned pixel centres; RISE: masks smooth at
+the 5 px grid cell) puts the peak just across that edge. RISE's masks themselves are unbiased: with
+a model-free score (the fraction of a disk kept) the map's maximum is within 1 px of the disk's
+centre. Augmented Grad-CAM and deconvnet are reported, not asserted.
+"""
 
 import keras
 import numpy as np
@@ -10,8 +38,9 @@ from keras_zoo.data import shapes
 
 pytestmark = pytest.mark.slow
 
-#: The pointing game's bar, with Zhang et al.'s tolerance (15 pixels at 224) scaled to 32 px.
+#: The pointing game's bar (the issue's check: the maximum falls inside the object's mask).
 MIN_POINTING = 0.8
+#: Zhang et al.'s tolerance (15 pixels at 224) scaled to 32 px: printed, not asserted.
 TOLERANCE = 2
 
 
@@ -62,11 +91,13 @@ def test_pointing_game_and_deletion_insertion_on_held_out_shapes():
                            float(insertion.mean()))
     print(f"\nshapes test accuracy {accuracy:.3f}")
     for method, (pointing, strict, deletion, insertion) in results.items():
-        print(f"{method:20s} pointing {pointing:.2f} (strictly inside {strict:.2f})  "
+        print(f"{method:20s} pointing strictly inside {strict:.2f} (within {TOLERANCE} px "
+              f"{pointing:.2f})  "
               f"deletion AUC {deletion:.3f}  insertion AUC {insertion:.3f}")
     assert accuracy >= 0.9
     # RISE with its default empirical coverage (keras_zoo/explain/rise.py); eq. 6's N p gave
     # 0.68 on these images with 500 masks (the classifier is saturated, top probability ~1,
     # so the masks' uneven coverage of the pixels dominated the map).
+    # Strictly inside the mask (tolerance 0); the figures measured are in the module docstring.
     for method in ("cam", "grad-cam", "rise"):
-        assert results[method][0] >= MIN_POINTING, (method, results[method])
+        assert results[method][1] >= MIN_POINTING, (method, results[method])

@@ -45,15 +45,6 @@ def exported(trained, tmp_path_factory):
     return root, path
 
 
-@pytest.fixture(scope="module")
-def fresh():
-    """One fresh SavedModel process (one TensorFlow import) for the module's verifications."""
-    from keras_zoo.export.fresh import FreshProcess
-
-    with FreshProcess() as process:
-        yield process
-
-
 def test_export_writes_the_serving_layout(trained, exported):
     model, entry, _ = trained
     root, path = exported

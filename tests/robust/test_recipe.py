@@ -1,7 +1,11 @@
-"""The recipe madry_mnist_adversarial wraps Madry et al.'s network for PGD training."""
+"""The recipes madry_mnist_adversarial (the paper's MNIST setting) and
+madry_rendered_digits_adversarial wrap Madry et al.'s network for PGD training."""
+
+import numpy as np
 
 import keras_zoo
 from keras_zoo import robust
+from keras_zoo.data import load_arrays, num_classes, rendered_digits
 from training import get_recipe
 
 
@@ -15,3 +19,37 @@ def test_madry_recipe_is_the_papers_pgd_setting():
     assert (wrapper.method, wrapper.eps, wrapper.steps, wrapper.step_size, wrapper.alpha,
             wrapper.random_start) == ("pgd", 0.3, 40, 0.01, 0.0, True)
     assert wrapper.input_shape == (None, 28, 28, 1)  # the task's pipeline reads the wrapper
+
+
+def test_rendered_digits_recipe_is_pgd7_at_eps_01_on_the_20k_split():
+    recipe = get_recipe("madry_rendered_digits_adversarial")
+    wrapper = recipe.wrap(keras_zoo.models.info("madry_mnist").build("tiny"))
+    assert isinstance(wrapper, robust.AdversarialTraining)
+    assert (wrapper.method, wrapper.eps, wrapper.steps, wrapper.alpha, wrapper.random_start) \
+        == ("pgd", 0.1, 7, 0.0, True)
+    assert abs(wrapper.step_size - 2.5 * 0.1 / 7) < 1e-9  # Madry et al.'s 2.5 eps / steps
+    assert recipe.data_options["data"] == "rendered_digits_20k"
+
+
+def test_rendered_digits_20k_shares_the_held_out_splits(monkeypatch):
+    # Small splits: the full ones take seconds to draw.
+    monkeypatch.setitem(rendered_digits.SIZES, "validation", 10)
+    monkeypatch.setitem(rendered_digits.SIZES, "test", 20)
+    monkeypatch.setattr(rendered_digits, "LARGE_TRAIN_SIZE", 30)
+    rendered_digits._split.cache_clear()
+    try:
+        for split in ("validation", "test"):
+            a, la = load_arrays("rendered_digits_20k", split)
+            b, lb = load_arrays("rendered_digits", split)
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(la, lb)
+        train_images, train_labels = load_arrays("rendered_digits_20k", "train")
+        assert train_images.shape == (30, 28, 28, 1) and train_labels.shape == (30,)
+        # Its own seed: none of the held-out images is a training image.
+        held_out = load_arrays("rendered_digits", "test")[0].reshape(20, -1)
+        flat = train_images.reshape(30, -1)
+        assert not (flat[:, None] == held_out[None]).all(-1).any()
+    finally:
+        rendered_digits._split.cache_clear()
+        rendered_digits._large_train.cache_clear()
+    assert num_classes("rendered_digits_20k") == 10

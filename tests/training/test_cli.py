@@ -48,13 +48,16 @@ def test_missing_checkpoint_is_one_line(capsys, tmp_path):
     assert code == 2 and "no such .keras file" in err
 
 
-def test_train_export_verify_and_refuse_a_second_export(capsys, tmp_path):
+def test_train_export_verify_and_refuse_a_second_export(capsys, tmp_path,
+                                                        verify_in_the_shared_fresh_process):
     out = tmp_path / "run"
     root = tmp_path / "saved"
+    requests = verify_in_the_shared_fresh_process.count
     code, stdout, err = run(capsys, "train", "mlp", "--epochs", "2", "--out", str(out),
                             "--export", "--root", str(root), "--tflite", "float")
     assert code == 0, err
     assert "test: " in stdout and "verify: passed" in stdout
+    assert verify_in_the_shared_fresh_process.count > requests  # the SavedModel ran there
     # Each check's row is printed as it finishes, while train() still runs.
     assert 0 <= stdout.find("\nok   ") < stdout.index("test: ")
     for name in ("model.keras", "curves.png", "history.csv", "metrics.json"):

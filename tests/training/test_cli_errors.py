@@ -209,7 +209,8 @@ def test_evaluate_builds_a_registry_name_at_a_preset_and_refuses_one_for_a_file(
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("validation: accuracy ")
 
 
-def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(capsys, tmp_path):
+def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(
+        capsys, tmp_path, verify_in_the_shared_fresh_process):
     """The file is named in its row; the table is printed; ``verify: FAILED``, exit code 1.
     (~10 s: verify runs the SavedModel in a fresh process; the only end-to-end check of a
     corrupt export file.)"""
@@ -217,6 +218,7 @@ def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(capsys, tmp_path
 
     keras_path = str(tmp_path / "mlp.keras")
     keras_zoo.models.get("mlp", "tiny").save(keras_path)
+    requests = verify_in_the_shared_fresh_process.count
     assert cli.main(["export", keras_path, "--root", str(tmp_path / "saved"),
                      "--tflite", "float"]) == 0
     export = tmp_path / "saved" / "mlp" / "1"
@@ -227,4 +229,5 @@ def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(capsys, tmp_path
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "verify: FAILED"
     assert any(line.startswith("ok") and "savedmodel" in line for line in out)
+    assert verify_in_the_shared_fresh_process.count > requests  # the SavedModel ran there
     assert any(line.startswith("FAIL") and tiny.name in line for line in out)

@@ -110,3 +110,25 @@ def test_a_recipes_batch_norm_momentum_reaches_every_layer_and_the_saved_model(t
     assert calls == [(result.model.name, 0.8)]
     layer = keras.layers.BatchNormalization.from_config(nested.layers[-1].get_config())
     assert layer.momentum == 0.9
+
+
+def test_a_recipes_data_set_is_every_splits_and_its_other_options_the_training_splits(
+        tmp_path, monkeypatch):
+    # A recipe that trains on another data set (madry_rendered_digits_adversarial) is validated
+    # and tested on that set, not on the entry's own; augmentation stays the training split's.
+    from keras_zoo.tasks.classification import ClassificationTask
+    from training import trainer
+
+    recipe = dataclasses.replace(get_recipe("classification"), epochs=1, min_test_accuracy=None,
+                                 data_options={"data": "shapes", "augment": ("translation",)})
+    monkeypatch.setattr(trainer, "get_recipe", lambda name: recipe)
+    seen, real = [], ClassificationTask.dataset
+
+    def dataset(self, model, entry, split, *args, **options):
+        seen.append((split, options.get("data"), "augment" in options))
+        return real(self, model, entry, split, *args, **options)
+
+    monkeypatch.setattr(ClassificationTask, "dataset", dataset)
+    train("mlp", out=str(tmp_path / "run"), verbose=0)
+    assert seen == [("train", "shapes", True), ("validation", "shapes", False),
+                    ("test", "shapes", False)]

@@ -77,3 +77,23 @@ def imagenet_scale_offset():
     ``scale`` and ``offset``."""
     mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
     return list(1 / (255 * std)), list(-mean / std)
+
+
+def clip_differences(backbone, ours, converter, tokens):
+    """Max absolute differences (logits, image and text embeddings) between a keras-hub
+    CLIP-style backbone on ``tokens`` and random images after its ``converter``, and the zoo
+    CLIP ``ours`` on the same images in [0, 1]. The anchor's rows must differ (a swapped or
+    constant input would show)."""
+    shape = backbone.get_config()["vision_encoder"]["config"]["image_shape"]
+    images = random_images(shape, n=len(tokens))
+    their_images = np.asarray(converter(255.0 * images))
+    expected = {"logits": np.asarray(backbone({"images": their_images,
+                                               "token_ids": tokens})["vision_logits"]),
+                "image": np.asarray(backbone.get_vision_embeddings(their_images)),
+                "text": np.asarray(backbone.get_text_embeddings(tokens))}
+    actual = {"logits": np.asarray(ours({"images": images, "text": tokens})),
+              "image": np.asarray(ours.get_layer("image_encoder")(images)),
+              "text": np.asarray(ours.get_layer("text_encoder")(tokens))}
+    for key in ("image", "text"):
+        assert np.abs(expected[key][0] - expected[key][1]).max() > 1e-2, key
+    return {key: float(np.abs(actual[key] - expected[key]).max()) for key in expected}

@@ -7,5 +7,6 @@ RECIPES = [
     Recipe(name="pixelrnn", description="PixelRNN (Row LSTM) on digits: Adam 1e-3, NLL in "
                                         "bits/dim.",
            epochs=30, batch_size=32, learning_rate=1e-3, schedule=None, preset="tiny",
-           monitor="val_loss"),
+           # 8x8 digits for both LSTMs (pixelrnn_diagonal's tiny config is 4x4, for the tests).
+           config={"image_shape": (8, 8, 1)}, monitor="val_loss"),
 ]

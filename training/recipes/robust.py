@@ -12,6 +12,15 @@ def _madry_pgd(model):
                                step_size=0.01, random_start=True)
 
 
+def _madry_pgd7(model):
+    """The min-max objective (alpha = 0) against PGD-7 within eps = 0.1 of [0, 1], steps of
+    2.5 eps / 7 (Madry et al.'s rule of thumb), a random start."""
+    from keras_zoo.robust import AdversarialTraining
+
+    return AdversarialTraining(model, method="pgd", eps=0.1, alpha=0.0, steps=7,
+                               step_size=2.5 * 0.1 / 7, random_start=True)
+
+
 RECIPES = [
     Recipe(
         name="madry_mnist_adversarial",
@@ -24,5 +33,27 @@ RECIPES = [
         learning_rate=1e-3,
         preset="canonical",
         wrap=_madry_pgd,
+    ),
+    Recipe(
+        name="madry_rendered_digits_adversarial",
+        description="Madry et al.'s network trained on the 28x28 rendered digits (20,000 "
+                    "training images) against PGD-7 at eps 0.1 (steps of 2.5 eps / 7, random "
+                    "start, alpha 0: the min-max objective): Adam 1e-3 cosine, batch 50, 6 "
+                    "epochs.",
+        # The paper's MNIST setting scaled to the CPU: eps 0.1 instead of 0.3, PGD-7 instead of
+        # PGD-40 for the inner maximisation, 2,400 steps instead of 100k. On the 4,000-image
+        # split the same training overfits the attack (PGD-40 at 0.1: 0.64 held out, 0.76 on
+        # the training images after 800 steps), hence the 20,000-image training split.
+        # Measured (seed 0, tests/robust/test_robustness_slow.py, the 1,000 test digits):
+        # clean 0.986, PGD-40 (step 0.01) 0.745 at eps 0.1, 0.0 at 0.3; the same recipe
+        # without the wrapper: clean 0.994, 0.047 at 0.1.
+        # `keras-zoo train madry_mnist --recipe madry_rendered_digits_adversarial`: the
+        # recipe's data set is every split's (validation and test are rendered_digits' own).
+        epochs=6,
+        batch_size=50,
+        learning_rate=1e-3,
+        preset="canonical",
+        data_options={"data": "rendered_digits_20k"},
+        wrap=_madry_pgd7,
     ),
 ]

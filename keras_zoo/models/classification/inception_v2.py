@@ -115,8 +115,9 @@ register(
     "bn_inception",
     task="classification",
     family="inception",
-    tiny=dict(width=0.125, modules=("3a", "3c", "4a", "4e", "5b"), input_shape=(32, 32, 3),
-              classes=10),
+    # One module of each kind of Figure 5: average pooling and projection (3a), stride 2
+    # with a pass-through max pooling (3c), max pooling and projection (5b).
+    tiny=dict(width=0.125, modules=("3a", "3c", "5b"), input_shape=(32, 32, 3), classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),
     paper="Ioffe & Szegedy, Batch Normalization, ICML 2015 (Figure 5)",
     notes="Also called Inception v2.",

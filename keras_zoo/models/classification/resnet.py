@@ -22,6 +22,12 @@ the model of the same depth with the tweaks of He, Zhang, Zhang, Zhang, Xie & Li
 Tricks for Image Classification with Convolutional Neural Networks" (CVPR 2019, section 4):
 ResNet-B's stride in the 3x3, ResNet-C's deep stem (``stem="deep"``) and ResNet-D's averaged
 downsampling shortcut (``shortcut="avg_projection"``), set from the preset.
+
+ResNet-vd-200 (``resnet200_vd``, keras-hub's ``resnet_vd_200_imagenet``) is PaddleClas'
+ResNet200_vd: these tweaks on bottleneck stages of (3, 12, 48, 3) blocks, 74,933,064
+parameters. It is not the 200-layer network of He et al.'s "Identity Mappings in Deep Residual
+Networks" (ECCV 2016: pre-activation, (3, 24, 36, 3)); no paper of the v1 family has a
+200-layer model, so the entry is the released one.
 """
 
 import keras
@@ -223,6 +229,21 @@ def ResNet152(**kwargs):
     return _depth(152, name="resnet152")(**kwargs)
 
 
+def ResNet200VD(**kwargs):
+    """ResNet-vd-200 (PaddleClas' ResNet200_vd, keras-hub's ``resnet_vd_200_imagenet``):
+    bottleneck stages of (3, 12, 48, 3) blocks with Bag of Tricks' ResNet-B/C/D tweaks (He et
+    al., CVPR 2019, section 4: the stride in the 3x3, the deep stem, the average-pooled
+    shortcut), bias-free convolutions and BN epsilon 1e-5 (the released weights'): 74,933,064
+    parameters.
+
+    Args:
+        **kwargs: any ``ResNet`` argument (the keras.applications set included).
+    """
+    return ResNet(**{"block": "bottleneck", "stack_sizes": (3, 12, 48, 3), "stem": "deep",
+                     "shortcut": "avg_projection", "stride_at": "3x3", "use_bias": False,
+                     "bn_epsilon": 1e-5, "name": "resnet200_vd", **kwargs})
+
+
 def Plain18(**kwargs):
     """The 18-layer plain network (paper, Fig. 3 middle and Table 2): ResNet-18 without
     shortcuts, 11,523,496 parameters (ResNet-18 less its three projection shortcuts).
@@ -275,3 +296,16 @@ for _name, _builder, _params, _notes in (
         params=_params,
         notes=_notes,
     )(_builder)
+
+register(
+    "resnet200_vd",
+    task="classification",
+    family="resnet",
+    tiny=TINY,
+    canonical=CANONICAL,
+    paper=("He, Zhang, Zhang, Zhang, Xie & Li, Bag of Tricks for Image Classification with "
+           "Convolutional Neural Networks, CVPR 2019"),
+    params=74_933_064,
+    notes="PaddleClas' ResNet200_vd (keras-hub's resnet_vd_200_imagenet): ResNet-B/C/D tweaks "
+          "on bottleneck stages (3, 12, 48, 3), bias-free, BN epsilon 1e-5",
+)(ResNet200VD)

@@ -5,8 +5,10 @@ Vision Transformer using Shifted Windows, ICCV 2021).
 separated by patch merging (``keras_zoo.layers.PatchMerging``). Consecutive blocks alternate
 window attention (W-MSA) and shifted-window attention (SW-MSA) with a relative position bias
 (``keras_zoo.layers.WindowAttention``). Swin-T: C=96, depths (2, 2, 6, 2), heads (3, 6, 12, 24);
-Swin-S: depths (2, 2, 18, 2); Swin-B: C=128, heads (4, 8, 16, 32); window 7 at 224x224
-(28.29M / 49.61M / 87.77M parameters with 1000 classes, Table 1).
+Swin-S: depths (2, 2, 18, 2); Swin-B: C=128, heads (4, 8, 16, 32); Swin-L: C=192, heads
+(6, 12, 24, 48); window 7 at 224x224 (28.29M / 49.61M / 87.77M / 196.53M parameters with 1000
+classes, Table 1; the paper pre-trains Swin-B and Swin-L on ImageNet-22K and fine-tunes them
+at 384x384 with window 12, ``input_shape=(384, 384, 3), window_size=12``).
 
 Resolution change, by construction: Swin has no absolute position embedding, and its relative
 position bias tables depend only on the window size, so weights trained at one image size load
@@ -164,6 +166,8 @@ SwinS = _variant("swin_s", "Swin-S: C=96, depths (2, 2, 18, 2), heads (3, 6, 12,
                  embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24))
 SwinB = _variant("swin_b", "Swin-B: C=128, depths (2, 2, 18, 2), heads (4, 8, 16, 32), window 7",
                  embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32))
+SwinL = _variant("swin_l", "Swin-L: C=192, depths (2, 2, 18, 2), heads (6, 12, 24, 48), window 7",
+                 embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48))
 
 #: Two stages of two blocks on 32x32 digits: 4x4 patches (8x8 map, windows of 4 with a shift of
 #: 2 in the second block), patch merging to 4x4 (one window, no shift), widths 16 and 32.
@@ -171,7 +175,8 @@ TINY = dict(input_shape=(32, 32, 1), patch_size=4, embed_dim=16, depths=(2, 2), 
             window_size=4, classes=10)
 
 for _name, _builder, _params in (("swin_t", SwinT, 28_288_354), ("swin_s", SwinS, 49_606_258),
-                                 ("swin_b", SwinB, 87_768_224)):
+                                 ("swin_b", SwinB, 87_768_224),
+                                 ("swin_l", SwinL, 196_532_476)):
     register(
         _name,
         task="classification",

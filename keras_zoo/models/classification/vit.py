@@ -5,8 +5,9 @@ The image is cut into P x P patches, linearly embedded, prefixed with a class to
 learnable position embedding (``keras_zoo.layers.PatchEmbedding``), and run through L pre-norm
 Transformer encoder layers (``keras_zoo.blocks.transformer``); the head reads the class token
 after a final LayerNorm (eq. 1-4). Sizes (Table 1): B 12 layers / 768 / MLP 3072 / 12 heads,
-L 24 / 1024 / 4096 / 16, H 32 / 1280 / 5120 / 16. ViT-B/16 at 224x224 with 1000 classes has
-86,567,656 parameters.
+L 24 / 1024 / 4096 / 16, H 32 / 1280 / 5120 / 16; the registry has B/16, B/32, L/16, L/32 and
+H/14 (Table 2's and Table 5's models). ViT-B/16 at 224x224 with 1000 classes has 86,567,656
+parameters.
 
 Resolution change (section 3.2): build the same architecture at the new ``input_shape`` and load
 the weights (``weights=path.weights.h5`` or ``model.load_weights``): the position embedding is
@@ -14,7 +15,8 @@ resampled bicubically on its 2-D grid, class token kept (``PatchEmbedding.load_o
 
 keras-hub's ``ViTBackbone`` is this architecture exactly (pre-norm, LayerNorm epsilon 1e-6,
 exact GELU, attention biases): ``weights="keras_hub:vit_base_patch16_224_imagenet"`` loads it,
-with its image converter's [-1, 1] scaling built in (``keras_zoo.weights``).
+with its image converter's [-1, 1] scaling built in (``keras_zoo.weights``); every keras-hub ViT
+preset (B/16, B/32, L/16, L/32, H/14) loads into the entry of its size.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ def _variant(size, patch_size, model_name):
 ViTB16 = _variant("B", 16, "vit_b16")
 ViTB32 = _variant("B", 32, "vit_b32")
 ViTL16 = _variant("L", 16, "vit_l16")
+ViTL32 = _variant("L", 32, "vit_l32")
 ViTH14 = _variant("H", 14, "vit_h14")
 
 #: A 2-layer, width-32 ViT on 32x32 digits with 4x4 patches (64 patches + class token); the
@@ -162,12 +165,13 @@ ViTH14 = _variant("H", 14, "vit_h14")
 TINY = dict(input_shape=(32, 32, 1), patch_size=4, hidden_dim=32, num_layers=2, num_heads=2,
             mlp_dim=64, classes=10)
 TINY_PATCHES = {"vit_b16": {}, "vit_b32": dict(patch_size=8),
-                "vit_l16": {}, "vit_h14": {}}
+                "vit_l16": {}, "vit_l32": dict(patch_size=8), "vit_h14": {}}
 
 # Canonical counts at 224x224 (H/14 also at 224, the paper's Table 1 size), 1000 classes.
 for _name, _builder, _params in (("vit_b16", ViTB16, 86_567_656),
                                  ("vit_b32", ViTB32, 88_224_232),
                                  ("vit_l16", ViTL16, 304_326_632),
+                                 ("vit_l32", ViTL32, 306_535_400),
                                  ("vit_h14", ViTH14, 632_045_800)):
     register(
         _name,

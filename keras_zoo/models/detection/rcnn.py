@@ -177,9 +177,10 @@ register(
     "rcnn",
     task="region_detection",
     family="rcnn",
-    tiny=dict(image_shape=(64, 64, 3), num_classes=3, backbone=None, filters=(16, 32, 64),
-              region_size=32, context_padding=2, head_units=128, dropout=0.0,
-              num_proposals=64, max_detections=20),
+    # 16 proposals warped to 16 x 16: the int8 check calibrates and runs 32 images' regions.
+    tiny=dict(image_shape=(64, 64, 3), num_classes=3, backbone=None, filters=(8, 16, 32),
+              region_size=16, context_padding=1, head_units=32, dropout=0.0,
+              num_proposals=16, max_detections=10),
     canonical=dict(image_shape=(500, 500, 3), num_classes=20, backbone="vgg16",
                    region_size=224, context_padding=16, head_units=4096, dropout=0.5,
                    num_proposals=2000),

@@ -25,6 +25,11 @@ download of their own), ``causal=True`` (each token attends to itself and those 
 ``text_pooling="eos"`` (the token at the largest id, CLIP's [EOS], as its ``text.argmax(-1)``),
 ``activation="quick_gelu"`` and ``patch_bias=False``. keras-hub's text tower ends with a
 LayerNorm of epsilon 1e-6 where OpenAI's (PyTorch's default) has 1e-5: ``text_norm_epsilon``.
+OpenCLIP's LAION models (ViT-H/14, g/14, bigG/14) use the exact GELU (``activation="gelu"``)
+and, for g/14 and bigG/14, MLPs narrower than 4x the width (``vision_mlp_dim`` 6144 and 8192).
+MetaCLIP 2 (Chuang et al., Meta CLIP 2: A Worldwide Scaling Recipe, 2025) is this network with
+a multilingual vocabulary whose [EOS] is not the largest id: ``eos_token_id=2`` pools at the
+first token of that id (keras-hub's ``MetaCLIP2Backbone``, whose text LayerNorm keeps 1e-5).
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ def _causal(mask_like):
 def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim,
                  pooling="mean", projection="text_projection", projection_bias=False,
                  name="text_encoder", text_input="words", vocabulary_size=None, causal=False,
-                 activation="gelu", final_epsilon=1e-5):
+                 activation="gelu", final_epsilon=1e-5, mlp_dim=None, eos_token_id=None):
     """Caption strings ``[B]`` (or token ids ``[B, sequence_length]``) -> text embeddings
     ``[B, embed_dim]`` (a ``keras.Model``).
 
@@ -99,7 +104,9 @@ def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim
     excluded (an empty caption gives zeros, not NaN), or read at the ``"eos"`` token (CLIP:
     the position of the largest id, token ids only), then projected by a Dense layer named
     ``projection``. ``causal``: CLIP's causal self-attention mask. ``activation``,
-    ``final_epsilon``: the MLPs' GELU form and the final LayerNorm's epsilon. Other args as in
+    ``final_epsilon``: the MLPs' GELU form and the final LayerNorm's epsilon. ``mlp_dim``: the
+    MLPs' width (4 x ``width`` by default). ``eos_token_id``: ``"eos"`` pooling reads the
+    first token of this id (MetaCLIP 2: 2) instead of the largest id. Other args as in
     ``CLIP``.
     """
     _check_choice(name, "pooling", pooling, ("mean", "sum", "eos"))
@@ -140,12 +147,19 @@ def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim
     else:
         valid = keras.ops.ones_like(keras.ops.cast(ids, "float32"))
         mask = _causal(valid) if causal else None
-    x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
-                      attention_mask=mask, prefix="text_", activation=activation,
-                      final_epsilon=final_epsilon)
+    if eos_token_id is not None and pooling != "eos":
+        raise ValueError(f"{name}: eos_token_id={eos_token_id!r} is for pooling='eos'.")
+    x = encoder_stack(x, layers=layers, width=width, heads=heads,
+                      mlp_dim=_mlp_dim(name, mlp_dim, width), attention_mask=mask,
+                      prefix="text_", activation=activation, final_epsilon=final_epsilon)
     if pooling == "eos":
-        # CLIP: x[arange(B), text.argmax(-1)], [EOS] being the vocabulary's largest id.
-        eos = keras.ops.argmax(ids, axis=-1)
+        if eos_token_id is None:
+            # CLIP: x[arange(B), text.argmax(-1)], [EOS] being the vocabulary's largest id.
+            eos = keras.ops.argmax(ids, axis=-1)
+        else:
+            # MetaCLIP 2: the first token equal to [EOS] (position 0 if there is none).
+            eos = keras.ops.argmax(keras.ops.cast(keras.ops.equal(ids, int(eos_token_id)),
+                                                  "int32"), axis=-1)
         pooled = keras.ops.take_along_axis(x, eos[:, None, None], axis=1)[:, 0]
     else:
         weights = valid[:, :, None]
@@ -158,11 +172,12 @@ def text_encoder(vocabulary, *, sequence_length, width, layers, heads, embed_dim
 
 
 def vision_transformer_encoder(input_shape, *, patch_size, width, layers, heads, embed_dim,
-                               name="image_encoder", activation="gelu", patch_bias=True):
+                               name="image_encoder", activation="gelu", patch_bias=True,
+                               mlp_dim=None):
     """uint8-range float images ``[B, H, W, C]`` (scaled to [0, 1] by the caller) -> image
     embeddings ``[B, embed_dim]``: CLIP's ViT (section 2.4). ``activation``: the MLPs' GELU
     form (a key of ``ACTIVATIONS``); ``patch_bias``: a bias in the patch projection (the
-    released CLIP has none)."""
+    released CLIP has none); ``mlp_dim``: the MLPs' width (4 x ``width`` by default)."""
     check_positive(name, patch_size=patch_size, width=width, layers=layers, heads=heads,
                    embed_dim=embed_dim)
     images = keras.Input(input_shape, name="images")
@@ -171,10 +186,19 @@ def vision_transformer_encoder(input_shape, *, patch_size, width, layers, heads,
     # "We make the minor modification of adding an additional layer normalization to the
     # combined patch and position embeddings before the transformer" (section 2.4).
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="pre_norm")(x)
-    x = encoder_stack(x, layers=layers, width=width, heads=heads, mlp_dim=4 * width,
-                      prefix="vision_", activation=activation)
+    x = encoder_stack(x, layers=layers, width=width, heads=heads,
+                      mlp_dim=_mlp_dim(name, mlp_dim, width), prefix="vision_",
+                      activation=activation)
     outputs = keras.layers.Dense(embed_dim, use_bias=False, name="image_projection")(x[:, 0])
     return keras.Model(images, outputs, name=name)
+
+
+def _mlp_dim(owner, mlp_dim, width):
+    """The MLPs' width: 4 x ``width`` (CLIP's) when ``mlp_dim`` is None."""
+    if mlp_dim is None:
+        return 4 * width
+    check_positive(owner, mlp_dim=mlp_dim)
+    return int(mlp_dim)
 
 
 def _conv_bn(x, filters, kernel, name, relu=True):
@@ -282,6 +306,9 @@ def CLIP(
     activation="gelu",
     patch_bias=True,
     text_norm_epsilon=1e-5,
+    vision_mlp_dim=None,
+    text_mlp_dim=None,
+    eos_token_id=None,
     name="clip",
 ):
     """CLIP with a ViT image encoder, ViT-B/32 by default (Radford et al. 2021, Table 20).
@@ -312,6 +339,10 @@ def CLIP(
         activation: the MLPs' ``"gelu"`` (exact) or CLIP's ``"quick_gelu"``.
         patch_bias: a bias in the patch projection (the released CLIP has none).
         text_norm_epsilon: the text tower's final LayerNorm epsilon (1e-5; keras-hub 1e-6).
+        vision_mlp_dim, text_mlp_dim: the towers' MLP widths (None: 4 x the width, CLIP's;
+            OpenCLIP's g/14 and bigG/14 image towers: 6144 and 8192).
+        eos_token_id: with ``text_pooling="eos"``, read the first token of this id (MetaCLIP
+            2's multilingual vocabulary: 2) instead of the largest id (CLIP's [EOS]).
         name: the model's name.
     """
     _check_choice(name, "text_input", text_input, TEXT_INPUTS)
@@ -322,12 +353,13 @@ def CLIP(
     image = vision_transformer_encoder(input_shape, patch_size=patch_size, width=vision_width,
                                        layers=vision_layers, heads=vision_heads,
                                        embed_dim=embed_dim, activation=activation,
-                                       patch_bias=patch_bias)
+                                       patch_bias=patch_bias, mlp_dim=vision_mlp_dim)
     text = text_encoder(vocabulary, sequence_length=sequence_length, width=text_width,
                         layers=text_layers, heads=text_heads, embed_dim=embed_dim,
                         pooling=text_pooling, text_input=text_input,
                         vocabulary_size=vocabulary_size, causal=bool(causal),
-                        activation=activation, final_epsilon=float(text_norm_epsilon))
+                        activation=activation, final_epsilon=float(text_norm_epsilon),
+                        mlp_dim=text_mlp_dim, eos_token_id=eos_token_id)
     return contrastive_model({"images": image, "text": text}, name)
 
 
@@ -375,15 +407,17 @@ def transformer_parameters(layers, width, mlp_dim=None):
 
 def clip_vit_parameters(image_size=224, patch_size=32, vision_width=768, vision_layers=12,
                         vocabulary_size=49408, sequence_length=77, text_width=512,
-                        text_layers=12, embed_dim=512, channels=3, patch_bias=True):
+                        text_layers=12, embed_dim=512, channels=3, patch_bias=True,
+                        vision_mlp_dim=None, text_mlp_dim=None):
     """CLIP ViT's parameter count by formula: image tower, text tower, the temperature."""
     patches = (image_size // patch_size) ** 2
     vision = (patch_size * patch_size * channels * vision_width + vision_width * patch_bias
               + vision_width + (patches + 1) * vision_width + 2 * vision_width
-              + transformer_parameters(vision_layers, vision_width) + 2 * vision_width
+              + transformer_parameters(vision_layers, vision_width, vision_mlp_dim)
+              + 2 * vision_width
               + vision_width * embed_dim)
     text = (vocabulary_size * text_width + sequence_length * text_width
-            + transformer_parameters(text_layers, text_width) + 2 * text_width
+            + transformer_parameters(text_layers, text_width, text_mlp_dim) + 2 * text_width
             + text_width * embed_dim)
     return vision + text + 1
 

@@ -122,6 +122,16 @@ def greedy_decode(model, encoder_tokens):
     Returns ``(tokens [B, T + 1] int32, scores [B, T + 1])``: the argmax token of each step and
     its probability. Steps after ``<end>`` are still computed (fixed shapes); callers cut at END.
     """
+    if type(model) is Seq2Seq:  # its graph exactly (a subclass may change it)
+        return _stepwise_greedy_decode(model, encoder_tokens)
+    return whole_model_greedy_decode(model, encoder_tokens)
+
+
+def whole_model_greedy_decode(model, encoder_tokens):
+    """``greedy_decode`` by calling the whole model once per output step (T + 1 encoder runs
+    and (T + 1)^2 decoder steps): any model that maps ``{"encoder_tokens", "decoder_tokens"}``
+    to next-token logits and decodes causally (``rnnsearch``, ``transformer``). A ``Seq2Seq``
+    is served by the stepwise decoder, which gives the same tokens and scores."""
     import tensorflow as tf
 
     steps = model.target_length + 1
@@ -141,6 +151,39 @@ def greedy_decode(model, encoder_tokens):
     probabilities = tf.nn.softmax(logits, axis=-1)
     return (tf.argmax(probabilities, axis=-1, output_type=tf.int32),
             tf.reduce_max(probabilities, axis=-1))
+
+
+def _stepwise_greedy_decode(model, encoder_tokens):
+    """``greedy_decode`` of a ``Seq2Seq``: the encoder runs once and the decoder one step at a
+    time (its cell, the attention and the output layers of the forward pass), T + 1 decoder
+    steps where calling the whole model once per step runs (T + 1) encoders and (T + 1)^2
+    decoder steps. The same tokens and scores: the decoder is causal, so step t's logits are
+    those of position t in the whole model's output (tested)."""
+    import tensorflow as tf
+
+    steps = model.target_length + 1
+    encoder_tokens = tf.convert_to_tensor(encoder_tokens, tf.int32)
+    batch = tf.shape(encoder_tokens)[0]
+    encoded = model.get_layer("encoder")(
+        model.get_layer("source_embedding")(encoder_tokens), training=False)
+    annotations, states = encoded[0], list(encoded[1:])
+    cell = model.get_layer("decoder").cell
+    embedding, output = model.get_layer("target_embedding"), model.get_layer("logits")
+    token = tf.fill([batch], sequences.START)
+    tokens, scores = [], []
+    for _ in range(steps):
+        h, states = cell(embedding(token), states, training=False)
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        if model.attention is not None:
+            h = h[:, None, :]
+            context = model.get_layer("attention")([h, annotations])
+            h = model.get_layer("context_and_state")([context, h])
+            h = model.get_layer("attentional_hidden")(h)[:, 0]
+        probabilities = tf.nn.softmax(output(h), axis=-1)
+        token = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        tokens.append(token)
+        scores.append(tf.reduce_max(probabilities, axis=-1))
+    return tf.stack(tokens, 1), tf.stack(scores, 1)
 
 
 def beam_search(model, encoder_tokens, num_beams=4):

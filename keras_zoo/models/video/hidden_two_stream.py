@@ -43,6 +43,8 @@ def HiddenTwoStream(
     CNN (the two-stream network's CNN-M); the streams' softmax scores are averaged. Trained end
     to end: the classification loss plus MotionNet's unsupervised photometric and smoothness
     loss (``PhotometricFlowLoss``), so no precomputed flow is needed at training or serving.
+    At 16 x 16 frames (the tiny preset) CNN-M's conv3-5 run on 1 x 1 maps (``TwoStream``);
+    the "hidden_two_stream" recipe trains on 32 x 32.
 
     Args:
         motion_filters: MotionNet's channels per scale (each halves the resolution).
@@ -89,4 +91,5 @@ common.register_video(
     paper=PAPER,
     notes="Serving takes only the clip: MotionNet computes the flow in the graph. One-scale "
           "MotionNet (the paper's has five scales with a loss at each).",
+    recipe="hidden_two_stream",
 )

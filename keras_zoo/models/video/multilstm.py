@@ -54,4 +54,5 @@ common.register_video(
     paper=PAPER,
     notes="Input attention over the last 5 frame features; per-frame scores averaged for the "
           "clip (the paper's multi-label per-frame outputs are not modelled).",
+    recipe="multilstm",
 )

@@ -107,6 +107,7 @@ common.register_video(
     canonical=dict(input_shape=(16, 224, 224, 3), classes=400),
     paper=PAPER,
     params=36_599_344,
+    recipe="mvit",  # training/recipes/video_3d.py (issue 19)
     notes="MViT-B 16x4: 36,599,344 (Table 3 / Table 6: 36.6M); tokens averaged, no class "
           "token.",
 )

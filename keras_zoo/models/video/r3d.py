@@ -77,5 +77,6 @@ common.register_video(
     canonical=dict(input_shape=(16, 112, 112, 3), classes=400),
     paper=PAPER,
     params=33_381_072,
+    recipe="r3d",  # training/recipes/video_3d.py (issue 19)
     notes="Kinetics head (400 classes): 33,371,472 trainable (the paper's Table 1: 33.4M) plus BN statistics.",
 )

@@ -143,6 +143,7 @@ common.register_video(
     canonical=dict(input_shape=(32, 224, 224, 3), classes=400),
     paper=PAPER,
     params=34_540_904,
+    recipe="slowfast",  # training/recipes/video_3d.py (issue 19)
     notes="34,480,216 trainable (34.4M in the X3D paper's Table 4). SlowFast 4x16, R50: a 32-frame clip (stride 2), its every 8th frame to the slow "
           "pathway; alpha=8, beta=1/8, 5x1x1 lateral convolutions with stride alpha.",
 )

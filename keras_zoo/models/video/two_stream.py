@@ -12,30 +12,31 @@ PAPER = "Simonyan & Zisserman, NeurIPS 2014; Feichtenhofer, Pinz & Zisserman, CV
 FUSIONS = ("average", "conv")
 
 
-def cnn_m_features(x, filters, prefix, second_norm=True):
+def cnn_m_features(x, filters, prefix, second_norm=True, kernel_initializer="glorot_uniform"):
     """The CNN-M-2048 convolutions of both streams (Chatfield et al. 2014; the paper's Fig. 1):
     conv1 7x7/2 + LRN + pool, conv2 5x5/2 (+ LRN: the temporal stream drops it) + pool, conv3-5
     3x3, pool."""
     f1, f2, f3, f4, f5 = filters
     x = keras.layers.Conv2D(f1, 7, strides=2, padding="same", activation="relu",
-                            name=f"{prefix}_conv1")(x)
+                            kernel_initializer=kernel_initializer, name=f"{prefix}_conv1")(x)
     x = LocalResponseNormalization(name=f"{prefix}_norm1")(x)
     x = keras.layers.MaxPooling2D(2, name=f"{prefix}_pool1")(x)
     x = keras.layers.Conv2D(f2, 5, strides=2, padding="same", activation="relu",
-                            name=f"{prefix}_conv2")(x)
+                            kernel_initializer=kernel_initializer, name=f"{prefix}_conv2")(x)
     if second_norm:
         x = LocalResponseNormalization(name=f"{prefix}_norm2")(x)
     x = keras.layers.MaxPooling2D(2, padding="same", name=f"{prefix}_pool2")(x)
     for i, f in enumerate((f3, f4, f5), start=3):
         x = keras.layers.Conv2D(f, 3, padding="same", activation="relu",
-                                name=f"{prefix}_conv{i}")(x)
+                                kernel_initializer=kernel_initializer, name=f"{prefix}_conv{i}")(x)
     return keras.layers.MaxPooling2D(2, padding="same", name=f"{prefix}_pool5")(x)
 
 
-def _classifier(x, dense_units, classes, dropout, prefix):
+def _classifier(x, dense_units, classes, dropout, prefix, kernel_initializer="glorot_uniform"):
     x = keras.layers.Flatten(name=f"{prefix}_flatten")(x)
     for i, units in enumerate(dense_units, start=6):
-        x = keras.layers.Dense(units, activation="relu", name=f"{prefix}_full{i}")(x)
+        x = keras.layers.Dense(units, activation="relu", kernel_initializer=kernel_initializer,
+                               name=f"{prefix}_full{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"{prefix}_drop{i}")(x)
     return keras.layers.Dense(classes, activation="softmax", name=f"{prefix}_predictions")(x)
@@ -46,6 +47,7 @@ def TwoStream(
     dense_units=(4096, 2048),
     dropout=0.5,
     fusion="average",
+    kernel_initializer="glorot_uniform",
     input_shape=(11, 224, 224, 3),
     classes=101,
     name="two_stream",
@@ -58,6 +60,10 @@ def TwoStream(
     ``fusion="conv"`` fuses in the middle (Feichtenhofer et al. 2016, section 3.1): the two
     conv5 maps are stacked and mixed by a 1x1 convolution, and one head classifies the fused map.
 
+    Each stream reduces the frame 16 times before conv3 (conv1 and conv2 stride 2, two 2 x 2
+    pools): 16 x 16 frames (the tiny preset) leave conv3-5 a 1 x 1 map, of whose 3 x 3 taps
+    one is real; the "two_stream" recipe trains on 32 x 32 frames.
+
     Inputs: ``clips`` ``[B, T, H, W, 3]`` in [0, 1] and ``flow`` ``[B, T - 1, H, W, 2]`` (pixels;
     ``keras_zoo.data.clips.optical_flow``).
 
@@ -66,6 +72,9 @@ def TwoStream(
         dense_units: full6 and full7.
         dropout: after full6 and full7 (the paper: 0.5 spatial, 0.9 temporal; one value here).
         fusion: "average" or "conv".
+        kernel_initializer: of the streams' convolutions and the hidden fully connected
+            layers (the conv fusion's 1x1 keeps Keras' default); "he_normal" (He et al. 2015,
+            for deep ReLU networks) is the "two_stream_fusion" recipe's.
         input_shape: the clip's ``(T, H, W, 3)``.
         classes: action classes (UCF-101: 101).
         name: the model's name.
@@ -82,16 +91,18 @@ def TwoStream(
     frame = keras.layers.Reshape((h, w, 3), name="frame")(frame)
     stacked = keras.layers.Permute((2, 3, 1, 4), name="flow_time_last")(flow)
     stacked = keras.layers.Reshape((h, w, 2 * (t - 1)), name="stacked_flow")(stacked)
-    spatial = cnn_m_features(frame, filters, "spatial")
-    temporal = cnn_m_features(stacked, filters, "temporal", second_norm=False)
+    init = kernel_initializer
+    spatial = cnn_m_features(frame, filters, "spatial", kernel_initializer=init)
+    temporal = cnn_m_features(stacked, filters, "temporal", second_norm=False,
+                              kernel_initializer=init)
     if fusion == "average":
-        scores = [_classifier(spatial, dense_units, classes, dropout, "spatial"),
-                  _classifier(temporal, dense_units, classes, dropout, "temporal")]
+        scores = [_classifier(spatial, dense_units, classes, dropout, "spatial", init),
+                  _classifier(temporal, dense_units, classes, dropout, "temporal", init)]
         outputs = keras.layers.Average(name="fused_scores")(scores)
     else:
         fused = keras.layers.Concatenate(name="fusion_stack")([spatial, temporal])
         fused = keras.layers.Conv2D(filters[-1], 1, activation="relu", name="fusion_conv")(fused)
-        outputs = _classifier(fused, dense_units, classes, dropout, "fused")
+        outputs = _classifier(fused, dense_units, classes, dropout, "fused", init)
     return keras.Model({"clips": clips, "flow": flow}, outputs, name=name)
 
 
@@ -113,6 +124,7 @@ common.register_video(
     paper=PAPER,
     notes="Serving takes the uint8 clip and its optical flow (OpenCV Farneback); late fusion by "
           "averaging the streams' softmax scores.",
+    recipe="two_stream",
 )
 
 common.register_video(
@@ -123,4 +135,5 @@ common.register_video(
     canonical=dict(input_shape=(11, 224, 224, 3), classes=101),
     paper=PAPER,
     notes="Conv fusion after conv5 (Feichtenhofer et al. 2016).",
+    recipe="two_stream_fusion",
 )

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 import keras_zoo
 from keras_zoo.models.classification.deit import DistilledVisionTransformer
+from tests.deferred import assert_deferred, deferred_weights
 
 TINY = dict(keras_zoo.models.info("deit_ti_distilled").tiny)
 
@@ -21,6 +22,10 @@ def _digits(n=64, size=32):
     x, y = load_arrays("digits", "train", (size, size), 1)
     return x[:n].astype(np.float32) / 255.0, y[:n]
 
+
+#: The students trained through fit: one encoder block (the tiny preset has two) halves the
+#: train step's tracing; the two tokens, the two heads and the distillation losses are the same.
+ONE_BLOCK = {"num_layers": 1}
 
 SLOW = pytest.mark.slow  # ~100M-parameter builds: counted in the slow tier
 
@@ -34,11 +39,17 @@ def test_parameter_counts(name, paper_millions):
         # DeiT-B is ViT-B/16: counted in test_vit; here the registry figure only.
         count = keras_zoo.models.info(name).params
     else:
-        model = keras_zoo.models.get(name, preset="canonical")
+        # Built for real (the same layers and symbolic build, every variable created with its
+        # shape) in a StatelessScope that defers the variables' initialization; cross-checked:
+        # the tiny preset counts the same either way.
+        tiny = keras_zoo.models.get(name, preset="tiny").count_params()
+        with deferred_weights():
+            assert keras_zoo.models.get(name, preset="tiny").count_params() == tiny
+            model = keras_zoo.models.get(name, preset="canonical")
+            assert_deferred(model.weights)
         count = model.count_params()
         assert count == keras_zoo.models.info(name).params
         del model
-        keras.backend.clear_session()
         gc.collect()
     # Table 1 rounds to 0.01M: within half a unit of the last digit (< 0.1 %).
     assert abs(count / 1e6 - paper_millions) <= 0.005 + 1e-9, count
@@ -57,8 +68,7 @@ def test_distilled_inference_averages_the_two_heads():
     assert model.get_layer("patch_embedding").num_tokens == 2
 
 
-
-def test_hard_label_distillation_through_fit():
+def test_hard_label_distillation_through_fit(graph_optimizer_off):
     x, y = _digits(64)
     # A keras-zoo CNN at another input size as teacher: LeNet-5 on 40x40, briefly trained.
     x_teacher, _ = _digits(64, size=40)
@@ -70,11 +80,12 @@ def test_hard_label_distillation_through_fit():
     # teacher, the class head the labels.
     wrong = (teacher_labels + 1) % 10
 
-    student = keras_zoo.models.get("deit_ti_distilled", preset="tiny")
+    student = keras_zoo.models.get("deit_ti_distilled", preset="tiny", **ONE_BLOCK)
     student.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
                     metrics=["accuracy"], teacher=teacher)
     teacher_weights = [np.asarray(w) for w in teacher.weights]
-    history = student.fit(x, wrong, batch_size=16, epochs=25, verbose=0)
+    # Both heads agree with their targets from epoch ~12 on (0.97 at epoch 9; the bar is 0.9).
+    history = student.fit(x, wrong, batch_size=16, epochs=15, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     heads = keras.Model(student.inputs[0], [student.get_layer("head").output,
                                             student.get_layer("head_distillation").output])
@@ -84,8 +95,8 @@ def test_hard_label_distillation_through_fit():
     # The teacher is frozen and not part of the student.
     for before, after in zip(teacher_weights, teacher.weights, strict=True):
         np.testing.assert_array_equal(before, np.asarray(after))
-    assert len(student.weights) == len(keras_zoo.models.get("deit_ti_distilled",
-                                                            preset="tiny").weights)
+    assert len(student.weights) == len(keras_zoo.models.get("deit_ti_distilled", preset="tiny",
+                                                            **ONE_BLOCK).weights)
 
 
 def test_without_a_teacher_both_heads_learn_the_labels():
@@ -170,14 +181,14 @@ def test_soft_distillation_loss_is_tau_squared_kl_of_softened_outputs():
                                               tf.constant(teacher, tf.float32))) < 1e-6
 
 
-def test_soft_distillation_through_fit_matches_the_teachers_distribution():
+def test_soft_distillation_through_fit_matches_the_teachers_distribution(graph_optimizer_off):
     x, y = _digits(32)
     # A teacher with a softmax output (an untrained LeNet-5: soft, informative distributions);
     # soft_weight=1: only the KL term, so the distillation head must copy the softened outputs.
     keras.utils.set_random_seed(1)
     teacher = keras_zoo.models.get("lenet5", preset="tiny", input_shape=(32, 32, 1))
     student = keras_zoo.models.get("deit_ti_distilled", preset="tiny", distillation="soft",
-                                   temperature=3.0, soft_weight=1.0)
+                                   temperature=3.0, soft_weight=1.0, **ONE_BLOCK)
     student.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy",
                     teacher=teacher)
     heads = keras.Model(student.inputs[0], student.get_layer("head_distillation").output)
@@ -188,7 +199,8 @@ def test_soft_distillation_through_fit_matches_the_teachers_distribution():
                                                     heads(x)))
 
     before = kl()
-    history = student.fit(x, y, batch_size=16, epochs=10, verbose=0)
+    # The KL falls under 0.07x its start by epoch 4 (the bars: 0.5x and 0.3x).
+    history = student.fit(x, y, batch_size=16, epochs=5, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
     np.testing.assert_allclose(history.history["loss"][0], before, rtol=0.5)
     assert kl() < 0.3 * before

@@ -38,9 +38,37 @@ def table_1_count(convs, classes=1000):
     return total
 
 
+def shapes_only(build):
+    """``build()`` run for real (the same layers, the same symbolic build, every variable
+    created with its shape) inside a ``keras.StatelessScope`` that defers the variables'
+    initialization: a 138M-parameter count without drawing 138M random numbers. The deferred
+    variables are dropped with the session's state afterwards."""
+    with keras.StatelessScope(initialize_variables=False):
+        model = build()
+    assert all(v._value is None for v in model.weights)  # deferred indeed: nothing allocated
+    return model
+
+
+@pytest.fixture
+def deferred():
+    yield shapes_only
+    keras.backend.clear_session()  # forget the deferred variables (never initialized)
+
+
+def test_a_shapes_only_build_counts_and_names_as_a_full_one(deferred):
+    """The cross-check of ``shapes_only``: on a small VGG with a top, the deferred build has
+    the count, the layer names and the weight shapes of the ordinary one."""
+    def build():
+        return VGG("A-LRN", input_shape=(32, 32, 3), dense_units=(16, 16), classes=7)
+
+    full, deferred_model = build(), deferred(build)
+    assert full.count_params() == deferred_model.count_params()
+    assert weighted_layers(full) == weighted_layers(deferred_model)
+
+
 @pytest.mark.parametrize("name", ["vgg11", "vgg11_lrn", "vgg13", "vgg16_c"])
-def test_paper_configurations_count(name):
-    model = keras_zoo.models.get(name, preset="canonical")
+def test_paper_configurations_count(name, deferred):
+    model = deferred(lambda: keras_zoo.models.get(name, preset="canonical"))
     count = model.count_params()
     assert count == table_1_count(TABLE_1[name]) == keras_zoo.models.info(name).params
     # Table 2 gives millions: 133, 133, 133, 134.
@@ -70,9 +98,9 @@ def test_vgg16_canonical_count_and_full_size_transfer():
     ("vgg16", keras.applications.VGG16, 138_357_544),
     ("vgg19", keras.applications.VGG19, 143_667_240),
 ])
-def test_canonical_count_equals_keras_applications(name, app, count):
-    ours = keras_zoo.models.get(name, preset="canonical")
-    theirs = app(weights=None)
+def test_canonical_count_equals_keras_applications(name, app, count, deferred):
+    ours = deferred(lambda: keras_zoo.models.get(name, preset="canonical"))
+    theirs = deferred(lambda: app(weights=None))
     assert ours.count_params() == theirs.count_params() == count
     assert weighted_layers(ours) == weighted_layers(theirs)  # same names and shapes
 

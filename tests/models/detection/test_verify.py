@@ -9,20 +9,12 @@ import pytest
 
 import keras_zoo
 from keras_zoo.export import export, verify
-from keras_zoo.export.fresh import FreshProcess
 from keras_zoo.tasks import get_task
 from training import cli
 
 MODELS = ("ssd", "yolo_v1", "faster_rcnn", "detr")
 # One worker runs the module (under xdist): each detector is exported once, not once per worker.
 pytestmark = pytest.mark.xdist_group("detection_verify")
-
-
-@pytest.fixture(scope="module")
-def fresh():
-    """One fresh SavedModel process (one TensorFlow import) for the module's verifications."""
-    with FreshProcess() as process:
-        yield process
 
 
 class _Exports(dict):
@@ -65,11 +57,15 @@ def test_verify_defaults_to_a_bounded_number_of_detector_examples():
         verify("unused", batch_size=0)
 
 
-def test_cli_verify_prints_every_check_and_the_verdict(exports, capsys, monkeypatch):
+def test_cli_verify_prints_every_check_and_the_verdict(exports, capsys, monkeypatch,
+                                                       verify_in_the_shared_fresh_process):
     # The command's own default size, made smaller to keep the test cheap (3 batches of 64
     # would be the same code path).
     monkeypatch.setattr(type(get_task("detection")), "verify_size", 6)
-    assert cli.main(["verify", exports["ssd"]]) == 0
+    path = exports["ssd"]
+    requests = verify_in_the_shared_fresh_process.count
+    assert cli.main(["verify", path]) == 0
+    assert verify_in_the_shared_fresh_process.count > requests  # the SavedModel ran there
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "verify: passed"
     assert len(lines) == 3 and all(line.startswith("ok ") for line in lines[:-1])

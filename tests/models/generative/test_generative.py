@@ -217,7 +217,8 @@ def _optimizer_state(model):
             for name in ("d_optimizer", "g_optimizer")}
 
 
-def test_gan_resumes_with_backup_and_restore_keeping_both_optimizers(tmp_path):
+def test_gan_resumes_with_backup_and_restore_keeping_both_optimizers(
+        tmp_path, graph_optimizer_off):
     name, backup = "dcgan", os.fspath(tmp_path / "backup")
     data_kwargs = dict(epochs=3, n=32, batch_size=16)
 

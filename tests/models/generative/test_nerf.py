@@ -200,7 +200,7 @@ def test_psnr_metric_matches_numpy():
     assert float(metric.result()) == pytest.approx(want, rel=1e-5)
 
 
-def test_fit_on_rays_raises_psnr_and_render_gives_an_image(tmp_path):
+def test_fit_on_rays_raises_psnr_and_render_gives_an_image(tmp_path, graph_optimizer_off):
     model = _tiny()
     task = get_task("rendering")
     entry = keras_zoo.models.info("nerf")

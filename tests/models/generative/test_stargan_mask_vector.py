@@ -65,7 +65,7 @@ def test_classification_uses_the_labels_dataset_block_only():
                                np.mean(expected), rtol=1e-5)
 
 
-def test_fit_over_two_datasets_and_reload(tmp_path):
+def test_fit_over_two_datasets_and_reload(tmp_path, graph_optimizer_off):
     model = _model()
     entry = keras_zoo.models.info("stargan")
     task = get_task(entry.task)

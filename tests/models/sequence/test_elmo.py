@@ -47,7 +47,7 @@ def test_directions_are_causal():
     assert elmo.shape == (1, 6, 2 * TINY["projection_dim"])
 
 
-def test_bilm_learns_on_the_corpus():
+def test_bilm_learns_on_the_corpus(graph_optimizer_off):
     keras.utils.set_random_seed(0)
     docs = text.corpus("train")[:60]
     vocabulary = text.word_vocabulary(docs, max_tokens=200)

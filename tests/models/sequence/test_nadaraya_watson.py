@@ -10,7 +10,7 @@ from keras_zoo.models.sequence.nadaraya_watson import (
 )
 
 
-def test_learned_width_beats_the_fixed_kernel():
+def test_learned_width_beats_the_fixed_kernel(graph_optimizer_off):
     keras.utils.set_random_seed(0)
     x_train, y_train, x_test, y_test = d2l_regression_data()
     inputs, targets = leave_one_out(x_train, y_train)

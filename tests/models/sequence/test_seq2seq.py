@@ -46,6 +46,25 @@ def test_greedy_and_beam_search_agree_with_one_beam():
     assert beam4.shape == greedy.shape
 
 
+@pytest.mark.parametrize("name, cell", [("seq2seq_bahdanau", "lstm"), ("seq2seq_luong", "gru"),
+                                        ("seq2seq", "elman")])
+def test_stepwise_greedy_decode_is_the_whole_models_greedy_decode(name, cell):
+    # The served decoder runs the encoder once and the decoder step by step; fed back to the
+    # whole model (teacher forcing on its own output), its tokens are the argmax of every
+    # position and its scores their probabilities.
+    keras.utils.set_random_seed(1)
+    model = keras_zoo.models.get(name, preset="tiny", cell=cell)
+    source = np.random.default_rng(2).integers(
+        sequences.FIRST_SYMBOL, model.vocabulary_size, (6, model.source_length)).astype(np.int32)
+    tokens, scores = (np.asarray(t) for t in greedy_decode(model, source))
+    assert tokens.shape == scores.shape == (6, model.target_length + 1)
+    decoder_tokens = np.concatenate([np.full((6, 1), sequences.START), tokens[:, :-1]], 1)
+    probabilities = np.asarray(keras.ops.softmax(model(
+        {"encoder_tokens": source, "decoder_tokens": decoder_tokens.astype(np.int32)})))
+    np.testing.assert_array_equal(tokens, probabilities.argmax(-1))
+    np.testing.assert_allclose(scores, probabilities.max(-1), atol=1e-6)
+
+
 def test_label_smoothing_formula():
     logits = np.random.default_rng(0).normal(size=(3, 5)).astype(np.float32)
     labels = np.array([0, 2, 4])

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 import keras_zoo
-from keras_zoo.export import FreshProcess, convert_keras, export_savedmodel, flex_ops, op_names, run
+from keras_zoo.export import convert_keras, export_savedmodel, flex_ops, op_names, run
 from keras_zoo.tasks import get_task
 
 
@@ -20,15 +20,7 @@ def _tiny(name):
     return keras_zoo.models.get(name, preset="tiny")
 
 
-@pytest.fixture(scope="module")
-def fresh():
-    """One fresh SavedModel process (one TensorFlow import, ~5 CPU s) for both models; it
-    answers as ``run_fresh`` does (the same check; ``run_fresh`` is tested in tests/export)."""
-    with FreshProcess() as process:
-        yield process
-
-
-# Both models' checks in one xdist worker: the fresh process is started once.
+# Both models' checks in one xdist worker (the session's shared fresh process: conftest.py).
 @pytest.mark.xdist_group("text_models_fresh")
 @pytest.mark.parametrize("name", ["lstm_char_lm", "lstm_text_classifier"])
 def test_string_signature_in_a_fresh_process(name, tmp_path, fresh):

@@ -48,7 +48,7 @@ def test_transformer_schedule_formula():
 
 def test_transformer_decoder_is_causal():
     keras.utils.set_random_seed(0)
-    model = keras_zoo.models.get("transformer", preset="tiny")
+    model = keras_zoo.models.get("transformer", preset="tiny", source_length=4, target_length=4)
     src = np.full((1, 4), 4, np.int32)
     a = np.array([[1, 5, 6, 7, 8]], np.int32)
     b = a.copy()

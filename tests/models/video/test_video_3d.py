@@ -1,6 +1,7 @@
 """S3D, X3D, SlowFast, ViViT, MViT, ConvGRU: structure checks at tiny sizes and (slow) the
 canonical parameter counts against the papers' tables."""
 
+import dataclasses
 import math
 
 import keras
@@ -222,3 +223,51 @@ def test_slowfast_takes_both_frame_rates_from_one_raw_video():
                                   sample_clip(raw, 8, 2, True, (0, 3)))
     with pytest.raises(ValueError, match="alpha must divide tau"):
         slowfast_clip(raw, 2, alpha=3, tau=8)
+
+
+@pytest.mark.parametrize("name, recipe, changes", [
+    ("slowfast_r50", "slowfast", {"config": {"width": 8}}),
+    ("r3d_18", "r3d", {"config": {"filters": (8, 16), "stem_filters": 8}, "epochs": 40}),
+])
+def test_the_3d_cnns_recipes_widen_the_tiny_network(name, recipe, changes):
+    # Issue 19: both under-fit at their tiny widths by the "video" recipe; their recipes are
+    # that recipe with a wider network (and R3D with more epochs), nothing else but their
+    # measured training times (training/recipes/video_3d.py).
+    from training import get_recipe
+
+    assert keras_zoo.models.info(name).recipe == recipe
+    own, video = get_recipe(recipe), get_recipe("video")
+    assert {k: getattr(own, k) for k in changes} == changes
+    assert dataclasses.replace(video, name=recipe, description=own.description,
+                               train_minutes=own.train_minutes, **changes) == own
+    model = keras_zoo.models.get(name, preset="tiny", **own.config)
+    assert model.count_params() > keras_zoo.models.get(name, preset="tiny").count_params()
+
+
+def test_mvit_is_trained_by_the_transformers_recipe():
+    # MViT stalls at chance by the CNNs' "video" recipe (0.461); ViViT's recipe (2,048
+    # clips, AdamW, warm-up + cosine) without ViViT's tubelet option and without augmentation.
+    from training import get_recipe
+
+    assert keras_zoo.models.info("mvit_b").recipe == "mvit"
+    own = get_recipe("mvit")
+    assert not own.config and dict(own.data_options) == {"n": 2048}
+    assert (own.optimizer, own.schedule, own.warmup_epochs, own.weight_decay, own.epochs) == \
+        ("adamw", "warmup_cosine", 5, 0.05, 30)
+
+
+@pytest.mark.slow
+# `keras-zoo train NAME` (seed 0), issue 19; figures in training/recipes/video_3d.py. By the
+# "video" recipe before: slowfast_r50 0.711, r3d_18 0.750, mvit_b 0.461; x3d_l (never run
+# before) reaches the bar by it as it is.
+@pytest.mark.parametrize("name, recipe", [("slowfast_r50", "slowfast"), ("r3d_18", "r3d"),
+                                          ("mvit_b", "mvit"), ("x3d_l", "video")])
+def test_train_reaches_the_bar_by_the_models_recipe(name, recipe, tmp_path):
+    from training import train
+
+    result = train(name, out=str(tmp_path / name), verbose=0)
+    accuracy = result.test_metrics["accuracy"]
+    print(f"{name} by its recipe ({result.recipe.name}): held-out accuracy {accuracy:.3f}")
+    assert result.recipe.name == recipe and not result.changed
+    assert result.bar == ("accuracy", 0.9, "max")
+    assert result.bar_met and accuracy >= 0.9
