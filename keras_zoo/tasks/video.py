@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks.base import ArraysTask
-from keras_zoo.tasks.classification import ClassificationTask, outputs_are_probabilities
+from keras_zoo.tasks.classification import ClassificationTask
 
 #: Augmentations applied identically to every frame of a clip. A horizontal flip is absent on
 #: purpose: it turns "moving right" into "moving left", another class of the embedded clips.
@@ -33,10 +33,6 @@ def clip_shape(model):
 def is_two_stream(model) -> bool:
     """Two-stream models are those whose inputs are named ``clips`` and ``flow``."""
     return sorted(t.name.split(":")[0] for t in model.inputs) == ["clips", "flow"]
-
-
-#: Kept under the name the video models' tests use: the classifiers' own test.
-averages_probabilities = outputs_are_probabilities
 
 
 def _augmenter(augment, seed):

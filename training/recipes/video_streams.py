@@ -13,9 +13,9 @@ RECIPES = [
     # Before any recipe, the video task compiled the networks that average softmax scores
     # (two-stream fusion by averaging, LRCN's and the LSTMs' mean over steps) and those ending
     # in a Softmax layer (TSN, I3D) with a loss on logits, the cross-entropy of softmax(p);
-    # fixed in keras_zoo/tasks/video.py (``averages_probabilities``). With the fix the tiny
-    # two-stream network by the "video" recipe still stayed at 0.508 (training accuracy 0.52):
-    # direction learned, shape not. Its CNN-M streams on the tiny 16 x 16 frames are at 1 x 1
+    # fixed in keras_zoo/tasks/classification.py (``outputs_are_probabilities``). With the fix
+    # the tiny two-stream network by the "video" recipe still stayed at 0.508 (training
+    # accuracy 0.52): direction learned, shape not. Its CNN-M streams on the tiny 16 x 16 frames are at 1 x 1
     # after conv2's pool (conv1 and conv2 stride 2, two 2x2 pools), so conv3-5's 3 x 3 kernels
     # see one real tap of 9. Neither the data pipeline nor the schedule was the cause: without
     # augmentation 0.500 and a constant 3e-3 over 30 epochs 0.562 (both before the loss fix),

@@ -142,11 +142,11 @@ def test_averaged_softmax_scores_are_trained_as_probabilities(name):
     # end in a Softmax layer: their outputs are probabilities, and the loss is -log p. The
     # classifiers' test looked at the last layer's activation only and compiled these with
     # from_logits=True: the cross-entropy of softmax(p).
-    from keras_zoo.tasks.video import averages_probabilities
+    from keras_zoo.tasks.classification import outputs_are_probabilities
 
     task = get_task("video_classification")
     model = keras_zoo.models.get(name, preset="tiny")
-    assert averages_probabilities(model)
+    assert outputs_are_probabilities(model)
     task.compile(model, keras_zoo.models.info(name))
     y = np.array([0, 2])
     p = np.full((2, 4), 0.01, np.float32)
@@ -156,7 +156,7 @@ def test_averaged_softmax_scores_are_trained_as_probabilities(name):
     inputs = keras.Input((4,))
     logits = keras.layers.Average()([keras.layers.Dense(3)(inputs),
                                      keras.layers.Dense(3, activation="softmax")(inputs)])
-    assert not averages_probabilities(keras.Model(inputs, logits))
+    assert not outputs_are_probabilities(keras.Model(inputs, logits))
 
 
 def test_beyond_short_snippets_pooling_is_order_blind_its_flow_network_is_not():
