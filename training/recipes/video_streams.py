@@ -15,9 +15,9 @@ RECIPES = [
     # in a Softmax layer (TSN, I3D) with a loss on logits, the cross-entropy of softmax(p);
     # fixed in keras_zoo/tasks/classification.py (``outputs_are_probabilities``). With the fix
     # the tiny two-stream network by the "video" recipe still stayed at 0.508 (training
-    # accuracy 0.52): direction learned, shape not. Its CNN-M streams on the tiny 16 x 16 frames are at 1 x 1
-    # after conv2's pool (conv1 and conv2 stride 2, two 2x2 pools), so conv3-5's 3 x 3 kernels
-    # see one real tap of 9. Neither the data pipeline nor the schedule was the cause: without
+    # accuracy 0.52): direction learned, shape not. Its CNN-M streams on the tiny 16 x 16
+    # frames are at 1 x 1 after conv2's pool (conv1 and conv2 stride 2, two 2x2 pools), so
+    # conv3-5's 3 x 3 kernels see one real tap of 9. Neither the data pipeline nor the schedule was the cause: without
     # augmentation 0.500 and a constant 3e-3 over 30 epochs 0.562 (both before the loss fix),
     # Adam 1e-3 0.547, four times the widths 0.570. 32 x 32 frames (conv3-5 at 2 x 2): seeds
     # 0, 1, 2 0.914, 1.000, 0.586 (15 CPU s each; seed 2: direction 1.000, shape 0.586);
