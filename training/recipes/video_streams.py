@@ -11,31 +11,30 @@ _VIDEO25 = dataclasses.replace(VIDEO, epochs=25, batch_norm_momentum=0.9)
 
 RECIPES = [
     # Before any recipe, the video task compiled the networks that average softmax scores
-    # (two-stream fusion by averaging, LRCN's and the LSTMs' mean over steps) and those ending
-    # in a Softmax layer (TSN, I3D) with a loss on logits, the cross-entropy of softmax(p);
-    # fixed in keras_zoo/tasks/classification.py (``outputs_are_probabilities``). With the fix
-    # the tiny two-stream network by the "video" recipe still stayed at 0.508 (training
-    # accuracy 0.52): direction learned, shape not. Its CNN-M streams on the tiny 16 x 16
-    # frames are at 1 x 1 after conv2's pool (conv1 and conv2 stride 2, two 2x2 pools), so
-    # conv3-5's 3 x 3 kernels see one real tap of 9. Neither the data pipeline nor the schedule was the cause: without
-    # augmentation 0.500 and a constant 3e-3 over 30 epochs 0.562 (both before the loss fix),
-    # Adam 1e-3 0.547, four times the widths 0.570. 32 x 32 frames (conv3-5 at 2 x 2): seeds
-    # 0, 1, 2 0.914, 1.000, 0.586 (15 CPU s each; seed 2: direction 1.000, shape 0.586);
-    # 64 x 64 0.828. The seed dependence is the shape, i.e. the spatial stream, although alone
-    # (the middle frame, 32 x 32, its own fit) it tells the shapes apart at 0.953 and 0.984
-    # (seeds 0, 2). The likely cause, not isolated by a measurement: trained jointly through
-    # the average of the streams' softmax scores, each stream's gradient on a clip is weighted
-    # by its share of the fused score of the true class, so once the flow stream is sure of
-    # the direction the spatial one learns mostly from the clips it already gets right (the
-    # paper trains the streams separately and averages at test). At 32 x 32, seed 2 also fails
-    # with dropout 0.5 (0.500), Adam 1e-3 (0.547), 50 epochs (0.602), 2,048 clips (0.688),
-    # widths x4 (0.727), no augmentation (0.531). Same data, split and bar. Measured at seed
-    # 2 after this recipe (0.586): the spatial stream is dead, as two_stream_fusion's below:
-    # conv5 has 7 of its 8 channels zero on every training clip and varies across the clips
-    # by 3e-4 (conv4: 4 of 8 dead; temporal pool5 2.3). He initialisation keeps it alive (no
-    # dead channel, conv5 0.13) but reaches 0.773, with twice the widths too 0.703 (shape
-    # 0.703; direction 1.000 in both): not fixed.
-    # two_stream_fusion (conv fusion, one head): see its recipe below.
+    # (two-stream fusion by averaging, LRCN's and the LSTMs' mean over steps) and those ending in a
+    # Softmax layer (TSN, I3D) with a loss on logits, the cross-entropy of softmax(p); fixed in
+    # keras_zoo/tasks/classification.py (``outputs_are_probabilities``). With the fix the tiny
+    # two-stream network by the "video" recipe still stayed at 0.508 (training accuracy 0.52):
+    # direction learned, shape not. Its CNN-M streams on the tiny 16 x 16 frames are at 1 x 1 after
+    # conv2's pool (conv1 and conv2 stride 2, two 2x2 pools), so conv3-5's 3 x 3 kernels see one
+    # real tap of 9. Neither the data pipeline nor the schedule was the cause: without augmentation
+    # 0.500 and a constant 3e-3 over 30 epochs 0.562 (both before the loss fix), Adam 1e-3 0.547,
+    # four times the widths 0.570. 32 x 32 frames (conv3-5 at 2 x 2): seeds 0, 1, 2 0.914, 1.000,
+    # 0.586 (15 CPU s each; seed 2: direction 1.000, shape 0.586); 64 x 64 0.828. The seed
+    # dependence is the shape, i.e. the spatial stream, although alone (the middle frame, 32 x 32,
+    # its own fit) it tells the shapes apart at 0.953 and 0.984 (seeds 0, 2). The likely cause, not
+    # isolated by a measurement: trained jointly through the average of the streams' softmax scores,
+    # each stream's gradient on a clip is weighted by its share of the fused score of the true
+    # class, so once the flow stream is sure of the direction the spatial one learns mostly from the
+    # clips it already gets right (the paper trains the streams separately and averages at test). At
+    # 32 x 32, seed 2 also fails with dropout 0.5 (0.500), Adam 1e-3 (0.547), 50 epochs (0.602),
+    # 2,048 clips (0.688), widths x4 (0.727), no augmentation (0.531). Same data, split and bar.
+    # Measured at seed 2 after this recipe (0.586): the spatial stream is dead, as
+    # two_stream_fusion's below: conv5 has 7 of its 8 channels zero on every training clip and
+    # varies across the clips by 3e-4 (conv4: 4 of 8 dead; temporal pool5 2.3). He initialisation
+    # keeps it alive (no dead channel, conv5 0.13) but reaches 0.773, with twice the widths too
+    # 0.703 (shape 0.703; direction 1.000 in both): not fixed. two_stream_fusion (conv fusion, one
+    # head): see its recipe below.
     dataclasses.replace(
         _VIDEO25,
         name="two_stream",
