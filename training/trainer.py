@@ -405,9 +405,11 @@ def train(
     options = dict(recipe.data_options)
     if data is not None:
         options["data"] = data
-    # The data set (``--data`` or the recipe's) is every split's; the other data options
-    # (augmentation, sizes) are the training split's.
-    held_out = {"data": options["data"]} if options.get("data") else {}
+    # The data set (``--data`` or the recipe's) is every split's, and so are the options the
+    # task lists in ``split_options`` (the video task's clip sampling: what a clip is); the
+    # other data options (augmentation, sizes) are the training split's.
+    held_out = {k: v for k, v in options.items()
+                if k in task.split_options and v not in (None, "")}
     if distributed:
         distribute.check_global_batch(batch_size, strat)
         if "drop_remainder" in inspect.signature(task.dataset).parameters:

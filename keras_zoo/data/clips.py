@@ -10,6 +10,11 @@ while 0 and 2 (and 1 and 3) move alike and differ only in appearance. A network 
 frame is at chance on the direction; one that sees motion (3-D convolutions, optical flow, a
 recurrence over frames) is not.
 
+``generate_motions`` (``load(data="clips_motions")``) is a second set of twelve classes whose
+shapes rotate (clockwise or counter-clockwise), grow or shrink, bounce or pass straight
+(``MOTION_CLASSES``): a square and a triangle, so each shape's six motions differ only in motion
+and each motion's two shapes only in appearance.
+
 ``next_frame`` gives sequences of moving shapes for next-frame prediction (ConvLSTM, ConvGRU),
 and ``optical_flow`` computes dense Farneback flow between consecutive frames with OpenCV, cached
 on disk by a fingerprint of the clips.
@@ -84,12 +89,128 @@ def generate(n: int, frames: int = 8, image_size=(32, 32), seed: int = 0):
     return clips, labels
 
 
-def load(split: str = "train", frames: int = 8, image_size=(32, 32), n: int | None = None):
-    """A fixed split of the synthetic clips: ``(clips, labels)``."""
+def load(split: str = "train", frames: int = 8, image_size=(32, 32), n: int | None = None,
+         data: str = "clips"):
+    """A fixed split of the synthetic clips: ``(clips, labels)``.
+
+    Args:
+        split: "train", "validation" or "test" (each from its own seeds).
+        frames: frames per clip.
+        image_size: ``(height, width)``.
+        n: clips (default ``SPLIT_SIZES[split]``).
+        data: "clips" (``generate``: shapes moving left or right, ``CLASSES``) or
+            "clips_motions" (``generate_motions``: rotating, growing, bouncing,
+            ``MOTION_CLASSES``).
+    """
     if split not in SPLIT_SEEDS:
         raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}.")
+    if data not in DATA:
+        raise ValueError(f"data must be one of {sorted(DATA)}, got {data!r}.")
     count = SPLIT_SIZES[split] if n is None else n
+    if data == "clips_motions":
+        return generate_motions(count, frames, tuple(image_size), seed=2000 + SPLIT_SEEDS[split])
     return generate(count, frames, tuple(image_size), seed=1000 + SPLIT_SEEDS[split])
+
+
+#: The motions clips' classes, ``shape * 6 + motion``: each shape (a square or a triangle)
+#: rotating clockwise or counter-clockwise, growing or shrinking (twice its size over the clip),
+#: bouncing (to the left or the right, then back the way it came, as off an unseen wall) or
+#: passing straight (to the left or the right). Pairs of one shape differ only in motion (the
+#: middle frame is drawn alike, so a single frame is at chance between them); pairs of one
+#: motion differ only in appearance.
+MOTIONS = ("clockwise", "counter-clockwise", "growing", "shrinking", "bouncing", "passing")
+MOTION_SHAPES = ("square", "triangle")
+MOTION_CLASSES = tuple(f"{shape} {motion}" for shape in MOTION_SHAPES for motion in MOTIONS)
+#: The embedded data sets of ``load(data=...)``: their class names.
+DATA = {"clips": CLASSES, "clips_motions": MOTION_CLASSES}
+
+
+def _polygon_mask(kind, cx, cy, radius, angle, xx, yy):
+    """Coverage in [0, 1] ``[H, W]`` of a square or an equilateral triangle of circumradius
+    ``radius`` centred at ``(cx, cy)`` and turned by ``angle`` (radians, clockwise on screen
+    as y points down), from 3 x 3 samples a pixel (``xx``, ``yy``: ``[3, 3, H, W]``)."""
+    sides = 4 if kind == "square" else 3
+    corners = angle + 2 * np.pi * np.arange(sides) / sides
+    px, py = cx + radius * np.cos(corners), cy + radius * np.sin(corners)
+    inside = np.ones(xx.shape, bool)
+    for i in range(sides):  # the corners go clockwise on screen: inside is right of each edge
+        ax, ay, bx, by = px[i], py[i], px[(i + 1) % sides], py[(i + 1) % sides]
+        inside &= (bx - ax) * (yy - ay) - (by - ay) * (xx - ax) >= 0
+    return inside.mean(axis=(0, 1))
+
+
+def _draw_motion(rng, kind, motion, frames, image_size):
+    """One clip ``[T, H, W, 3]`` uint8 of a ``kind`` shape performing ``motion``. Whatever the
+    motion, the middle frame's shape is drawn alike (size, angle, colour, place), so the two
+    motions of a pair differ in the order of the frames only."""
+    h, w = image_size
+    size = min(h, w)
+    radius = rng.uniform(0.2, 0.28) * size
+    angle = rng.uniform(0, 2 * np.pi)
+    colour = rng.uniform(0.5, 1.0, size=3)
+    background = rng.uniform(0.0, 0.15, size=(h, w, 3))
+    t = np.arange(frames) - (frames - 1) / 2  # frames from the middle one
+    progress = t / max(frames - 1, 1)          # -1/2 .. 1/2 over the clip
+    # Rotation: 180 degrees over the clip, at most 30 a frame (under half a square's
+    # symmetry, 90 degrees, and a triangle's, 120, so the direction is never ambiguous).
+    turn = min(np.pi, np.pi / 6 * (frames - 1))
+    angles = np.full(frames, angle)
+    radii = np.full(frames, radius)
+    offsets = np.zeros((frames, 2))
+    if motion in ("clockwise", "counter-clockwise"):
+        angles = angle + (1 if motion == "clockwise" else -1) * turn * progress
+    elif motion in ("growing", "shrinking"):  # twice the size over the clip
+        radii = radius * 2.0 ** ((1 if motion == "growing" else -1) * progress)
+    else:  # the shape travels 40 % of the frame to the left or the right over the clip
+        heading = np.pi * rng.integers(0, 2)
+        speed = 0.4 * size / max(frames - 1, 1)
+        if motion == "passing":
+            travel = speed * t
+        else:  # reverses at a random frame of the middle half, as off an unseen wall
+            turn_at = rng.uniform(-(frames - 1) / 4, (frames - 1) / 4)
+            travel = speed * (np.abs(turn_at) - np.abs(t - turn_at))
+        offsets = travel[:, None] * np.array([np.cos(heading), np.sin(heading)])
+    # The middle frame's place is drawn where the whole path stays inside the frame.
+    reach = radii.max()
+    low = reach - offsets.min(axis=0)
+    high = np.array([w, h]) - reach - offsets.max(axis=0)
+    centre = rng.uniform(low, np.maximum(high, low))
+    sub = (np.arange(3) + 0.5) / 3
+    yy = np.arange(h)[None, None, :, None] + sub[None, :, None, None]
+    xx = np.arange(w)[None, None, None, :] + sub[:, None, None, None]
+    yy, xx = np.broadcast_to(yy, (3, 3, h, w)), np.broadcast_to(xx, (3, 3, h, w))
+    clip = np.empty((frames, h, w, 3), np.uint8)
+    for i in range(frames):
+        cover = _polygon_mask(kind, centre[0] + offsets[i, 0], centre[1] + offsets[i, 1],
+                              radii[i], angles[i], xx, yy)[..., None]
+        frame = background + rng.normal(0.0, 0.02, size=(h, w, 3))
+        frame = frame * (1 - cover) + colour * cover
+        clip[i] = np.clip(frame * 255.0, 0, 255).astype(np.uint8)
+    return clip
+
+
+def generate_motions(n: int, frames: int = 8, image_size=(32, 32), seed: int = 0):
+    """``n`` clips ``[n, T, H, W, 3]`` uint8 of shapes that rotate, grow or shrink, bounce or
+    pass, and their labels ``[n]`` int32 (``MOTION_CLASSES``, balanced).
+
+    Args:
+        n: number of clips (labels cycle through the 12 classes, then are shuffled).
+        frames: frames per clip T (>= 3: a bounce needs a frame between coming and going).
+        image_size: ``(height, width)``.
+        seed: the clips are a function of the seed alone.
+    """
+    _check(frames, image_size)
+    if frames < 3:
+        raise ValueError(f"motion clips need at least 3 frames (a bounce comes and goes), got "
+                         f"frames={frames}.")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % len(MOTION_CLASSES)).astype(np.int32)
+    clips = np.empty((n, frames, *image_size, 3), np.uint8)
+    for i, label in enumerate(labels):
+        shape, motion = divmod(int(label), len(MOTIONS))
+        clips[i] = _draw_motion(rng, MOTION_SHAPES[shape], MOTIONS[motion], frames,
+                                tuple(image_size))
+    return clips, labels
 
 
 def next_frame(n: int, frames: int = 8, image_size=(16, 16), seed: int = 0):
@@ -161,6 +282,78 @@ def uniform_indices(length: int, frames: int) -> np.ndarray:
     return np.minimum(((np.arange(frames) + 0.5) * length / frames).astype(int), length - 1)
 
 
+#: How ``VideoClassificationTask.dataset(sampling=...)`` takes a model's T frames from a longer
+#: video: "clip" (T frames ``stride`` apart at a random start for training, centred for
+#: evaluation), "uniform" (spread evenly over the whole video, both), "tsn" (Wang et al. 2016:
+#: T equal segments, a random frame of each for training, each one's middle frame for
+#: evaluation).
+SAMPLINGS = ("clip", "uniform", "tsn")
+
+
+def _stateless_seed(seed):
+    import tensorflow as tf
+
+    return tf.cast(seed, tf.int64)
+
+
+def clip_indices(length, frames: int, stride: int = 1, training: bool = True, seed=(0, 0)):
+    """The frame indices ``[frames]`` (int32 tensor) of ``sample_clip``: ``frames`` indices
+    ``stride`` apart at a random start (training, ``seed`` a stateless seed pair) or centred
+    (evaluation) in a video of ``length`` frames, modulo ``length`` (looped) when the video is
+    shorter than the span ``(frames - 1) * stride + 1``."""
+    import tensorflow as tf
+
+    if frames < 1 or stride < 1:
+        raise ValueError(f"sample_clip: frames and stride must be positive, got frames={frames}, "
+                         f"stride={stride}.")
+    n = tf.cast(length, tf.int32)
+    span = (frames - 1) * stride + 1
+    room = tf.maximum(n - span + 1, 1)
+    if training:
+        start = tf.random.stateless_uniform([], _stateless_seed(seed), 0, room, tf.int32)
+    else:
+        start = (room - 1) // 2
+    return (start + tf.range(frames) * stride) % n
+
+
+def uniform_clip_indices(length, frames: int):
+    """``uniform_indices`` as an int32 tensor (for ``tf.data``): the middle frame of each of
+    ``frames`` equal segments of a video of ``length`` frames, in integer arithmetic."""
+    import tensorflow as tf
+
+    n = tf.cast(length, tf.int32)
+    return tf.minimum((2 * tf.range(frames) + 1) * n // (2 * frames), n - 1)
+
+
+def tsn_indices(length, segments: int, snippet_length: int = 1, training: bool = True,
+                seed=(0, 0)):
+    """TSN's sparse sampling (Wang et al., Temporal Segment Networks, ECCV 2016, section 3.1):
+    the video of ``length`` frames is divided into ``segments`` segments of equal duration and
+    a snippet of ``snippet_length`` consecutive frames is taken from each: at a random place
+    within its segment for training (``seed`` a stateless seed pair), at its middle for
+    evaluation (with ``snippet_length`` 1 the frames of ``uniform_indices``). Returns
+    ``[segments * snippet_length]`` int32 indices, segment after segment. A snippet longer
+    than its segment starts at the segment's start and runs on; indices past the end of a
+    video shorter than a snippet are looped (modulo ``length``), as in ``sample_clip``."""
+    import tensorflow as tf
+
+    if segments < 1 or snippet_length < 1:
+        raise ValueError(f"tsn_indices: segments and snippet_length must be positive, got "
+                         f"segments={segments}, snippet_length={snippet_length}.")
+    n = tf.cast(length, tf.int32)
+    k = tf.range(segments)
+    low, high = k * n // segments, (k + 1) * n // segments
+    room = tf.maximum(high - low - snippet_length + 1, 1)
+    if training:
+        u = tf.random.stateless_uniform([segments], _stateless_seed(seed))
+        start = low + tf.minimum(tf.cast(u * tf.cast(room, tf.float32), tf.int32), room - 1)
+    else:
+        start = tf.maximum((2 * k + 1) * n // (2 * segments) - snippet_length // 2, low)
+    start = tf.minimum(start, tf.maximum(n - snippet_length, 0))
+    indices = start[:, None] + tf.range(snippet_length)[None, :]
+    return tf.reshape(indices, [-1]) % n
+
+
 def sample_clip(video, frames: int, stride: int = 1, training: bool = True, seed=(0, 0)):
     """A clip of ``frames`` frames ``stride`` apart from a decoded video ``[N, H, W, C]`` (a
     tensor; usable in ``tf.data.Dataset.map``): at a random start for training (``seed``: a
@@ -168,17 +361,7 @@ def sample_clip(video, frames: int, stride: int = 1, training: bool = True, seed
     shorter than the clip's span ``(frames - 1) * stride + 1`` is looped."""
     import tensorflow as tf
 
-    if frames < 1 or stride < 1:
-        raise ValueError(f"sample_clip: frames and stride must be positive, got frames={frames}, "
-                         f"stride={stride}.")
-    n = tf.shape(video)[0]
-    span = (frames - 1) * stride + 1
-    room = tf.maximum(n - span + 1, 1)
-    if training:
-        start = tf.random.stateless_uniform([], tf.cast(seed, tf.int64), 0, room, tf.int32)
-    else:
-        start = (room - 1) // 2
-    return tf.gather(video, (start + tf.range(frames) * stride) % n)
+    return tf.gather(video, clip_indices(tf.shape(video)[0], frames, stride, training, seed))
 
 
 def slowfast_clip(video, slow_frames: int, alpha: int = 8, tau: int = 16, training=True,

@@ -43,6 +43,8 @@ def _validating(cls, method, function):
         raise TypeError(f"{cls.__name__}.dataset must take data=: the task loads "
                         f"{list(cls.data_names)}.")
     accepted = _accepted(function) + ([] if takes_data or method != "dataset" else ["data"])
+    checks_split = method == "dataset" and {"split", "augment"} <= set(parameters)
+    signature = inspect.signature(function)
 
     @functools.wraps(function)
     def checked(self, *args, **kwargs):
@@ -50,6 +52,13 @@ def _validating(cls, method, function):
         if unknown:
             raise ValueError(f"task {self.name!r}: {method} does not support the option(s) "
                              f"{unknown}; it accepts {accepted}.")
+        if checks_split:  # augmentation is the training split's: never dropped in silence
+            bound = signature.bind_partial(self, *args, **kwargs).arguments
+            split = bound.get("split", parameters["split"].default)
+            if split != "train" and bound.get("augment"):
+                raise ValueError(f"task {self.name!r}: augment={tuple(bound['augment'])!r} "
+                                 f"applies to the training split only, got split={split!r}; "
+                                 f"accepted for {split!r}: augment=().")
         if method == "dataset" and "data" in kwargs:
             data = kwargs["data"] if takes_data else kwargs.pop("data")
             if data is not None:
@@ -68,10 +77,14 @@ class Task:
         name: the task's name (``Entry.task``); ``"base"`` classes are not registered.
         data_names: the dataset names ``dataset(data=...)`` can load (an entry's ``data`` is
             one of them).
+        split_options: the ``dataset`` options that say what an example is, so that a recipe's
+            value holds for every split (the data set itself; a video's clip sampling); the
+            other options (augmentation, sizes) are the training split's.
     """
 
     name = "base"
     data_names: tuple[str, ...] = ()
+    split_options: tuple[str, ...] = ("data",)
     #: Test examples ``keras-zoo verify`` compares on by default (bounded time per model).
     verify_size: int = 10_000
     #: ``keras-zoo verify``'s bar for ``int8_agreement`` of a trained model's int8 file.

@@ -1,9 +1,17 @@
 """Video classification: uint8 clips ``[batch, T, H, W, 3]`` in, class probabilities out.
 
-A model with one input takes the clip. A two-stream model (Simonyan & Zisserman 2014) takes two
-named inputs, ``clips`` and ``flow`` (``[batch, T - 1, H, W, 2]`` optical flow in pixels, what
-``keras_zoo.data.clips.optical_flow`` computes with OpenCV, since flow cannot be computed in a
-TF-Serving graph with builtin ops); its serving signature takes both.
+A model with one input takes the clip. The data: the embedded clips (``data="clips"``: shapes
+moving left or right, 4 classes), the embedded motions (``data="clips_motions"``: shapes that
+rotate, grow or shrink, bounce or pass, 12 classes) or UCF101 through tensorflow-datasets
+(``data="ucf101"``). ``dataset`` takes the model's T frames from a longer source video inside
+the ``tf.data`` pipeline (``video_frames``, ``stride``, ``sampling``: a random clip for training
+and a centred one for evaluation, frames spread uniformly, or TSN's segments; SlowFast's two
+frame rates from one clip), every random draw a function of (seed, epoch, example).
+
+A two-stream model (Simonyan & Zisserman 2014) takes two named inputs, ``clips`` and ``flow``
+(``[batch, T - 1, H, W, 2]`` optical flow in pixels, what ``keras_zoo.data.clips.optical_flow``
+computes with OpenCV, since flow cannot be computed in a TF-Serving graph with builtin ops);
+its serving signature takes both.
 """
 
 from __future__ import annotations
@@ -15,8 +23,16 @@ from keras_zoo.tasks.base import ArraysTask
 from keras_zoo.tasks.classification import ClassificationTask
 
 #: Augmentations applied identically to every frame of a clip. A horizontal flip is absent on
-#: purpose: it turns "moving right" into "moving left", another class of the embedded clips.
+#: purpose: it turns "moving right" into "moving left", another class of the embedded clips (and
+#: a vertical one is refused on the motions: it turns clockwise into counter-clockwise).
 AUGMENTATIONS = ("flip_vertical", "translation")
+
+
+#: Decorrelates the clip sampling's stateless seeds from the batch augmentation's, which
+#: ``seeded_map`` derives from the same key stream.
+_SAMPLING_SALT = 0x5A3C
+#: Encoded UCF101 examples the training split's shuffle buffer holds (a few MB each).
+UCF101_SHUFFLE_BUFFER = 128
 
 
 def clip_shape(model):
@@ -33,6 +49,122 @@ def clip_shape(model):
 def is_two_stream(model) -> bool:
     """Two-stream models are those whose inputs are named ``clips`` and ``flow``."""
     return sorted(t.name.split(":")[0] for t in model.inputs) == ["clips", "flow"]
+
+
+def slowfast_alpha(model):
+    """SlowFast's ``alpha`` (fast frames per slow frame) when ``model`` is a SlowFast network,
+    which takes the fast clip and picks every alpha-th frame for its slow pathway in its graph
+    (``keras_zoo.models.video.slowfast.slow_frames``: the ``slow_groups`` reshape); else None."""
+    try:
+        layer = model.get_layer("slow_groups")
+    except ValueError:
+        return None
+    return int(layer.target_shape[1])
+
+
+def tsn_snippet_length(model) -> int:
+    """Frames a TSN snippet: ``snippet_length`` of an RGB-difference TSN (its
+    ``snippet_frames`` reshape, ``[segments, snippet_length, ...]``), else 1."""
+    try:
+        layer = model.get_layer("snippet_frames")
+    except ValueError:
+        return 1
+    return int(layer.target_shape[1])
+
+
+class _ClipSeeds:
+    """A holder whose ``generator`` ``seeded_map`` replaces by one keyed by each element: the
+    clip sampling's draws are a function of (seed, epoch, example)."""
+
+    def __init__(self, seed):
+        self.seed, self.generator = seed, None
+
+    def next(self):
+        return tf.random.experimental.stateless_fold_in(self.generator.next(), _SAMPLING_SALT)
+
+
+class _Sampling:
+    """The checked sampling options of one ``dataset`` call (see its docstring)."""
+
+    def __init__(self, model, data, video_frames, stride, sampling):
+        from keras_zoo.data import clips as clip_data
+
+        t = clip_shape(model)[0]
+        self.frames, self.alpha = t, slowfast_alpha(model)
+        self.two_stream, self.snippet = is_two_stream(model), tsn_snippet_length(model)
+        accepted = list(clip_data.SAMPLINGS)
+        if self.alpha is not None:
+            accepted = ["clip"]    # one clip at the fast frame rate (slowfast_clip)
+        elif self.two_stream:
+            accepted = ["uniform"] if data == "ucf101" else ["clip"]
+        if sampling is None:
+            sampling = accepted[0] if data != "ucf101" or len(accepted) == 1 else "tsn"
+        if sampling not in clip_data.SAMPLINGS:
+            raise ValueError(f"task 'video_classification': unknown sampling {sampling!r}; "
+                             f"accepted: {list(clip_data.SAMPLINGS)}.")
+        if sampling not in accepted:
+            why = ("SlowFast takes one clip at the fast frame rate, from which its graph takes "
+                   "the slow pathway's frames (slowfast_clip)" if self.alpha is not None else
+                   "a two-stream model's optical flow is computed by OpenCV outside the graph, "
+                   "between the frames of consecutive clip frames")
+            raise ValueError(f"task 'video_classification': sampling={sampling!r} is not "
+                             f"supported for {model.name} on data {data!r} ({why}); accepted: "
+                             f"{accepted}.")
+        if stride is not None:
+            if sampling != "clip":
+                raise ValueError(f"task 'video_classification': stride={stride!r} applies to "
+                                 f"sampling='clip' only (frames stride apart), not "
+                                 f"{sampling!r}; accepted with {sampling!r}: stride=None.")
+            if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+                raise ValueError(f"task 'video_classification': stride must be a positive int, "
+                                 f"got {stride!r}.")
+            if self.two_stream and stride != 1:
+                raise ValueError(f"task 'video_classification': stride={stride} is not "
+                                 f"supported for two-stream {model.name} (its flow is between "
+                                 f"consecutive frames); accepted: stride=1.")
+        if video_frames is not None:
+            if data == "ucf101":
+                raise ValueError("task 'video_classification': video_frames applies to the "
+                                 "embedded clips (the length of the video drawn); a UCF101 "
+                                 "video keeps its own length. Accepted with data='ucf101': "
+                                 "video_frames=None.")
+            if (isinstance(video_frames, bool) or not isinstance(video_frames, int)
+                    or video_frames < 2):
+                raise ValueError(f"task 'video_classification': video_frames must be an int "
+                                 f">= 2, got {video_frames!r}.")
+            if self.two_stream and video_frames < t:
+                raise ValueError(f"task 'video_classification': video_frames={video_frames} "
+                                 f"is shorter than {model.name}'s {t}-frame clip; a looped "
+                                 f"video has no flow across its seam. Accepted: video_frames "
+                                 f">= {t}.")
+        self.sampling, self.stride = sampling, stride or 1
+        self.video_frames = t if video_frames is None else video_frames
+
+    @property
+    def identity(self) -> bool:
+        """Whether every sampling takes the whole video as it is (``video_frames`` = T at
+        stride 1): the clips of before these options, unchanged."""
+        return self.video_frames == self.frames and self.stride == 1
+
+    def indices(self, length, training, seed):
+        """The ``[T]`` frame indices taken from a video of ``length`` frames."""
+        from keras_zoo.data import clips as clip_data
+
+        if self.sampling == "uniform":
+            return clip_data.uniform_clip_indices(length, self.frames)
+        if self.sampling == "tsn":
+            return clip_data.tsn_indices(length, self.frames // self.snippet, self.snippet,
+                                         training, seed)
+        return clip_data.clip_indices(length, self.frames, self.stride, training, seed)
+
+    def take(self, video, training, seed):
+        """The model's clip from ``video`` (decoded frames or encoded ones: any ``[N, ...]``)."""
+        from keras_zoo.data import clips as clip_data
+
+        if self.alpha is not None:
+            return clip_data.slowfast_clip(video, self.frames // self.alpha, self.alpha,
+                                           self.stride * self.alpha, training, seed)
+        return tf.gather(video, self.indices(tf.shape(video)[0], training, seed))
 
 
 def _augmenter(augment, seed):
@@ -66,17 +198,28 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
     splits), compiled, exported and int8-checked as a classifier."""
 
     name = "video_classification"
-    data_names = ("clips", "ucf101")
+    data_names = ("clips", "clips_motions", "ucf101")
+    #: The ``dataset`` options that say what a clip is, which the held-out splits need as the
+    #: training split does (the others, augmentation and sizes, are the training split's).
+    split_options = ("data", "video_frames", "stride", "sampling")
 
-    def _arrays(self, model, entry, split, n=None, data=None):
+    def _arrays(self, model, entry, split, n=None, data=None, frames=None):
         from keras_zoo.data import clips as clip_data
 
         t, h, w, c = clip_shape(model)
+        classes = model.outputs[0].shape[-1]
         if data == "ucf101":  # frames sampled uniformly over each video, resized
             videos, labels = clip_data.load_ucf101(split, frames=t, image_size=(h, w), limit=n)
         else:
-            videos, labels = clip_data.load(split, frames=t, image_size=(h, w), n=n)
-        labels = labels % model.outputs[0].shape[-1]  # a tiny head may have fewer classes
+            data = data or "clips"
+            names = clip_data.DATA.get(data, ())
+            if data != "clips" and classes < len(names):
+                raise ValueError(f"{model.name}: data {data!r} has {len(names)} classes, the "
+                                 f"model's head {classes}; build it with classes="
+                                 f"{len(names)}.")
+            videos, labels = clip_data.load(split, frames=frames or t, image_size=(h, w), n=n,
+                                            data=data)
+        labels = labels % classes  # a tiny head may have fewer classes than the 4 or UCF101's
         x = {"clips": videos}
         if is_two_stream(model):
             x["flow"] = clip_data.optical_flow(videos)
@@ -94,16 +237,57 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
         return self._model_inputs(model, self._scaled(x)), labels
 
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, data=None, augment=(),
-                n=None, drop_remainder=False):
-        """Embedded clips (``data="clips"``) or UCF101 through TFDS (``data="ucf101"``);
-        ``augment`` (training split) from ``AUGMENTATIONS``, one draw per clip for all its
-        frames."""
-        x, labels = self._arrays(model, entry, split, n, data)
-        ds = tf.data.Dataset.from_tensor_slices((x, labels))
-        if split == "train":
-            ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+                n=None, drop_remainder=False, video_frames=None, stride=None, sampling=None):
+        """The clips of a split, batched: float32 in [0, 1] (and flow for two-stream models).
+
+        Args:
+            split: "train" (shuffled every epoch, augmented, clips drawn at random), or
+                "validation"/"test" (the same clips every epoch).
+            batch_size, seed: the batch size; the seed of the shuffle, the augmentation and the
+                clip sampling (every draw a function of (seed, epoch, example), so a resumed
+                run sees the batches of an uninterrupted one).
+            data: "clips" (default), "clips_motions" (a head of 12 classes) or "ucf101"
+                (TFDS; its frames are read and decoded in the pipeline, only those sampled).
+            augment: from ``AUGMENTATIONS``, training split only, one draw per clip for all
+                its frames.
+            n: clips of the split (the embedded ones' size; UCF101's first ``n``).
+            drop_remainder: drop the last partial batch.
+            video_frames: the length of the embedded video drawn, from which the model's T
+                frames are sampled (default T: the clip is the whole video, as before these
+                options). Not with UCF101, whose videos keep their lengths.
+            stride: ``sampling="clip"``'s gap between frames (default 1).
+            sampling: how the T frames are taken (``keras_zoo.data.clips.SAMPLINGS``):
+                "clip" (``sample_clip``: T frames ``stride`` apart at a random start for
+                training, centred for evaluation; a video shorter than the span is looped),
+                "uniform" (the middle frame of each of T equal segments, every split), "tsn"
+                (TSN, Wang et al. 2016: T equal segments, a random frame of each for training,
+                each one's middle frame for evaluation; an RGB-difference TSN's segments give
+                a snippet of ``snippet_length`` consecutive frames each). Default "clip"; with
+                UCF101 "tsn" (random frames over the whole video for training, uniform for
+                evaluation). SlowFast models sample with ``slowfast_clip`` ("clip" only: its
+                graph takes the slow pathway's every alpha-th frame from the fast clip;
+                ``stride`` is the fast pathway's, tau / alpha, the slow one's alpha times it);
+                two-stream models "clip" at stride 1 on the embedded clips (flow is computed
+                over the whole video, then taken with the clip) and "uniform" on UCF101.
+        """
+        plan = _Sampling(model, data or "clips", video_frames, stride, sampling)
+        training = split == "train"
+        if data == "clips_motions" and "flip_vertical" in tuple(augment):
+            raise ValueError("task 'video_classification': augment 'flip_vertical' is not "
+                             "supported on data 'clips_motions' (a mirror image turns "
+                             "clockwise into counter-clockwise, another class); accepted: "
+                             "['translation'] (the recipe 'video_motions').")
+        if data == "ucf101" and not plan.two_stream:
+            ds = self._ucf101(model, split, seed, n, plan)
+        else:
+            x, labels = self._arrays(model, entry, split, n, data, frames=plan.video_frames)
+            ds = tf.data.Dataset.from_tensor_slices((x, labels))
+            if training:
+                ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+            if not plan.identity:
+                ds = self._sampled(ds, plan, training, seed)
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        layers = _augmenter(tuple(augment), seed) if split == "train" else []
+        layers = _augmenter(tuple(augment), seed) if training else []
         two_stream = is_two_stream(model)
 
         def prepare(inputs, y):
@@ -119,6 +303,71 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
         from keras_zoo.data.pipeline import seeded_map
 
         return seeded_map(ds, prepare, layers, seed).prefetch(tf.data.AUTOTUNE)
+
+    @staticmethod
+    def _sampled(ds, plan, training, seed):
+        """``ds`` of whole videos ``({"clips": [N, H, W, 3], "flow"?}, label)`` mapped to the
+        model's clips, one draw per example keyed by (seed, epoch, example) for training."""
+        from keras_zoo.data.pipeline import seeded_map
+
+        seeds = _ClipSeeds(seed)
+
+        def take(x, y):
+            key = seeds.next() if training else tf.zeros([2], tf.int64)
+            if plan.two_stream:  # the flow of the clip's consecutive frames
+                index = plan.indices(tf.shape(x["clips"])[0], training, key)
+                return {"clips": tf.gather(x["clips"], index),
+                        "flow": tf.gather(x["flow"], index[:-1])}, y
+            return {"clips": plan.take(x["clips"], training, key)}, y
+
+        if not training:
+            return ds.map(take, num_parallel_calls=tf.data.AUTOTUNE)
+        return seeded_map(ds, take, [seeds], seed)
+
+    @staticmethod
+    def _ucf101(model, split, seed, n, plan, config="ucf101_1_256"):
+        """UCF101 examples through TFDS with their frames left encoded: the sampled frames of
+        each video (``plan``) are decoded and resized in the pipeline, uint8 clips."""
+        import tensorflow_datasets as tfds
+
+        from keras_zoo.data import clips as clip_data
+
+        if split not in clip_data.UCF101_SPLITS:
+            raise ValueError(f"split must be one of {sorted(clip_data.UCF101_SPLITS)}, got "
+                             f"{split!r}.")
+        t, h, w, _ = clip_shape(model)
+        classes = model.outputs[0].shape[-1]
+        training = split == "train"
+        shuffle_files = training and n is None  # the first n examples are always the same
+        ds = tfds.load(f"ucf101/{config}", split=clip_data.UCF101_SPLITS[split],
+                       decoders={"video": tfds.decode.SkipDecoding()},
+                       shuffle_files=shuffle_files,
+                       read_config=tfds.ReadConfig(shuffle_seed=seed,
+                                                   shuffle_reshuffle_each_iteration=True))
+        if n is not None:
+            ds = ds.take(n)
+        if training:
+            ds = ds.shuffle(UCF101_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+        seeds = _ClipSeeds(seed)
+
+        def decode(frame):
+            return tf.io.decode_image(frame, channels=3, expand_animations=False)
+
+        def take(example):
+            key = seeds.next() if training else tf.zeros([2], tf.int64)
+            frames = plan.take(example["video"], training, key)
+            video = tf.map_fn(decode, frames, fn_output_signature=tf.TensorSpec(
+                [None, None, 3], tf.uint8))
+            resized = tf.image.resize(video, (h, w), antialias=True)
+            clip = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
+            label = tf.cast(example["label"], tf.int32) % classes
+            return {"clips": tf.ensure_shape(clip, [t, h, w, 3])}, label
+
+        from keras_zoo.data.pipeline import seeded_map
+
+        if not training:
+            return ds.map(take, num_parallel_calls=tf.data.AUTOTUNE)
+        return seeded_map(ds, take, [seeds], seed)
 
     def serving_fn(self, model):
         t, h, w, c = clip_shape(model)
@@ -147,7 +396,6 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
     def draw_prediction(self, image, outputs, index=0, scale=4):
         """A strip of the clip's frames (``image``: uint8 ``[T, H, W, 3]``), each enlarged
         ``scale`` times, above a caption with the most probable class."""
-        from keras_zoo.data.clips import CLASSES
         from keras_zoo.visualize import captioned
 
         clip = np.asarray(image)
@@ -158,13 +406,22 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
         strip = np.repeat(np.repeat(strip, scale, axis=0), scale, axis=1)
         p = np.asarray(outputs["probabilities"])[index]
         k = int(np.argmax(p))
-        name = CLASSES[k] if len(p) == len(CLASSES) else f"class {k}"
+        name = _class_names(len(p))[k]
         return captioned(strip, f"{name} ({p[k]:.2f})")
 
     def describe_prediction(self, outputs, index=0):
-        from keras_zoo.data.clips import CLASSES
-
         p = np.asarray(outputs["probabilities"])[index]
-        names = CLASSES if len(p) == len(CLASSES) else [f"class {i}" for i in range(len(p))]
+        names = _class_names(len(p))
         top = np.argsort(p)[::-1][:5]
         return ", ".join(f"{names[i]} {p[i]:.3f}" for i in top)
+
+
+def _class_names(n):
+    """The embedded data's class names for a head of ``n`` classes (4: the clips, 12: the
+    motions), else ``class i``."""
+    from keras_zoo.data.clips import DATA
+
+    for names in DATA.values():
+        if len(names) == n:
+            return list(names)
+    return [f"class {i}" for i in range(n)]

@@ -169,7 +169,7 @@ def test_random_layers_convert_with_the_builtin_random_op(layer_fn, shapes):
     assert np.std(first) > 0.1 and not np.allclose(first, second), "random at inference"
 
 
-def test_layers_train_together_through_fit_with_an_unknown_batch():
+def test_layers_train_together_through_fit_with_an_unknown_batch(graph_optimizer_off):
     inputs = keras.Input((8, 8, 1))
     x = MaskedConv2D(6, 5, mask_type="A", padding="same", activation="relu")(inputs)
     x = NoiseInjection(seed=1)(x)

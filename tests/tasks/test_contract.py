@@ -28,6 +28,24 @@ def test_every_task_rejects_an_unknown_data_name(name):
     assert task.data_names and all(repr(d) in message for d in task.data_names), message
 
 
+@pytest.mark.parametrize("name", [n for n in task_names()
+                                  if "augment" in get_task(n).options("dataset")])
+def test_every_task_refuses_augmentation_outside_the_training_split(name):
+    task = get_task(name)
+    for split in ("validation", "test"):
+        with pytest.raises(ValueError) as error:
+            task.dataset(None, None, split, augment=("flip",))
+        message = str(error.value)
+        assert repr(name) in message and repr(split) in message and "training split" in message
+        with pytest.raises(ValueError, match="training split"):  # the split by keyword too
+            task.dataset(None, None, split=split, augment=("flip",))
+
+
+def test_a_split_option_holds_for_every_split_by_default_only_data():
+    assert Task.split_options == ("data",)
+    assert "sampling" in get_task("video_classification").split_options
+
+
 @pytest.mark.parametrize("name", task_names())
 def test_every_task_takes_a_seed(name):
     assert "seed" in get_task(name).options("dataset")

@@ -87,7 +87,8 @@ def _interrupted_after_epoch_1(tmp_path, monkeypatch, name, **options):
     return reference, trainer.train(name, epochs=2, out=out, verbose=0, **options), out
 
 
-def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monkeypatch):
+def test_a_run_interrupted_after_a_backup_resumes_bit_identically(tmp_path, monkeypatch,
+                                                                  graph_optimizer_off):
     """In-process stand-in for SIGKILL (the subprocess tests below are slow): the first run dies
     right after the backup of epoch 1 is committed; a second call of train() resumes it. The
     final weights and history.csv equal an uninterrupted run's, bit for bit (the MLP's recipe,

@@ -132,3 +132,28 @@ def test_a_recipes_data_set_is_every_splits_and_its_other_options_the_training_s
     train("mlp", out=str(tmp_path / "run"), verbose=0)
     assert seen == [("train", "shapes", True), ("validation", "shapes", False),
                     ("test", "shapes", False)]
+
+
+def test_a_tasks_split_options_reach_every_split_and_the_rest_the_training_split(
+        tmp_path, monkeypatch):
+    # A recipe's clip sampling (video_frames, stride, sampling) says what a clip is: the
+    # held-out splits are built with it too (their centred clips); augmentation and n are the
+    # training split's.
+    from keras_zoo.tasks.video import VideoClassificationTask
+
+    calls = []
+    real = VideoClassificationTask.dataset
+
+    def spy(self, model, entry, split="train", *args, **kwargs):
+        calls.append((split, dict(kwargs)))
+        return real(self, model, entry, split, *args, **kwargs)
+
+    monkeypatch.setattr(VideoClassificationTask, "dataset", spy)
+    recipe = dataclasses.replace(get_recipe("video"), name="video_sampled", epochs=1,
+                                 data_options={"video_frames": 12, "stride": 2, "n": 8,
+                                               "augment": ("translation",)})
+    train("c3d", recipe=recipe, out=str(tmp_path / "run"), verbose=0)
+    by_split = dict(calls)
+    assert by_split["train"] == {"video_frames": 12, "stride": 2, "n": 8,
+                                 "augment": ("translation",)}
+    assert by_split["validation"] == by_split["test"] == {"video_frames": 12, "stride": 2}

@@ -48,7 +48,7 @@ def test_warmup_cosine_schedule():
     assert float(schedule(29)) < 0.05
 
 
-def test_seeded_runs_repeat_exactly(tmp_path):
+def test_seeded_runs_repeat_exactly(tmp_path, graph_optimizer_off):
     a = train("mlp", epochs=2, out=str(tmp_path / "a"), seed=5, verbose=0)
     b = train("mlp", epochs=2, out=str(tmp_path / "b"), seed=5, verbose=0)
     c = train("mlp", epochs=2, out=str(tmp_path / "c"), seed=6, verbose=0)

@@ -39,7 +39,8 @@ def _rows(out):
         return list(csv.DictReader(f))
 
 
-def test_both_phases_run_in_one_run_frozen_then_fine_tuned(tmp_path, monkeypatch):
+def test_both_phases_run_in_one_run_frozen_then_fine_tuned(tmp_path, monkeypatch,
+                                                           graph_optimizer_off):
     """LeNet-5, 1 + 1 epochs, phase 2 on the top 2 blocks (C3, C5; ``fine_tune=2`` overrides
     the recipe's whole backbone): after phase 1 the backbone
     is the checkpoint's bit for bit and the head has trained; phase 2 moves C3 and C5 but not
@@ -145,7 +146,7 @@ def test_bad_combinations_are_refused_before_any_run_directory(tmp_path):
 
 
 def test_cli_runs_the_two_phase_recipe_and_refuses_bad_combinations(tmp_path, monkeypatch,
-                                                                    capsys):
+                                                                    capsys, graph_optimizer_off):
     _, path = _checkpoint(tmp_path, "mlp", preset="tiny")
     for argv, message in ((["--recipe", "transfer"], "pass from_checkpoint (--from)"),
                           (["--recipe", "transfer", "--from", path, "--epochs", "2"],
@@ -206,7 +207,8 @@ def _killed_and_resumed(tmp_path, monkeypatch, phases, kills):
     return reference, resumed, out
 
 
-def test_a_run_killed_at_the_phase_boundary_resumes_bit_identically(tmp_path, monkeypatch):
+def test_a_run_killed_at_the_phase_boundary_resumes_bit_identically(tmp_path, monkeypatch,
+                                                                    graph_optimizer_off):
     """1 + 1 epochs, killed right after phase 1's last backup: the resumed run restores phase
     1's end, unfreezes and fine-tunes like the uninterrupted run, bit for bit (weights,
     history.csv, history)."""

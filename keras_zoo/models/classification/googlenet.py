@@ -159,7 +159,9 @@ register(
     "googlenet",
     task="classification",
     family="inception",
-    tiny=dict(width=0.125, modules=("3a", "4a", "4d", "5b"), aux_dense_units=32, aux_dropout=0.0, dropout=0.0,
+    # tiny: the two modules the auxiliary classifiers read (4a, 4d), one pooling between
+    # stages; 3a and 5b were the same module again.
+    tiny=dict(width=0.125, modules=("4a", "4d"), aux_dense_units=32, aux_dropout=0.0, dropout=0.0,
               input_shape=(64, 64, 3), classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),
     paper="Szegedy et al., Going Deeper with Convolutions, CVPR 2015",

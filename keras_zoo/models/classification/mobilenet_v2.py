@@ -74,7 +74,9 @@ register(
     "mobilenetv2",
     task="classification",
     family="mobilenet",
-    tiny=dict(alpha=0.35, stages=((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 2, 2)),
+    # Two stages: the t = 1 block without expansion, a strided t = 6 block and a residual
+    # repeat (a third stage only repeated them; the battery's cost goes with the graph).
+    tiny=dict(alpha=0.35, stages=((1, 16, 1, 1), (6, 24, 2, 2)),
               last_filters=64, input_shape=(32, 32, 3), classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),
     paper="Sandler et al., MobileNetV2, CVPR 2018",

@@ -169,9 +169,10 @@ SwinB = _variant("swin_b", "Swin-B: C=128, depths (2, 2, 18, 2), heads (4, 8, 16
 SwinL = _variant("swin_l", "Swin-L: C=192, depths (2, 2, 18, 2), heads (6, 12, 24, 48), window 7",
                  embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48))
 
-#: Two stages of two blocks on 32x32 digits: 4x4 patches (8x8 map, windows of 4 with a shift of
-#: 2 in the second block), patch merging to 4x4 (one window, no shift), widths 16 and 32.
-TINY = dict(input_shape=(32, 32, 1), patch_size=4, embed_dim=16, depths=(2, 2), num_heads=(2, 4),
+#: Two stages on 32x32 digits: 4x4 patches (8x8 map, windows of 4, two blocks: the second's
+#: shifted by 2), patch merging to 4x4 (one window, no shift: one block, a second would repeat
+#: it), widths 16 and 32.
+TINY = dict(input_shape=(32, 32, 1), patch_size=4, embed_dim=16, depths=(2, 1), num_heads=(2, 4),
             window_size=4, classes=10)
 
 for _name, _builder, _params in (("swin_t", SwinT, 28_288_354), ("swin_s", SwinS, 49_606_258),

@@ -33,7 +33,8 @@ def _bn_relu(x, name):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, name="deconvnet"):
+def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096,
+              convolutions=None, name="deconvnet"):
     """DeconvNet (Noh et al. 2015).
 
     Args:
@@ -42,6 +43,10 @@ def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, n
         classes: output classes (21 for PASCAL VOC).
         width: multiplier of every convolution's and deconvolution's channels (1 in the paper).
         fc_units: channels of fc6 and fc7 (4096).
+        convolutions: the convolutions of each of the five encoder blocks, and deconvolutions
+            of its mirrored decoder block: None for table 1's (2, 2, 3, 3, 3); fewer keep a
+            block's first convolutions and its mirror's last deconvolutions (those that change
+            the channels), for small test configs.
         name: the model's name.
     """
     shape = check_image_shape(name, input_shape)
@@ -50,14 +55,20 @@ def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, n
     if not width > 0:
         raise ValueError(f"{name}: width must be > 0, got {width!r}.")
     check_sizes(name, shape, multiple_of(32), "a multiple of 32: five 2x2 poolings")
+    full = tuple(len(block) for block in VGG_CONFIGS["D"])
+    counts = full if convolutions is None else tuple(convolutions)
+    if len(counts) != 5 or not all(isinstance(n, int) and not isinstance(n, bool)
+                                   and 1 <= n <= most for n, most in zip(counts, full, strict=True)):
+        raise ValueError(f"{name}: convolutions must be five block sizes from 1 to table 1's "
+                         f"{full}, got {convolutions!r}.")
 
     def channels(f):
         return max(1, int(f * width))
 
     inputs = keras.Input(shape, name="images")
     x, switches = inputs, []
-    for b, block in enumerate(VGG_CONFIGS["D"], start=1):
-        for c, filters in enumerate(block, start=1):
+    for b, (block, n) in enumerate(zip(VGG_CONFIGS["D"], counts, strict=True), start=1):
+        for c, filters in enumerate(block[:n], start=1):
             x = keras.layers.Conv2D(channels(filters), 3, padding="same",
                                     name=f"block{b}_conv{c}")(x)
             x = _bn_relu(x, f"block{b}_conv{c}")
@@ -73,7 +84,7 @@ def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, n
     x = _bn_relu(x, "deconv_fc6")
     for b, filters in zip(range(5, 0, -1), DECODER, strict=True):
         x = MaxUnpooling(2, name=f"unpool{b}")([x, switches[b - 1]])
-        for c, f in enumerate(filters, start=1):
+        for c, f in enumerate(filters[len(filters) - counts[b - 1]:], start=1):
             x = keras.layers.Conv2DTranspose(channels(f), 3, padding="same",
                                              name=f"deconv{b}_{c}")(x)
             x = _bn_relu(x, f"deconv{b}_{c}")
@@ -82,8 +93,11 @@ def DeconvNet(input_shape=(224, 224, 3), classes=21, width=1.0, fc_units=4096, n
 
 
 register("deconvnet", task="segmentation", family="deconvnet",
-         tiny=dict(input_shape=(32, 32, 3), classes=4, width=0.05, fc_units=16),
+         # tiny: one (de)convolution per block, every block, pooling and unpooling kept (table
+         # 1's 2-3 per block repeated the first; training/recipes/segmentation.py pins them).
+         tiny=dict(input_shape=(32, 32, 3), classes=4, width=0.05, fc_units=16,
+                   convolutions=(1, 1, 1, 1, 1)),
          canonical=dict(input_shape=(224, 224, 3), classes=21),
-         data="shapes", recipe="segmentation", paper=PAPER, params=251_839_061,
+         data="shapes", recipe="segmentation_deconvnet", paper=PAPER, params=251_839_061,
          notes="Max unpooling at the pooling switches (MaxPoolingWithArgmax / MaxUnpooling), "
                "BatchNorm after every (de)convolution as in the paper's section 3.3.")(DeconvNet)

@@ -52,7 +52,7 @@ def _score(x, classes, name, zero=False):
 
 
 def FCN(variant="8s", input_shape=(512, 512, 3), classes=21, width=1.0, fc_units=4096,
-        fc_kernel_size=7, dropout=0.5, backbone_weights=None, name=None):
+        fc_kernel_size=7, dropout=0.5, backbone_weights=None, convolutions=None, name=None):
     """An FCN on VGG16 (Long et al. 2015).
 
     Args:
@@ -65,6 +65,9 @@ def FCN(variant="8s", input_shape=(512, 512, 3), classes=21, width=1.0, fc_units
         dropout: after fc6 and fc7 (0.5, as VGG16).
         backbone_weights: None, a keras.applications-compatible VGG16 ``keras.Model`` or the
             path of its ``.weights.h5``/``.keras`` file; copied by ``transfer_vgg16_weights``.
+        convolutions: the convolutions of each of VGG16's five blocks: None for its
+            (2, 2, 3, 3, 3); fewer keep each block's first ones (small test configs; no
+            ``backbone_weights`` then).
         name: the model's name (default ``fcn<variant>``).
     """
     check_choice("FCN", "variant", variant, VARIANTS)
@@ -77,7 +80,17 @@ def FCN(variant="8s", input_shape=(512, 512, 3), classes=21, width=1.0, fc_units
         raise ValueError(f"{name}: width must be > 0, got {width!r}.")
     check_sizes(name, shape, multiple_of(32), "a multiple of 32: five 2x2 poolings")
 
-    blocks = VGG_CONFIGS["D"]
+    full = tuple(len(block) for block in VGG_CONFIGS["D"])
+    counts = full if convolutions is None else tuple(convolutions)
+    if len(counts) != 5 or not all(isinstance(n, int) and not isinstance(n, bool)
+                                   and 1 <= n <= most
+                                   for n, most in zip(counts, full, strict=True)):
+        raise ValueError(f"{name}: convolutions must be five block sizes from 1 to VGG16's "
+                         f"{full}, got {convolutions!r}.")
+    if counts != full and backbone_weights is not None:
+        raise ValueError(f"{name}: backbone_weights need VGG16's convolutions {full}, got "
+                         f"convolutions={convolutions!r}.")
+    blocks = tuple(block[:n] for block, n in zip(VGG_CONFIGS["D"], counts, strict=True))
     inputs = keras.Input(shape, name="images")
     pool3 = vgg_blocks(inputs, blocks[:3], width)
     pool4 = vgg_blocks(pool3, blocks[3:4], width, start=4)
@@ -192,8 +205,10 @@ def FCN8s(**kwargs):
 #: 1x1 there, where a 7x7 "same" fc6 would use only its centre tap: fc6 is 1x1 (the same
 #: function, 48/49 fewer weights). Most of FCN-32s' remaining parameters are the fixed 64x64
 #: bilinear kernel (4 x 4 x 64 x 64 = 65,536).
+#: One convolution per VGG block (every block, pooling and skip kept; the second and third
+#: repeated the first): the recipe segmentation_fcn builds VGG16's 13.
 TINY = dict(input_shape=(32, 32, 3), classes=4, width=0.04, fc_units=16, fc_kernel_size=1,
-            dropout=0.0)
+            dropout=0.0, convolutions=(1, 1, 1, 1, 1))
 CANONICAL = dict(input_shape=(512, 512, 3), classes=21)
 
 register("fcn32s", task="segmentation", family="fcn", tiny=TINY, canonical=CANONICAL,

@@ -46,8 +46,10 @@ def TwoStream(
     filters=(96, 256, 512, 512, 512),
     dense_units=(4096, 2048),
     dropout=0.5,
+    temporal_dropout=None,
     fusion="average",
     kernel_initializer="glorot_uniform",
+    frame_mean=None,
     input_shape=(11, 224, 224, 3),
     classes=101,
     name="two_stream",
@@ -62,7 +64,9 @@ def TwoStream(
 
     Each stream reduces the frame 16 times before conv3 (conv1 and conv2 stride 2, two 2 x 2
     pools): 16 x 16 frames (the tiny preset) leave conv3-5 a 1 x 1 map, of whose 3 x 3 taps
-    one is real; the "two_stream" recipe trains on 32 x 32 frames.
+    one is real; the "two_stream" recipe trains on 32 x 32 frames, and trains the streams on
+    their own losses as the paper does (``late_fusion.SeparateStreamTraining``: trained through
+    the average, a stream is weighted by its share of the fused score).
 
     Inputs: ``clips`` ``[B, T, H, W, 3]`` in [0, 1] and ``flow`` ``[B, T - 1, H, W, 2]`` (pixels;
     ``keras_zoo.data.clips.optical_flow``).
@@ -70,17 +74,27 @@ def TwoStream(
     Args:
         filters: conv1..conv5 channels of each stream.
         dense_units: full6 and full7.
-        dropout: after full6 and full7 (the paper: 0.5 spatial, 0.9 temporal; one value here).
+        dropout: after full6 and full7 (the paper's spatial stream: 0.5).
+        temporal_dropout: the temporal stream's rate when it differs (the paper's: 0.9) with
+            ``fusion="average"``; None: ``dropout``.
         fusion: "average" or "conv".
         kernel_initializer: of the streams' convolutions and the hidden fully connected
             layers (the conv fusion's 1x1 keeps Keras' default); "he_normal" (He et al. 2015,
             for deep ReLU networks) is the "two_stream_fusion" recipe's.
+        frame_mean: subtracted from the middle frame before the spatial stream (CNN-M's
+            mean subtraction, Chatfield et al. 2014; a number or one per channel, in the
+            clip's [0, 1] scale), or None (the frame as given).
         input_shape: the clip's ``(T, H, W, 3)``.
         classes: action classes (UCF-101: 101).
         name: the model's name.
     """
     if fusion not in FUSIONS:
         raise ValueError(f"{name}: fusion must be one of {FUSIONS}, got {fusion!r}.")
+    if temporal_dropout is not None and fusion != "average":
+        raise ValueError(f"{name}: temporal_dropout={temporal_dropout!r} needs the temporal "
+                         f"stream's own head (fusion='average'); fusion {fusion!r} has one "
+                         f"head: set dropout.")
+    temporal_dropout = dropout if temporal_dropout is None else temporal_dropout
     common.check_head(name, True, None, classes)
     clips = common.clip_input(name, input_shape, min_frames=2, min_size=16)
     t, h, w, _ = input_shape
@@ -89,15 +103,22 @@ def TwoStream(
     frame = keras.layers.Cropping3D(((middle, t - middle - 1), (0, 0), (0, 0)),
                                     name="middle_frame")(clips)
     frame = keras.layers.Reshape((h, w, 3), name="frame")(frame)
+    spatial_input = frame
+    if frame_mean is not None:
+        offset = [-float(m) for m in frame_mean] if isinstance(frame_mean, (list, tuple)) \
+            else -float(frame_mean)
+        spatial_input = keras.layers.Rescaling(1.0, offset=offset,
+                                               name="frame_mean_subtraction")(frame)
     stacked = keras.layers.Permute((2, 3, 1, 4), name="flow_time_last")(flow)
     stacked = keras.layers.Reshape((h, w, 2 * (t - 1)), name="stacked_flow")(stacked)
     init = kernel_initializer
-    spatial = cnn_m_features(frame, filters, "spatial", kernel_initializer=init)
+    spatial = cnn_m_features(spatial_input, filters, "spatial", kernel_initializer=init)
     temporal = cnn_m_features(stacked, filters, "temporal", second_norm=False,
                               kernel_initializer=init)
     if fusion == "average":
         scores = [_classifier(spatial, dense_units, classes, dropout, "spatial", init),
-                  _classifier(temporal, dense_units, classes, dropout, "temporal", init)]
+                  _classifier(temporal, dense_units, classes, temporal_dropout, "temporal",
+                              init)]
         outputs = keras.layers.Average(name="fused_scores")(scores)
     else:
         fused = keras.layers.Concatenate(name="fusion_stack")([spatial, temporal])

@@ -10,12 +10,16 @@ import pytest
 
 import keras_zoo
 from keras_zoo.layers import ClassToken, ConvolutionalAttention
+from tests.deferred import deferred_weights
 
 
 @pytest.mark.parametrize("name,paper_millions,blocks", [
     ("cvt_13", 20, 13), pytest.param("cvt_21", 32, 21, marks=pytest.mark.slow)])
 def test_parameter_counts(name, paper_millions, blocks):
-    model = keras_zoo.models.get(name, preset="canonical")
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        model = keras_zoo.models.get(name, preset="canonical")
     assert model.count_params() == keras_zoo.models.info(name).params
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     # Table 2 gives whole millions (20M, 32M): our trainable count rounds to them; the

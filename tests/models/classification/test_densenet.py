@@ -18,7 +18,7 @@ def test_densenet121_canonical_transfer_and_exact_count():
     assert ours.count_params() == theirs.count_params() == 8_062_504
     _randomise_bn(theirs)
     ours.set_weights(theirs.get_weights())
-    x = _images((224, 224, 3))
+    x = _images((224, 224, 3), n=1)  # one image at full size: the transfer, not the batch
     np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), atol=1e-5,
                                rtol=0)
 

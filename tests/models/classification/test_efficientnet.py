@@ -6,6 +6,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.models.classification import efficientnet as E
+from tests.deferred import deferred_weights
 from tests.models.classification.apps_transfer import (
     assert_transfer,
     random_images,
@@ -49,8 +50,11 @@ def test_released_variants_are_not_the_formula():
 
 @pytest.mark.parametrize("key", _params(VARIANTS))
 def test_canonical_count_equals_keras_applications(key):
-    ours = keras_zoo.models.get(f"efficientnet{key}", preset="canonical")
-    theirs = getattr(keras.applications, f"EfficientNet{key.upper()}")(weights=None)
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        ours = keras_zoo.models.get(f"efficientnet{key}", preset="canonical")
+        theirs = getattr(keras.applications, f"EfficientNet{key.upper()}")(weights=None)
     assert ours.count_params() == theirs.count_params() == E.EFFICIENTNET_PARAMS[key]
     assert ours.input_shape == theirs.input_shape
 
@@ -58,7 +62,7 @@ def test_canonical_count_equals_keras_applications(key):
 def test_b0_full_size_transfer():
     ours = E.EfficientNetB0(classifier_activation=None)
     theirs = keras.applications.EfficientNetB0(weights=None, classifier_activation=None)
-    images = random_images((224, 224, 3))
+    images = random_images((224, 224, 3), n=1)  # one image at full size
     # keras-zoo models take [0, 1]; keras.applications' EfficientNet rescales [0, 255].
     assert_transfer(ours, theirs, images, their_images=255.0 * images)
 

@@ -10,6 +10,7 @@ from keras_zoo.models.classification.inception_v2 import BNInception
 from keras_zoo.models.classification.inception_v3 import InceptionV3
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.classification import AUX_LOSS_WEIGHT, compile_kwargs, main_output_model
+from tests.deferred import deferred_weights
 from tests.models.classification.apps_transfer import assert_transfer, random_images
 
 # GoogLeNet's Table 1, again: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, and the
@@ -36,7 +37,10 @@ def googlenet_count_from_layers(classes=1000):
 
 
 def test_googlenet_count_follows_table_1_layers():
-    model = GoogLeNet(aux_classifiers=False)
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        model = GoogLeNet(aux_classifiers=False)
     assert model.count_params() == googlenet_count_from_layers() == 6_998_552
     # The paper's params column sums to 6.8M (6797.7K) but does not recompute from its own
     # layer columns (an erratum of the lecture notes): the layer definitions give 2.9 % more.
@@ -56,8 +60,8 @@ def test_googlenet_has_two_auxiliary_classifiers_on_4a_and_4d():
     assert model.get_layer("aux1_pool").output.shape[1:3] == (4, 4)
     assert model.get_layer("aux2_dropout").rate == 0.7
     assert model.get_layer("top_dropout").rate == 0.4
-    full = GoogLeNet()
-    heads = full.count_params() - GoogLeNet(aux_classifiers=False).count_params()
+    with deferred_weights():  # two paper-size builds, counted only (tests/deferred.py)
+        heads = GoogLeNet().count_params() - GoogLeNet(aux_classifiers=False).count_params()
     # Each head: conv 528/512->128, FC 2048->1024, FC 1024->1000.
     per_head = lambda c: c * 128 + 128 + 2048 * 1024 + 1024 + 1024 * 1000 + 1000  # noqa: E731
     assert heads == per_head(512) + per_head(528)
@@ -89,7 +93,10 @@ def test_googlenet_trains_auxiliary_heads_with_weight_0_3_and_exports_main_only(
 
 
 def test_bn_inception_follows_figure_5():
-    model = BNInception()
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        model = BNInception()
     widths = {layer.name: layer.output.shape[-1] for layer in model.layers
               if isinstance(layer, keras.layers.Concatenate)}
     # The branch columns of Figure 5 (its "output size" column says 576 for 4c/4d, 1024 for 4e).
@@ -108,8 +115,11 @@ def test_bn_inception_follows_figure_5():
 
 
 def test_inception_v3_count_equals_keras_applications():
-    ours = keras_zoo.models.get("inception_v3", preset="canonical")
-    theirs = keras.applications.InceptionV3(weights=None)
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        ours = keras_zoo.models.get("inception_v3", preset="canonical")
+        theirs = keras.applications.InceptionV3(weights=None)
     assert ours.count_params() == theirs.count_params() == 23_851_784
 
 

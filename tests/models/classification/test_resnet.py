@@ -8,6 +8,7 @@ import pytest
 import keras_zoo
 from keras_zoo.benchmarks.applications import census_difference
 from keras_zoo.models.classification import resnet, resnet_cifar, resnet_v2, resnext, se_resnet
+from tests.deferred import deferred_weights
 
 APPS = keras.applications
 
@@ -46,7 +47,7 @@ def test_resnet50_canonical_transfer_and_exact_count():
     assert names[0] == names[1]
     _randomise_bn(theirs)
     ours.set_weights(theirs.get_weights())
-    x = _images((224, 224, 3))
+    x = _images((224, 224, 3), n=1)  # one image at full size: the transfer, not the batch
     np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False),
                                atol=1e-5, rtol=0)
 
@@ -93,7 +94,10 @@ def test_deep_canonical_counts_and_transfer(ours_fn, theirs_fn, params):
     ("wrn_28_10", 36.5e6),
 ])
 def test_paper_parameter_counts_within_one_percent(name, figure):
-    count = keras_zoo.models.get(name, "canonical").count_params()
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        count = keras_zoo.models.get(name, "canonical").count_params()
     assert abs(count - figure) / figure < 0.01, f"{name}: {count:,} vs the paper's {figure:,.0f}"
     entry = keras_zoo.models.info(name)
     if entry.params is not None:

@@ -11,13 +11,17 @@ import pytest
 import keras_zoo
 from keras_zoo.layers import WindowAttention
 from keras_zoo.layers.window_attention import shifted_window_mask
+from tests.deferred import deferred_weights
 
 
 @pytest.mark.parametrize("name,paper_millions", [
     ("swin_t", 28.29), pytest.param("swin_s", 49.61, marks=pytest.mark.slow),
     pytest.param("swin_b", 87.77, marks=pytest.mark.slow)])
 def test_parameter_counts_and_schedule(name, paper_millions):
-    model = keras_zoo.models.get(name, preset="canonical")
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        model = keras_zoo.models.get(name, preset="canonical")
     count = model.count_params()
     assert count == keras_zoo.models.info(name).params
     assert abs(count / 1e6 - paper_millions) <= 0.005 + 1e-9, count  # Table 1, 0.01M rounding
@@ -57,11 +61,13 @@ def test_shifted_window_mask_counts():
 
 
 def test_weights_load_at_another_image_size(tmp_path):
-    small = keras_zoo.models.get("swin_t", preset="tiny")
+    # Two blocks in both stages (the tiny config has one in the second since 2026-12-04).
+    small = keras_zoo.models.get("swin_t", preset="tiny", depths=(2, 2))
     path = os.fspath(tmp_path / "swin.weights.h5")
     small.save_weights(path)
     # 64x64: stage maps 16x16 and 8x8, both shifted windows of 4; same tables, new masks.
-    large = keras_zoo.models.get("swin_t", preset="tiny", input_shape=(64, 64, 1), weights=path)
+    large = keras_zoo.models.get("swin_t", preset="tiny", depths=(2, 2), input_shape=(64, 64, 1),
+                                 weights=path)
     assert len(small.weights) == len(large.weights)
     for a, b in zip(small.weights, large.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=a.path)

@@ -208,18 +208,20 @@ def test_images_without_objects_give_a_finite_loss_and_gradient():
 
 @pytest.fixture(scope="module")
 def fitted():
-    """The tiny DETR fitted 6 epochs on 32 shapes images, 8 of them without objects."""
+    """The tiny DETR fitted 4 epochs on 32 shapes images, 8 of them without objects."""
     keras.utils.set_random_seed(0)
     model = _model()
     task = get_task("detection")
-    task.compile(model, None)
+    # Adam at 1e-2: 4 epochs take the Hungarian loss to 0.70x its first epoch's (measured
+    # 2026-12-04; the bar is 0.8x); at 1e-3 it took 6 epochs to reach 0.74x.
+    task.compile(model, None, learning_rate=1e-2)
     # Eagerly: the same train step and the same losses, without tracing it into a graph (10.2
     # CPU s traced, 7.1 eager); the conformance battery's fit check runs DETR's step as a graph.
     model.run_eagerly = True
     x, y = task.battery_data(model, None, n=32)
     y["classes"][::4] = -1
     y["boxes"][::4] = 0.0
-    history = model.fit(x, y, batch_size=16, epochs=6, shuffle=False, verbose=0)
+    history = model.fit(x, y, batch_size=16, epochs=4, shuffle=False, verbose=0)
     return model, history.history
 
 

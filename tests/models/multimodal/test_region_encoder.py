@@ -66,7 +66,7 @@ def test_region_features_are_the_faster_rcnn_box_head_features(name, detector_fi
 
 # The encoder code is shared; ViLBERT's fit (25 s under load) runs in the slow tier.
 @pytest.mark.parametrize("name", ["vl_bert", pytest.param("vilbert", marks=pytest.mark.slow)])
-def test_faster_rcnn_regions_train_by_fit_and_reload_safely(name, tmp_path):
+def test_faster_rcnn_regions_train_by_fit_and_reload_safely(name, tmp_path, graph_optimizer_off):
     keras.utils.set_random_seed(0)
     entry = keras_zoo.models.info(name)
     model = entry.build("tiny", region_encoder="faster_rcnn")

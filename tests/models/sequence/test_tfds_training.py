@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 
-def test_text_classifier_trains_on_imdb_reviews_mock_data(tmp_path):
+def test_text_classifier_trains_on_imdb_reviews_mock_data(tmp_path, graph_optimizer_off):
     tfds = pytest.importorskip("tensorflow_datasets")
     from keras_zoo.tasks import get_task
     from training.trainer import train

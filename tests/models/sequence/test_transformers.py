@@ -24,10 +24,14 @@ from keras_zoo.models.sequence.transformer import (
 )
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.seq2seq import exact_match
+from tests.deferred import deferred_weights
 
 
 def test_transformer_base_parameter_count():
-    model = Transformer(PAPER_VOCABULARY_SIZE, 16, 16)  # base: N=6, 512, 2048, h=8
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        model = Transformer(PAPER_VOCABULARY_SIZE, 16, 16)  # base: N=6, 512, 2048, h=8
     count = model.count_params()
     assert count == transformer_base_parameters() == 63_082_496
     # The paper reports "65M" (Table 3, rounded); ours is within 3% of it.
@@ -62,10 +66,13 @@ def test_transformer_decoder_is_causal():
 def test_bert_base_matches_keras_hub_exactly():
     import keras_hub
 
-    ours = BertBackbone(**BERT_BASE).count_params()
-    reference = keras_hub.models.BertBackbone(
-        vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
-        intermediate_dim=3072, max_sequence_length=512, num_segments=2).count_params()
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        ours = BertBackbone(**BERT_BASE).count_params()
+        reference = keras_hub.models.BertBackbone(
+            vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
+            intermediate_dim=3072, max_sequence_length=512, num_segments=2).count_params()
     assert ours == reference == 109_482_240
 
 
@@ -91,7 +98,10 @@ def test_bert_pretrainer_mlm_and_nsp_learn():
 
 
 def test_gpt1_parameter_count():
-    count = GPT(**GPT1).count_params()
+    # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
+    # the same layers and variable shapes, no random draws; the counts are checked after.
+    with deferred_weights():
+        count = GPT(**GPT1).count_params()
     assert count == 116_534_784
     assert abs(count - 117e6) / 117e6 < 0.01  # the paper's "117M"
 
