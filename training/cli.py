@@ -195,13 +195,25 @@ def _cmd_train(args):
             setattr(args, key, value)
     from training.trainer import train
 
+    config = dict(args.config)
+    import inspect
+
+    own = [k for k in config if k in inspect.signature(train).parameters]
+    if own:
+        raise UserError(f"train: --config {own[0]}=... is not a builder argument; use "
+                        f"--{own[0].replace('_', '-')} (builder arguments: `keras-zoo info "
+                        f"{args.model}`).")
+    if len(config) < len(args.config):
+        keys = [k for k, _ in args.config]
+        raise UserError(f"train: --config gives {sorted({k for k in keys if keys.count(k) > 1})} "
+                        "more than once.")
     result = train(args.model, epochs=args.epochs, batch_size=args.batch_size, data=args.data,
                    out=args.out, seed=args.seed, preset=args.preset, strategy=args.strategy,
                    export=False if args.export is None else (args.export or True),
                    version=args.version, root=args.root, tflite=args.tflite,
                    from_checkpoint=args.from_checkpoint, freeze=args.freeze,
                    fine_tune=args.fine_tune, recipe=args.recipe, report=_print_row,
-                   data_service=args.data_service, verbose=_keras_verbose())
+                   data_service=args.data_service, verbose=_keras_verbose(), **config)
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items())
     print(f"test: {metrics}")
     print(f"saved: {result.model_path} (curves: {os.path.join(result.out_dir, 'curves.png')})")
@@ -371,6 +383,20 @@ def _cmd_table(args):
     return 0
 
 
+def _config_item(text):
+    """``KEY=VALUE`` of ``--config``: VALUE a Python literal (``101``, ``(8, 16)``, ``0.5``,
+    ``'he_normal'``) or, if it is not one, the string as written."""
+    import ast
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE (e.g. classes=101), got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
 def _positive_int(text):
     try:
         value = int(text, 10)
@@ -477,6 +503,10 @@ def build_parser(command=None):
     p.add_argument("--seed", type=_seed, default=0, help="seeds weights, shuffling and "
                                                          "augmentation (0 .. 2**32 - 1)")
     p.add_argument("--preset", choices=["tiny", "canonical"])
+    p.add_argument("--config", type=_config_item, action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="a builder argument over the preset and the recipe's (repeatable), "
+                        "e.g. --data ucf101 --preset canonical --config classes=101")
     p.add_argument("--strategy", default="none", help="none | mirrored | multi-worker")
     p.add_argument("--data-service", metavar="grpc://HOST:PORT",
                    help="run the training pipeline on the workers of this tf.data service "

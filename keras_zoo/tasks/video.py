@@ -137,6 +137,13 @@ class _Sampling:
                                  f"is shorter than {model.name}'s {t}-frame clip; a looped "
                                  f"video has no flow across its seam. Accepted: video_frames "
                                  f">= {t}.")
+        if stride not in (None, 1) and video_frames is None and data != "ucf101":
+            span = (t - 1) * stride + 1
+            raise ValueError(f"task 'video_classification': stride={stride} takes frames "
+                             f"{stride} apart from a video longer than the {t}-frame clip; "
+                             f"the embedded video is {t} frames unless video_frames says "
+                             f"otherwise (it would be looped). Accepted: video_frames >= "
+                             f"{span} with stride={stride}.")
         self.sampling, self.stride = sampling, stride or 1
         self.video_frames = t if video_frames is None else video_frames
 

@@ -51,6 +51,10 @@ def files(tmp_path):
     (["export", "{d}/truncated.keras", "--root", "{d}/saved"], "truncated.keras"),
     (["evaluate", "{d}/foreign.keras"], "foreign.keras"),
     (["info", "no_such_model"], "no_such_model"),
+    (["train", "mlp", "--config", "no_such_option=3", "--out", "{d}/run"], "no_such_option"),
+    (["train", "mlp", "--config", "epochs=3", "--out", "{d}/run"], "--epochs"),
+    (["train", "mlp", "--config", "classes=3", "--config", "classes=4", "--out", "{d}/run"],
+     "more than once"),
     (["explain", "mlp", "{d}/fake.png", "-o", "{d}/out.png"], "fake.png"),
     (["explain", "mlp", "{d}/rgba.png", "--class", "10", "-o", "{d}/out.png"], "--class 10"),
     (["attention", "{d}/truncated.keras", "--output", "{d}/out.png"], "truncated.keras"),
@@ -69,6 +73,8 @@ def test_bad_input_is_one_line_and_exit_2(capsys, files, argv, names):
     (["train", "lenet5", "--epochs", "-1"],
      "keras-zoo train: error: argument --epochs: expected a positive integer, got '-1'"),
     (["train", "lenet5", "--preset", "huge"], "keras-zoo train: error: argument --preset: "),
+    (["train", "lenet5", "--config", "classes"], "keras-zoo train: error: argument --config: "
+                                                 "expected KEY=VALUE"),
     (["info", "lenet5", "--bogus"], "keras-zoo: error: unrecognized arguments: --bogus"),
     (["predict"], "keras-zoo predict: error: the following arguments are required: model"),
     (["no_such_command"], "keras-zoo: error: argument command: invalid choice"),
@@ -231,3 +237,15 @@ def test_verify_reports_a_corrupt_tflite_in_its_table_and_fails(
     assert any(line.startswith("ok") and "savedmodel" in line for line in out)
     assert verify_in_the_shared_fresh_process.count > requests  # the SavedModel ran there
     assert any(line.startswith("FAIL") and tiny.name in line for line in out)
+
+
+def test_train_passes_config_literals_to_the_builder(monkeypatch):
+    import training.trainer
+
+    seen = {}
+    monkeypatch.setattr(training.trainer, "train", lambda model, **kw: seen.update(kw) or (
+        _ for _ in ()).throw(ValueError("stop here")))
+    assert cli.main(["train", "r2plus1d_18", "--config", "classes=101", "--config",
+                     "filters=(8, 16)", "--config", "kernel_initializer=he_normal"]) == 2
+    assert seen["classes"] == 101 and seen["filters"] == (8, 16)
+    assert seen["kernel_initializer"] == "he_normal"  # not a literal: the string as written

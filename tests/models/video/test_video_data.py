@@ -189,6 +189,7 @@ def test_unsupported_options_name_themselves_and_the_accepted():
                                       r"'uniform', 'tsn'\]"),
              ({"sampling": "uniform", "stride": 2}, "stride=2 applies to sampling='clip'"),
              ({"stride": 0}, "stride must be a positive int"),
+             ({"stride": 2}, r"Accepted: video_frames >= 15 with stride=2"),
              ({"video_frames": 1}, "video_frames must be an int >= 2"),
              ({"data": "ucf101", "video_frames": 16}, "video_frames applies to the embedded"),
              ({"data": "clips_motion"}, "clips_motions"),
