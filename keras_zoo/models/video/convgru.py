@@ -37,7 +37,7 @@ register(
     tiny=dict(filters=(8,), kernel_size=3, input_shape=(4, 16, 16, 1)),
     canonical=dict(input_shape=(10, 64, 64, 1)),
     data="moving_shapes",
-    recipe="next_frame",
+    recipe="next_frame_convgru",
     paper=PAPER,
     notes="Same encoder as convlstm with keras_zoo.layers.ConvGRU2D (three gates' worth of "
           "weights instead of four).",

@@ -57,7 +57,7 @@ register(
     tiny=dict(filters=(8,), kernel_size=3, input_shape=(4, 16, 16, 1)),
     canonical=dict(input_shape=(10, 64, 64, 1)),
     data="moving_shapes",
-    recipe="next_frame",
+    recipe="next_frame_convlstm",
     paper=PAPER,
     notes="No peephole connections (Keras ConvLSTM2D); unrolled over T.",
 )(ConvLSTM)
