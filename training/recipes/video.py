@@ -40,9 +40,11 @@ RECIPES = [
         batch_norm_momentum=0.9,
         # Measured 2026-12-04: `keras-zoo train NAME` end to end on 2 idle cores (x3d_xs,
         # x3d_s, s3d, s3d_g, t3d: at load 0.8-1.6 from other jobs, the figures above again).
-        # i3d_two_stream is not timed: its loss turns NaN in the first epoch at seeds 0 and 1
-        # (seed 1 reaches 1.000 at 25 epochs with global_clipnorm 1 or rate 1e-3; seed 0 does
-        # not), cause not found.
+        # i3d_two_stream is not timed: its loss turned NaN in the first epoch at seed 0 (four
+        # runs; seed 1 once at 2 epochs; seed 1 reached 1.000 at 25 epochs with
+        # global_clipnorm 1 or rate 1e-3; seed 0 did not). Runs of one seed differ (epoch-1
+        # accuracy 0.4980 and 0.4941 in two runs of the same command: threaded kernels), so
+        # whether a run diverges is partly chance; cause of the NaN not found.
         train_minutes={"lrcn": 0.33, "x3d_l": 0.51, "r2plus1d_18": 0.48, "x3d_m": 0.52,
                        "i3d": 0.52, "x3d_xs": 0.39, "x3d_s": 0.39, "s3d": 0.32, "s3d_g": 0.37,
                        "t3d": 0.33},
