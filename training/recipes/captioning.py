@@ -60,6 +60,9 @@ RECIPES.append(
 RECIPES.append(
     Recipe(
         name="video_captioning",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"temporal_attention_captioner": 0.3},
         description="The temporal-attention captioner on 1024 captioned clips (8 frames, 16 px; "
                     "a coloured shape moving left or right) at its canonical config; BLEU-4 of "
                     "greedy captions on the test clips.",

@@ -5,6 +5,9 @@ from training.recipes import Recipe
 RECIPES = [
     Recipe(
         name="detection",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"yolo_v1": 1.7},
         description="A detector at its tiny config on 4096 synthetic-shape images (1-3 objects, "
                     "horizontal flips that move the boxes): Adam 1e-3, cosine decay.",
         epochs=20,

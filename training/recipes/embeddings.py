@@ -29,6 +29,9 @@ RECIPES = [
     ),
     Recipe(
         name="elmo",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"elmo": 0.19},
         description="ELMo's biLM (forward + backward word LMs over a character CNN) on the "
                     "corpus at its tiny config: Adam 3e-3, cosine decay.",
         epochs=5,
@@ -39,6 +42,9 @@ RECIPES = [
     ),
     Recipe(
         name="kernel_regression",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"nadaraya_watson": 0.1},
         description="Nadaraya-Watson's kernel width by MSE on the d2l function: Adam 0.1, "
                     "constant.",
         epochs=5,

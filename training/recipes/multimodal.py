@@ -10,6 +10,9 @@ _AUDIO = {"num_mel_bins": 16, "patch_size": 4, "patch_stride": 4}
 RECIPES = [
     Recipe(
         name="ast_synthetic_audio",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"ast": 0.24},
         description="AST on 1000 synthetic clips (10 classes: tone, rising/falling chirp, slow/"
                     "fast beat, low/high), raw 8 kHz waveforms, log-mel in the graph; the bar "
                     "is test accuracy.",

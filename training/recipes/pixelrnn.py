@@ -6,6 +6,9 @@ from training.recipes import Recipe
 RECIPES = [
     Recipe(name="pixelrnn", description="PixelRNN (Row LSTM) on digits: Adam 1e-3, NLL in "
                                         "bits/dim.",
+           # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1
+           # from other sessions).
+           train_minutes={"pixelrnn": 0.33},
            epochs=30, batch_size=32, learning_rate=1e-3, schedule=None, preset="tiny",
            # 8x8 digits for both LSTMs (pixelrnn_diagonal's tiny config is 4x4, for the tests).
            config={"image_shape": (8, 8, 1)}, monitor="val_loss"),

@@ -10,6 +10,9 @@ from training.recipes import Recipe
 RECIPES = [
     Recipe(
         name="sliding_window",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"sliding_window": 1.12},
         description="The sliding-window detector at its tiny config on 2048 synthetic-shape "
                     "images (1-3 objects, horizontal flips that move the boxes): Adam 2e-3, "
                     "cosine decay.",
@@ -24,6 +27,9 @@ RECIPES = [
     ),
     Recipe(
         name="rcnn",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"rcnn": 3.09},
         description="R-CNN at its tiny config: warped selective-search regions of 1024 "
                     "synthetic-shape images, mini-batches of 128 regions with 32 positives "
                     "(the paper's fine-tuning), Adam 1e-3, cosine decay.",
@@ -41,6 +47,9 @@ RECIPES = [
     ),
     Recipe(
         name="fast_rcnn",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"fast_rcnn": 2.25},
         description="Fast R-CNN at its tiny config on 2048 synthetic-shape images with their "
                     "selective-search proposals, 16 RoIs per image (25 % foreground), Adam "
                     "1e-3, cosine decay.",

@@ -16,6 +16,9 @@ _DANN_EPOCHS = 200
 RECIPES = [
     Recipe(
         name="siamese",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"siamese": 0.19},
         description="Siamese LeNet-5 tower, contrastive loss (margin 1) over every pair of a "
                     "batch of 64 digits: Adam 1e-3, cosine.",
         epochs=30,
@@ -25,6 +28,9 @@ RECIPES = [
     ),
     Recipe(
         name="triplet",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"triplet": 0.21},
         description="Triplet LeNet-5, semi-hard mining (FaceNet, margin 0.2) in batches of 64 "
                     "digits: Adam 1e-3, cosine.",
         epochs=30,
@@ -91,6 +97,9 @@ RECIPES = [
     ),
     Recipe(
         name="instance_discrimination",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"instance_discrimination": 0.3},
         description="Instance discrimination on digits: LeNet-5 encoder, 128-D, a memory bank of "
                     "the 1,259 training digits, 256 NCE negatives, tau 0.07, views by random "
                     "resized crops (area >= 0.2) and brightness/contrast, Adam 1e-3.",

@@ -6,6 +6,9 @@ from training.recipes import Recipe
 RECIPES = [
     Recipe(
         name="rlhf_reward_model",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"rlhf_reward_model": 0.13},
         description="The reward model on 4096 synthetic preference pairs (more vowels "
                     "preferred), Bradley-Terry loss, at its canonical config: Adam 3e-3, "
                     "cosine decay; held-out pair accuracy >= 0.9.",
@@ -17,6 +20,9 @@ RECIPES = [
     ),
     Recipe(
         name="rlhf_ppo",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"rlhf_ppo": 0.15},
         description="PPO of a fresh policy against a fresh reward model at the tiny config (a "
                     "smoke run of the loop: training.rlhf.pipeline trains the reward model and "
                     "the supervised policy first): Adam 1e-2, constant.",

@@ -32,6 +32,9 @@ TRANSFORMER = Recipe(
 SEGMENTER = dataclasses.replace(
     TRANSFORMER,
     name="segmentation_segmenter",
+    # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+    # other sessions).
+    train_minutes={"segmenter_linear": 3.89},
     description="Segmenter on 2048 synthetic-shape images with flips, its encoder widened "
                 "to 64 (4 layers, 4 heads, MLP 4x the width, the ViT's ratio), class "
                 "embeddings drawn with spread 1 (from scratch): AdamW 1e-3, "
@@ -53,6 +56,9 @@ SEGMENTER = dataclasses.replace(
 
 CONVOLUTIONAL = Recipe(
     name="segmentation",
+    # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+    # other sessions).
+    train_minutes={"unet": 1.01},
     description="A convolutional segmenter (FCN, DeconvNet, U-Net) at its tiny config on "
                 "2048 synthetic-shape images (1-3 objects, 4 classes with the "
                 "background), flips and translations applied to image and mask together: "
@@ -75,6 +81,7 @@ RECIPES = [
     dataclasses.replace(
         CONVOLUTIONAL,
         name="segmentation_deconvnet",
+        train_minutes={},  # not measured (the base recipe's figure is unet's)
         description="The segmentation recipe for DeconvNet, at table 1's (de)convolutions per "
                     "block (2, 2, 3, 3, 3; its tiny config has one per block since 2026-12-04).",
         # The deconvnet figure in the segmentation recipe (0.339, 136 s) is this config's.
@@ -82,6 +89,9 @@ RECIPES = [
     ),
     Recipe(
         name="segmentation_fcn",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"fcn8s": 2.28},
         description="An FCN (32s/16s/8s) on 2048 synthetic-shape images at 64x64, VGG16 at 1/8 "
                     "width with fc6/fc7 of 32 channels, flips and translations applied to "
                     "image and mask together: Adam 3e-3, cosine decay.",
@@ -110,6 +120,7 @@ RECIPES = [
     dataclasses.replace(
         SEGMENTER,
         name="segmentation_segmenter_mask",
+        train_minutes={},  # not measured (the base recipe's figure is segmenter_linear's)
         description="segmentation_segmenter for the mask transformer, 60 epochs (it learns "
                     "more slowly than the linear decoder).",
         # Measured with 40 epochs (segmentation_segmenter): 0.745 held-out mean IoU (894 s),

@@ -33,6 +33,9 @@ RECIPES = [
     ),
     Recipe(
         name="transformer",
+        # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 0.8-2.1 from
+        # other sessions).
+        train_minutes={"transformer": 0.25},
         description="The Transformer on its embedded synthetic task at its tiny config, with the "
                     "paper's optimizer: Adam(0.9, 0.98, 1e-9) on lrate = d_model^-0.5 "
                     "min(step^-0.5, step warmup^-1.5) (section 5.3), warm-up shortened to the "
