@@ -10,6 +10,7 @@ from keras_zoo.layers import (
     ConvGRU2D,
     DepthwiseConv3D,
     MultiHeadPoolingAttention,
+    PaddedConv3D,
     PeepholeLSTM,
     PhotometricFlowLoss,
     SeparableAveragePooling3D,
@@ -104,6 +105,49 @@ CASES += [
         ("valid", (2, 3, 3), (1, 1, 1), "valid", True))
 ]
 
+
+def padded_conv3d_reference(layer, inputs):
+    """A full 3-D convolution with TensorFlow's SAME padding (the extra pad at the end):
+    out[b, i, j, l, o] = sum over the window and input channels of x * kernel[..., o]."""
+    (x,) = inputs
+    kernel = np.asarray(layer.kernel, np.float64)
+    _, *dims, _ = x.shape
+    pads, outs = [], []
+    for n, k, s in zip(dims, layer.kernel_size, layer.strides, strict=True):
+        out = -(-n // s)
+        pad = max((out - 1) * s + k - n, 0)
+        pads.append((pad // 2, pad - pad // 2))
+        outs.append(out)
+    xp = np.pad(x.astype(np.float64), ((0, 0), *pads, (0, 0)))
+    result = np.zeros((x.shape[0], *outs, kernel.shape[-1]))
+    for idx in itertools.product(*(range(o) for o in outs)):
+        window = tuple(slice(i * s, i * s + k)
+                       for i, s, k in zip(idx, layer.strides, layer.kernel_size, strict=True))
+        result[(slice(None), *idx)] = np.einsum("bthwc,thwco->bo", xp[(slice(None), *window)],
+                                                kernel)
+    if layer.use_bias:
+        result += np.asarray(layer.bias)
+    return result
+
+
+# I3D's first convolution (7 x 7 x 7, stride 2) on 7 frames: the shape whose SAME-padded
+# filter gradient TensorFlow's CPU kernel gets wrong (the layer's reason to exist); the
+# battery's gradient check then runs through the explicit padding.
+CASES += [
+    LayerCase(
+        id=f"padded_conv_3d_{name}",
+        layer_class=PaddedConv3D,
+        make=lambda k=kernel, s=strides, b=bias: PaddedConv3D(
+            2, k, s, use_bias=b, kernel_initializer="random_normal",
+            bias_initializer="random_normal"),
+        inputs=lambda rng, shape=shape: [rng.normal(size=shape).astype(np.float32)],
+        reference=padded_conv3d_reference,
+        atol=1e-4,
+    )
+    for name, kernel, strides, bias, shape in (
+        ("i3d_stem_7_frames", (7, 7, 7), (2, 2, 2), False, (2, 7, 9, 9, 2)),
+        ("anisotropic", (3, 5, 1), (1, 2, 3), True, (2, 4, 7, 6, 3)))
+]
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))

@@ -111,13 +111,23 @@ RECIPES = [
     ),
     Recipe(
         name="cdml",
+        # `keras-zoo train cdml --out /tmp/h2/cdml` end to end on 2 cores, 2026-12-05 (seed 0:
+        # wall 30 s, CPU 22 s; load 4.1-4.4 from other sessions).
+        train_minutes={"cdml": 0.51},
         description="CDML on a synthetic co-occurrence graph of the training digits (4 edges per "
                     "item, 10 % noise edges): LeNet-5 content encoder, 256-D, triplet margin 0.2 "
-                    "with in-batch negatives, Adam 1e-3, cosine.",
+                    "on squared distances with in-batch negatives, Adam 1e-3, cosine.",
         epochs=15,
         batch_size=64,
         preset="canonical",
         config=_LENET_RELU,
+        # The bar is on MAP@R (leave-one-out retrieval of the held-out digits' classes), not on
+        # recall@1: the untrained LeNet-5 already retrieves a same-class nearest neighbour
+        # (recall@1 0.925 / 0.933 / 0.914 at seeds 0 / 1 / 2) but ranks the class poorly
+        # (MAP@R 0.486 / 0.456 / 0.463). Measured by this recipe, 2026-12-05: MAP@R 0.895 /
+        # 0.922 / 0.915, recall@1 0.967 / 0.983 / 0.958 at seeds 0 / 1 / 2. (Before the model's
+        # loss used squared distances, the run went NaN in its first epoch: recall@1 0.098.)
+        min_test_metric=("map@r", 0.85),
     ),
     Recipe(
         name="dann",

@@ -19,20 +19,27 @@ PAPER = ("Lee, Abu-El-Haija, Varadarajan & Natsev, Collaborative Deep Metric Lea
          "Understanding, KDD 2018")
 
 
+def squared_distance(a, b):
+    """``||a - b||^2`` along the last axis: the distance of the paper's hinge loss. No square
+    root, so its gradient ``2 (a - b)`` is finite where ``a == b``."""
+    return tf.reduce_sum(tf.square(a - b), axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="keras_zoo")
 class CDMLModel(RepresentationModel):
     """Item content -> embedding, trained on the edges of a co-occurrence graph.
 
     ``fit`` takes ``{"anchor": images, "positive": images}`` (the two ends of an edge; ``y`` is
-    ignored). The triplet loss max(0, d(a, p) - d(a, n) + margin) takes as the negative n of
-    each anchor the positive of another edge of the batch, drawn at random (section 3.2: the
+    ignored). The triplet loss max(0, ||a - p||^2 - ||a - n||^2 + margin) on the unit-norm
+    embeddings (the paper's hinge loss, on squared Euclidean distances) takes as the negative n
+    of each anchor the positive of another edge of the batch, drawn at random (section 3.2: the
     negatives are sampled within the mini-batch). ``call`` embeds images (or the ``"anchor"``
     of such a dict) to unit norm.
 
     Args:
         encoder: images -> features.
         head: features -> embedding.
-        margin: the triplet margin.
+        margin: the triplet margin alpha (on squared distances).
         seed: seed of the in-batch negative draw.
         **kwargs: ``keras.Model`` arguments.
     """
@@ -69,8 +76,16 @@ class CDMLModel(RepresentationModel):
         # Another edge's positive for each anchor: a random non-zero cyclic shift.
         shift = keras.random.randint((), 1, tf.maximum(n, 2), seed=self.seed_generator)
         negative = tf.roll(positive, shift=shift, axis=0)
-        d_ap = tf.norm(anchor - positive + 1e-12, axis=-1)
-        d_an = tf.norm(anchor - negative + 1e-12, axis=-1)
+        # The paper's hinge loss is on SQUARED Euclidean distances. The earlier Euclidean
+        # distance tf.norm(a - n + 1e-12) trained to NaN: an in-batch negative can be the
+        # anchor's own item (or the same image), a - n is then exactly 0, and in the compiled
+        # train step Grappler's constant folding reassociates (a - n) + 1e-12 so that the
+        # 1e-12 meets a term of size |a| and is lost: the norm is 0 and its gradient
+        # (a - n) / ||a - n|| is 0 / 0 (measured: the recipe at seed 0, 10th step, one such
+        # row; eager, or with constant_folding off, the epsilon survives). The squared
+        # distance has the gradient 2 (a - n), finite everywhere (0 at a = n).
+        d_ap = squared_distance(anchor, positive)
+        d_an = squared_distance(anchor, negative)
         loss = tf.maximum(d_ap - d_an + self.margin, 0.0)
         # A batch of one edge has no other edge to take a negative from: no loss.
         return {"loss": tf.where(n > 1, tf.reduce_mean(loss), 0.0)}

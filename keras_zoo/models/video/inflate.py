@@ -12,6 +12,7 @@ import numpy as np
 
 from keras_zoo.layers.average_pooling_3d import SeparableAveragePooling3D
 from keras_zoo.layers.max_pooling_3d import SeparableMaxPooling3D
+from keras_zoo.layers.padded_conv_3d import PaddedConv3D
 
 #: Layers that work unchanged on 5-D tensors (they act on the channel axis or elementwise).
 _SAME = (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU,
@@ -38,7 +39,12 @@ class _Inflater:
                                  "convolutions inflate.")
             kt = kh if kh > 1 else 1
             st = sh if self.time_strides and kt > 1 else 1
-            return keras.layers.Conv3D(
+            # A strided "same" convolution pads explicitly (PaddedConv3D, the same function):
+            # TensorFlow's CPU filter gradient of the SAME-padded 7 x 7 x 7 stride-2 Conv3D is
+            # wrong for some clip lengths (NaN from the first epoch on 7 flow frames).
+            strided_same = layer.padding == "same" and (st, sh, sw) != (1, 1, 1)
+            conv = PaddedConv3D if strided_same else keras.layers.Conv3D
+            return conv(
                 layer.filters, (kt, kh, kw), strides=(st, sh, sw), padding=layer.padding,
                 use_bias=layer.use_bias, activation=config["activation"], name=name)
         if isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):

@@ -7,6 +7,7 @@ import math
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import keras_zoo
 from keras_zoo.layers import DepthwiseConv3D, PhotometricFlowLoss
@@ -271,3 +272,58 @@ def test_train_reaches_the_bar_by_the_models_recipe(name, recipe, tmp_path):
     assert result.recipe.name == recipe and not result.changed
     assert result.bar == ("accuracy", 0.9, "max")
     assert result.bar_met and accuracy >= 0.9
+
+
+def test_padded_conv3d_gives_exact_filter_gradients_for_i3ds_stem_on_7_frames():
+    """I3D's first convolution (7 x 7 x 7, stride 2, "same") on two-stream I3D's 7 flow frames:
+    TensorFlow's SAME-padded CPU kernel gave filter gradients of 1e18-1e37 or NaN there (the
+    run trained to NaN); the explicit padding must match a float64 reference and repeat."""
+    from keras_zoo.layers import PaddedConv3D
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 7, 16, 16, 2)).astype(np.float32)
+    layer = PaddedConv3D(4, 7, strides=2, use_bias=False)
+    layer.build(x.shape)
+    dy = rng.normal(size=(2, 4, 8, 8, 4)).astype(np.float32)
+
+    def kernel_gradient():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(tf.constant(x)) * dy)
+        return tape.gradient(loss, layer.kernel).numpy()
+
+    kernel = tf.constant(np.asarray(layer.kernel, np.float64))
+    x64 = tf.constant(x.astype(np.float64))
+    with tf.GradientTape() as tape:
+        tape.watch(kernel)
+        loss = tf.reduce_sum(tf.nn.conv3d(x64, kernel, [1, 2, 2, 2, 1], "SAME") * dy)
+    reference = tape.gradient(loss, kernel).numpy()
+    first, second = kernel_gradient(), kernel_gradient()
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(first, reference, rtol=1e-4, atol=1e-3)
+
+
+def test_i3d_pads_its_strided_convolutions_explicitly():
+    backbone = keras_zoo.models.get("i3d", preset="tiny").get_layer("rgb_inception")
+    strided = [layer for layer in backbone.layers if isinstance(layer, keras.layers.Conv3D)
+               and tuple(layer.strides) != (1, 1, 1)]
+    assert strided and all(type(layer).__name__ == "PaddedConv3D" for layer in strided)
+
+
+def test_c3d_count_is_the_sum_over_the_papers_layer_table():
+    """Tran et al. 2015 print no total, but their layer table does (section 3.3, Fig. 3):
+    eight 3x3x3 convolutions of 64, 128, 256, 256, 512, 512, 512, 512 filters on RGB, pool5
+    giving 512 x 1 x 4 x 4 = 8,192 features, fc6 and fc7 of 4,096, 487 Sports-1M classes."""
+    widths = [3, 64, 128, 256, 256, 512, 512, 512, 512]
+    convolutions = sum(27 * a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    dense = sum(a * b + b for a, b in ((8192, 4096), (4096, 4096), (4096, 487)))
+    assert keras_zoo.models.info("c3d").params == convolutions + dense == 79_991_015
+
+
+def test_i3d_is_two_stream_i3ds_rgb_half():
+    """Carreira & Zisserman's Table 1 lists Two-Stream I3D only ("25M"): one I3D is its RGB
+    stream, which the flow stream equals but for the first 7 x 7 x 7 convolution's third
+    input channel (2 flow channels, not 3 colours: 7^3 x 64 weights)."""
+    rgb = keras_zoo.models.info("i3d").params
+    two_stream = keras_zoo.models.info("i3d_two_stream").params
+    assert two_stream == rgb + (rgb - 7 ** 3 * 64)
+    assert round(two_stream / 1e6) == 25
