@@ -77,6 +77,24 @@ def compile_kwargs(model, one_hot=False):
             "metrics": [[accuracy]] + [[] for _ in range(n - 1)]}
 
 
+def check_classes(model, data, data_classes):
+    """A clear error when ``model``'s head has fewer classes than ``data``: its labels would not
+    fit (and taking them modulo the head's size would merge classes).
+
+    Args:
+        model: the classifier (its output's last axis: the head's classes).
+        data: the data's name, for the message.
+        data_classes: the data's classes (4 for "clips", 12 "clips_motions", 101 "ucf101";
+            for arrays whose count is not declared, the largest label + 1).
+    """
+    classes = model.outputs[0].shape[-1]
+    if classes < data_classes:
+        raise ValueError(f"{model.name}: data {data!r} has {data_classes} classes, the model's "
+                         f"head {classes}; build it with classes={data_classes} (`keras-zoo "
+                         f"train {model.name} --data {data} --config classes={data_classes}`, or "
+                         f"classes={data_classes} in Python).")
+
+
 class ClassificationTask(Task):
     name = "classification"
     #: ``keras_zoo.data.pipeline.DATASETS``.
@@ -88,8 +106,8 @@ class ClassificationTask(Task):
 
         h, w, c = image_input_shape(model)
         images, labels = load_arrays(data or (entry.data if entry else "digits"), split, (h, w), c)
-        classes = model.outputs[0].shape[-1]
-        labels = labels % classes  # a tiny head may have fewer classes than the data
+        check_classes(model, data or (entry.data if entry else "digits"),
+                      int(np.max(labels)) + 1 if len(labels) else 0)
         if n is not None:
             images, labels = images[:n], labels[:n]
         return images, labels

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks.base import array_dataset
-from keras_zoo.tasks.classification import ClassificationTask
+from keras_zoo.tasks.classification import ClassificationTask, check_classes
 from keras_zoo.tasks.sequence_common import sequence_length, string_array, tokenize
 
 
@@ -88,7 +88,10 @@ class TextClassificationTask(SequenceClassificationTask):
     def _arrays(self, model, entry, split, n=None, data=None):
         texts, labels = self._texts(split, n, data)
         ids = tokenize(model, tf.constant(string_array(texts))).numpy()
-        return ids, labels % model.outputs[0].shape[-1]
+        labels = np.asarray(labels)
+        check_classes(model, data or "stdlib_docstrings",
+                      int(labels.max()) + 1 if len(labels) else 0)
+        return ids, labels
 
     def serving_fn(self, model):
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])

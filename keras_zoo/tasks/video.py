@@ -11,7 +11,7 @@ frame rates from one clip), every random draw a function of (seed, epoch, exampl
 A two-stream model (Simonyan & Zisserman 2014) takes two named inputs, ``clips`` and ``flow``
 (``[batch, T - 1, H, W, 2]`` optical flow in pixels, what ``keras_zoo.data.clips.optical_flow``
 computes with OpenCV, since flow cannot be computed in a TF-Serving graph with builtin ops);
-its serving signature takes both.
+its serving signature takes both; augmentation moves the flow with its clip (one draw).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_zoo.tasks.base import ArraysTask
-from keras_zoo.tasks.classification import ClassificationTask
+from keras_zoo.tasks.classification import ClassificationTask, check_classes
 
 #: Augmentations applied identically to every frame of a clip. A horizontal flip is absent on
 #: purpose: it turns "moving right" into "moving left", another class of the embedded clips (and
@@ -54,22 +54,68 @@ def is_two_stream(model) -> bool:
 def slowfast_alpha(model):
     """SlowFast's ``alpha`` (fast frames per slow frame) when ``model`` is a SlowFast network,
     which takes the fast clip and picks every alpha-th frame for its slow pathway in its graph
-    (``keras_zoo.models.video.slowfast.slow_frames``: the ``slow_groups`` reshape); else None."""
+    (``keras_zoo.models.video.slowfast.slow_frames``: the ``slow_groups`` reshape); else None.
+
+    Read from that layer's name and target shape, in ``model`` or a model nested in it (layer
+    names are saved in a ``.keras`` file and kept when the model is renamed, not when its layers
+    are; ``keras_zoo.models.video.slowfast`` has no layer recording alpha in its config yet, as
+    TSN's ``SegmentalConsensus`` records its sampling). Its sampling is ``sample_clip``'s at the
+    fast stride, so what depends on it is the refusal of the other samplings."""
+    import keras
+
+    layer = next((layer for layer in _layers(model) if layer.name == "slow_groups"
+                  and isinstance(layer, keras.layers.Reshape)), None)
+    return None if layer is None else int(layer.target_shape[1])
+
+
+def _layers(model):
+    """The layers of ``model``, those of the models nested in it too."""
+    import keras
+
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+
+
+def tsn_consensus(model):
+    """The ``SegmentalConsensus`` layer of a TSN (``keras_zoo.models.video.tsn``), which records
+    its segments and snippet length in its config (so a renamed model, or one loaded with
+    ``safe_mode=True``, is still recognised); else None."""
+    from keras_zoo.models.video.tsn import SegmentalConsensus
+
+    return next((layer for layer in _layers(model) if isinstance(layer, SegmentalConsensus)),
+                None)
+
+
+def _legacy_tsn_layer(model, name):
+    """A TSN saved before its consensus recorded its sampling is known by its layer names."""
     try:
-        layer = model.get_layer("slow_groups")
+        return model.get_layer(name)
     except ValueError:
         return None
-    return int(layer.target_shape[1])
+
+
+def is_tsn(model) -> bool:
+    """Whether ``model`` is a TSN (its segmental consensus; see ``tsn_consensus``)."""
+    return (tsn_consensus(model) is not None
+            or _legacy_tsn_layer(model, "segmental_consensus") is not None)
 
 
 def tsn_snippet_length(model) -> int:
-    """Frames a TSN snippet: ``snippet_length`` of an RGB-difference TSN (its
-    ``snippet_frames`` reshape, ``[segments, snippet_length, ...]``), else 1."""
-    try:
-        layer = model.get_layer("snippet_frames")
-    except ValueError:
-        return 1
-    return int(layer.target_shape[1])
+    """Frames a TSN snippet: ``snippet_length`` of an RGB-difference TSN (the one its
+    ``SegmentalConsensus`` records), else 1."""
+    consensus = tsn_consensus(model)
+    if consensus is not None:
+        return consensus.snippet_length
+    layer = _legacy_tsn_layer(model, "snippet_frames")  # [segments, snippet_length, ...]
+    return 1 if layer is None else int(layer.target_shape[1])
+
+
+def frame_stride(entry):
+    """The temporal stride at which the paper of ``entry``'s model samples its clips (its
+    builder's ``frame_stride`` attribute: X3D's gamma_tau), else None."""
+    return getattr(getattr(entry, "builder", None), "frame_stride", None)
 
 
 class _ClipSeeds:
@@ -86,7 +132,7 @@ class _ClipSeeds:
 class _Sampling:
     """The checked sampling options of one ``dataset`` call (see its docstring)."""
 
-    def __init__(self, model, data, video_frames, stride, sampling):
+    def __init__(self, model, data, video_frames, stride, sampling, paper_stride=None):
         from keras_zoo.data import clips as clip_data
 
         t = clip_shape(model)[0]
@@ -97,8 +143,20 @@ class _Sampling:
             accepted = ["clip"]    # one clip at the fast frame rate (slowfast_clip)
         elif self.two_stream:
             accepted = ["uniform"] if data == "ucf101" else ["clip"]
+        # On UCF101 a model whose paper samples clips at a frame stride (X3D's gamma_tau) takes
+        # such a clip; the embedded videos are T frames (the whole clip), so stride 1 there.
+        paper_stride = paper_stride if data == "ucf101" and len(accepted) > 1 else None
         if sampling is None:
-            sampling = accepted[0] if data != "ucf101" or len(accepted) == 1 else "tsn"
+            if len(accepted) == 1:
+                sampling = accepted[0]
+            elif is_tsn(model):  # TSN's own sparse sampling (section 3.1), on any data
+                sampling = "tsn"
+            elif data == "ucf101":
+                sampling = "tsn" if paper_stride is None else "clip"
+            else:
+                sampling = "clip"
+        if stride is None and sampling == "clip" and paper_stride is not None:
+            stride = paper_stride
         if sampling not in clip_data.SAMPLINGS:
             raise ValueError(f"task 'video_classification': unknown sampling {sampling!r}; "
                              f"accepted: {list(clip_data.SAMPLINGS)}.")
@@ -200,6 +258,71 @@ def _per_clip(layers, clips):
     return tf.transpose(tf.reshape(images, [b, h, w, t, c]), [0, 3, 1, 2, 4])
 
 
+def _flow_twin(layer):
+    """The layer that applies ``layer``'s transformation to optical flow: the same layer for a
+    flip (its sign is ``_per_clip_and_flow``'s), a translation filling with zero flow (no
+    motion is known outside the frame) instead of the clip's nearest pixels."""
+    import keras
+
+    if isinstance(layer, keras.layers.RandomTranslation):
+        return keras.layers.RandomTranslation(
+            layer.height_factor, layer.width_factor, fill_mode="constant", fill_value=0.0,
+            interpolation=layer.interpolation)
+    if isinstance(layer, keras.layers.RandomFlip) and layer.mode in ("vertical", "horizontal"):
+        return layer
+    raise ValueError(f"task 'video_classification': no flow transformation for "
+                     f"{type(layer).__name__} ({getattr(layer, 'mode', '')}).")
+
+
+def _channels(x):
+    """``[B, T, H, W, C]`` -> ``[B, H, W, T * C]`` (frame t in channels t*C .. (t+1)*C)."""
+    b, t, h, w, c = (tf.shape(x)[i] for i in range(5))
+    return tf.reshape(tf.transpose(x, [0, 2, 3, 1, 4]), [b, h, w, t * c])
+
+
+def _frames(images, shape):
+    """The inverse of ``_channels`` for a ``shape`` ``[B, T, H, W, C]``."""
+    b, t, h, w, c = (shape[i] for i in range(5))
+    return tf.transpose(tf.reshape(images, [b, h, w, t, c]), [0, 3, 1, 2, 4])
+
+
+def transform_clip_and_flow(layer, twin, images, motion, transformation):
+    """``layer``'s ``transformation`` (one of its random draws) applied to a batch of clips and
+    to their optical flow, both stacked as channels (``[B, H, W, T * 3]``, ``[B, H, W,
+    (T - 1) * 2]``, (dx, dy) pairs): the flow field moves with the image (``twin``, see
+    ``_flow_twin``) and, where the image is mirrored, so is the motion: dy (vertical flip) or
+    dx (horizontal) changes sign.
+
+    Args:
+        layer: a ``keras.layers.RandomFlip`` or ``RandomTranslation`` (``_augmenter``'s).
+        twin: ``_flow_twin(layer)``.
+        images, motion: the clips and their flow stacked as channels (``_channels``).
+        transformation: ``layer.get_random_transformation(images)``'s (a flip's ``flips``
+            ``[B, 1, 1, 1]``, a translation's ``translations`` ``[B, 2]``: (x, y) in pixels).
+    Returns:
+        ``(images, motion)`` transformed.
+    """
+    import keras
+
+    images = layer.transform_images(images, transformation, training=True)
+    motion = twin.transform_images(motion, transformation, training=True)
+    if isinstance(layer, keras.layers.RandomFlip):
+        pairs = tf.shape(motion)[-1] // 2
+        sign = tf.constant([1.0, -1.0] if layer.mode == "vertical" else [-1.0, 1.0])
+        motion = tf.where(transformation["flips"], motion * tf.tile(sign, [pairs]), motion)
+    return images, motion
+
+
+def _per_clip_and_flow(layers, twins, clips, flow):
+    """``_per_clip`` for a two-stream model: one draw per clip for all its frames and its flow
+    (``transform_clip_and_flow``). The clip's draws are those ``_per_clip`` makes."""
+    images, motion = _channels(clips), _channels(flow)
+    for layer, twin in zip(layers, twins, strict=True):
+        transformation = layer.get_random_transformation(images, training=True)
+        images, motion = transform_clip_and_flow(layer, twin, images, motion, transformation)
+    return _frames(images, tf.shape(clips)), _frames(motion, tf.shape(flow))
+
+
 class VideoClassificationTask(ArraysTask, ClassificationTask):
     """Arrays in memory (``ArraysTask``: serving, test and calibration examples from the
     splits), compiled, exported and int8-checked as a classifier."""
@@ -214,19 +337,16 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
         from keras_zoo.data import clips as clip_data
 
         t, h, w, c = clip_shape(model)
-        classes = model.outputs[0].shape[-1]
         if data == "ucf101":  # frames sampled uniformly over each video, resized
+            check_classes(model, data, clip_data.UCF101_CLASSES)
             videos, labels = clip_data.load_ucf101(split, frames=t, image_size=(h, w), limit=n)
         else:
             data = data or "clips"
             names = clip_data.DATA.get(data, ())
-            if data != "clips" and classes < len(names):
-                raise ValueError(f"{model.name}: data {data!r} has {len(names)} classes, the "
-                                 f"model's head {classes}; build it with classes="
-                                 f"{len(names)}.")
+            if names:  # an unknown name: load's error
+                check_classes(model, data, len(names))
             videos, labels = clip_data.load(split, frames=frames or t, image_size=(h, w), n=n,
                                             data=data)
-        labels = labels % classes  # a tiny head may have fewer classes than the 4 or UCF101's
         x = {"clips": videos}
         if is_two_stream(model):
             x["flow"] = clip_data.optical_flow(videos)
@@ -256,28 +376,33 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
             data: "clips" (default), "clips_motions" (a head of 12 classes) or "ucf101"
                 (TFDS; its frames are read and decoded in the pipeline, only those sampled).
             augment: from ``AUGMENTATIONS``, training split only, one draw per clip for all
-                its frames.
+                its frames and, for a two-stream model, its flow: the flow field moves with the
+                image (zero flow shifted in), a vertical flip negates its dy.
             n: clips of the split (the embedded ones' size; UCF101's first ``n``).
             drop_remainder: drop the last partial batch.
             video_frames: the length of the embedded video drawn, from which the model's T
                 frames are sampled (default T: the clip is the whole video, as before these
                 options). Not with UCF101, whose videos keep their lengths.
-            stride: ``sampling="clip"``'s gap between frames (default 1).
+            stride: ``sampling="clip"``'s gap between frames (default 1; with UCF101 the
+                frame stride of the model's paper where its builder has one, ``frame_stride``:
+                X3D's gamma_tau. The embedded videos are the clip itself: stride 1).
             sampling: how the T frames are taken (``keras_zoo.data.clips.SAMPLINGS``):
                 "clip" (``sample_clip``: T frames ``stride`` apart at a random start for
                 training, centred for evaluation; a video shorter than the span is looped),
                 "uniform" (the middle frame of each of T equal segments, every split), "tsn"
                 (TSN, Wang et al. 2016: T equal segments, a random frame of each for training,
                 each one's middle frame for evaluation; an RGB-difference TSN's segments give
-                a snippet of ``snippet_length`` consecutive frames each). Default "clip"; with
-                UCF101 "tsn" (random frames over the whole video for training, uniform for
-                evaluation). SlowFast models sample with ``slowfast_clip`` ("clip" only: its
+                a snippet of ``snippet_length`` consecutive frames each). Default "clip", and
+                "tsn" for a TSN (its own sampling, on any data); with UCF101 "tsn" (random
+                frames over the whole video for training, uniform for evaluation), or "clip" at
+                the paper's frame stride for a model that has one (X3D). SlowFast models sample with ``slowfast_clip`` ("clip" only: its
                 graph takes the slow pathway's every alpha-th frame from the fast clip;
                 ``stride`` is the fast pathway's, tau / alpha, the slow one's alpha times it);
                 two-stream models "clip" at stride 1 on the embedded clips (flow is computed
                 over the whole video, then taken with the clip) and "uniform" on UCF101.
         """
-        plan = _Sampling(model, data or "clips", video_frames, stride, sampling)
+        plan = _Sampling(model, data or "clips", video_frames, stride, sampling,
+                         frame_stride(entry))
         training = split == "train"
         if data == "clips_motions" and "flip_vertical" in tuple(augment):
             raise ValueError("task 'video_classification': augment 'flip_vertical' is not "
@@ -296,13 +421,17 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
         layers = _augmenter(tuple(augment), seed) if training else []
         two_stream = is_two_stream(model)
+        twins = [_flow_twin(layer) for layer in layers] if two_stream else []
 
         def prepare(inputs, y):
             clips = tf.cast(inputs["clips"], tf.float32) / 255.0
+            if two_stream:  # the flow moves with its clip: one draw for both
+                flow = inputs["flow"]
+                if layers:
+                    clips, flow = _per_clip_and_flow(layers, twins, clips, flow)
+                return {"clips": clips, "flow": flow}, y
             if layers:
                 clips = _per_clip(layers, clips)
-            if two_stream:  # flow is not augmented: a flip or shift would change its meaning
-                return {"clips": clips, "flow": inputs["flow"]}, y
             return clips, y
 
         # The augmentation's draws are a function of (seed, epoch, step), so that a resumed
@@ -343,7 +472,7 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
             raise ValueError(f"split must be one of {sorted(clip_data.UCF101_SPLITS)}, got "
                              f"{split!r}.")
         t, h, w, _ = clip_shape(model)
-        classes = model.outputs[0].shape[-1]
+        check_classes(model, "ucf101", clip_data.UCF101_CLASSES)
         training = split == "train"
         shuffle_files = training and n is None  # the first n examples are always the same
         ds = tfds.load(f"ucf101/{config}", split=clip_data.UCF101_SPLITS[split],
@@ -367,7 +496,7 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
                 [None, None, 3], tf.uint8))
             resized = tf.image.resize(video, (h, w), antialias=True)
             clip = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
-            label = tf.cast(example["label"], tf.int32) % classes
+            label = tf.cast(example["label"], tf.int32)
             return {"clips": tf.ensure_shape(clip, [t, h, w, 3])}, label
 
         from keras_zoo.data.pipeline import seeded_map

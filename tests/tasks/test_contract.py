@@ -114,3 +114,22 @@ def test_detection_battery_data_honours_the_seed():
     other, _ = task.battery_data(model, entry, n=4, seed=1)
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("name, task, config", [
+    ("lenet5", "classification", {"classes": 5}),            # digits: 10 classes
+    ("lstm_text_classifier", "text_classification", None),   # set below from the corpus
+])
+def test_a_head_smaller_than_the_datas_classes_is_refused_not_merged(name, task, config):
+    """Labels were taken modulo the head's size, which silently merged classes (digit 7 became
+    class 2 of a 5-class head); now the head must hold every label."""
+    entry = keras_zoo.models.info(name)
+    if entry.task != task:
+        pytest.fail(f"{name} is a {entry.task} entry now; pick another {task} entry")
+    if config is None:  # one class fewer than the corpus has
+        full = keras_zoo.models.get(name, preset="tiny")
+        _, labels = get_task(task)._arrays(full, entry, "train")
+        config = {"classes": int(np.max(labels))}
+    model = keras_zoo.models.get(name, preset="tiny", **config)
+    with pytest.raises(ValueError, match=f"head {config['classes']}; build it with classes="):
+        get_task(task)._arrays(model, entry, "train")

@@ -7,18 +7,29 @@ import tensorflow as tf
 
 
 def averaged_streams(model):
-    """The tensors whose ``Average`` is ``model``'s output: one score tensor per stream."""
+    """The tensors whose ``Average`` is ``model``'s output: one score tensor per stream (the
+    inputs of the ``Average`` layer that produces the output, found through the public
+    ``layer.output`` / ``layer.input`` of the functional graph)."""
     outputs = getattr(model, "outputs", None) or []
     if len(outputs) != 1:
         raise ValueError(f"{getattr(model, 'name', model)}: a late-fused network has one output "
                          f"(the average of its streams' scores), got {len(outputs)}.")
-    layer, node_index, _ = outputs[0]._keras_history
-    if not isinstance(layer, keras.layers.Average):
-        raise ValueError(f"{model.name}: its output comes from {layer.name!r} "
-                         f"({type(layer).__name__}), not an Average of stream scores; "
-                         f"separate stream training needs a late-fused network (two_stream, "
-                         f"beyond_short_snippets with flow=True).")
-    return list(layer._inbound_nodes[node_index].input_tensors)
+    producer = next((layer for layer in model.layers if _output_of(layer) is outputs[0]), None)
+    if not isinstance(producer, keras.layers.Average):
+        found = (f"{producer.name!r} ({type(producer).__name__})" if producer is not None
+                 else "no layer of its own called once (a nested model?)")
+        raise ValueError(f"{model.name}: its output comes from {found}, not an Average of "
+                         f"stream scores; separate stream training needs a late-fused network "
+                         f"(two_stream, beyond_short_snippets with flow=True).")
+    return list(producer.input)
+
+
+def _output_of(layer):
+    """``layer.output``, or None for a layer called more than once (or never)."""
+    try:
+        return layer.output
+    except (AttributeError, ValueError):
+        return None
 
 
 @keras.saving.register_keras_serializable(package="keras_zoo")

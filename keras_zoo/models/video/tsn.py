@@ -11,6 +11,28 @@ PAPER = "Wang et al., ECCV 2016"
 MODALITIES = ("rgb", "rgb_diff")
 
 
+@keras.saving.register_keras_serializable(package="keras_zoo")
+class SegmentalConsensus(keras.layers.GlobalAveragePooling1D):
+    """TSN's segmental consensus G (eq. 1): the mean of the K segments' class scores
+    ``[B, K, classes]``. It also records the sampling the network was built for, in its config,
+    so that the video task reads it from the model (a renamed one, or one loaded from a
+    ``.keras`` file with ``safe_mode=True``) rather than from layer names.
+
+    Args:
+        segments: K, the segments (snippets) of a clip.
+        snippet_length: frames a snippet (1 for RGB; ``snippet_length`` for RGB difference).
+        **kwargs: ``keras.layers.Layer``'s (``name``, ...).
+    """
+
+    def __init__(self, segments, snippet_length=1, **kwargs):
+        super().__init__(**kwargs)
+        self.segments, self.snippet_length = int(segments), int(snippet_length)
+
+    def get_config(self):
+        return {**super().get_config(), "segments": self.segments,
+                "snippet_length": self.snippet_length}
+
+
 def rgb_difference(clips, segments, snippet_length):
     """TSN's RGB-difference snippets (section 3.2): ``clips`` ``[B, K * L, H, W, C]`` holds K
     snippets of L consecutive frames; each becomes the L - 1 differences of consecutive frames
@@ -89,7 +111,8 @@ def TSN(
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     scores = keras.layers.TimeDistributed(keras.layers.Dense(classes),
                                           name="snippet_scores")(x)
-    consensus = keras.layers.GlobalAveragePooling1D(name="segmental_consensus")(scores)
+    consensus = SegmentalConsensus(snippets.shape[1], snippet_length or 1,
+                                   name="segmental_consensus")(scores)
     outputs = keras.layers.Softmax(name="predictions")(consensus)
     return keras.Model(inputs, outputs, name=name)
 

@@ -19,7 +19,9 @@ BASE_WIDTH = 12
 #: The six expansion factors of section 3 per model (section 4 and Table 3): gamma_tau (the
 #: frame stride of the sampled clip), gamma_t (frames), gamma_s (crop side), gamma_w (width),
 #: gamma_b (bottleneck: inner = gamma_b x the stage width), gamma_d (depth). gamma_tau and
-#: gamma_t, gamma_s describe the input (``input_shape`` and the data's frame stride).
+#: gamma_t, gamma_s describe the input: ``input_shape``, and gamma_tau the frame stride of the
+#: clips the video task samples from UCF101 for the variant (its builder's ``frame_stride``,
+#: ``keras_zoo.tasks.video.frame_stride``; the embedded clips are T frames: stride 1).
 EXPANSIONS = {
     "xs": dict(gamma_tau=12, gamma_t=4, gamma_s=160, gamma_w=2.0, gamma_b=2.25, gamma_d=2.2),
     "s": dict(gamma_tau=6, gamma_t=13, gamma_s=160, gamma_w=2.0, gamma_b=2.25, gamma_d=2.2),
@@ -114,8 +116,11 @@ def _variant(key, name):
                       "gamma_d": e["gamma_d"], "name": name,
                       "input_shape": (e["gamma_t"], e["gamma_s"], e["gamma_s"], 3), **kwargs})
 
-    build.__doc__ = (f"X3D-{key.upper()} (expansions {e}). Args: any of ``X3D``'s.")
+    build.__doc__ = (f"X3D-{key.upper()} (expansions {e}): clips of {e['gamma_t']} frames "
+                     f"{e['gamma_tau']} apart (gamma_tau, ``frame_stride``). Args: any of "
+                     f"``X3D``'s.")
     build.__module__ = __name__
+    build.frame_stride = e["gamma_tau"]  # read by the video task for UCF101 clips
     return build
 
 
@@ -135,23 +140,28 @@ common.register_video(
     "x3d_xs", X3DXS, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(4, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
-    notes="4 x 160^2 clips at frame stride 12 (gamma_tau); 3,794,322 trainable (Table 4: 3.8M).",
+    notes="4 x 160^2 clips at frame stride 12 (gamma_tau: the stride of the UCF101 clips the "
+          "task samples; the embedded 8-frame clips: 1); 3,794,322 trainable (Table 4: 3.8M).",
 )
 common.register_video(
     "x3d_s", X3DS, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(13, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
-    notes="13 x 160^2 clips at frame stride 6; X3D-XS's network (Table 4: 3.8M).",
+    notes="13 x 160^2 clips at frame stride 6 (gamma_tau: the stride of the UCF101 clips the "
+          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M).",
 )
 common.register_video(
     "x3d_m", X3DM, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(16, 224, 224, 3), classes=400), paper=PAPER,
     params=3_825_786,
-    notes="16 x 224^2 clips at frame stride 5; X3D-XS's network (Table 4: 3.8M).",
+    notes="16 x 224^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "
+          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M).",
 )
 common.register_video(
     "x3d_l", X3DL, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(16, 312, 312, 3), classes=400), paper=PAPER,
     params=6_219_744,
-    notes="16 x 312^2 clips at frame stride 5, depth x 5.0; 6,153,432 trainable (Table 4: 6.1M).",
+    notes="16 x 312^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "
+          "task samples; the embedded 8-frame clips: 1), depth x 5.0; 6,153,432 trainable "
+          "(Table 4: 6.1M).",
 )

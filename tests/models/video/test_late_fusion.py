@@ -55,19 +55,61 @@ def test_a_step_descends_the_sum_of_the_streams_losses(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
 
 
+def _inputs(model, seed=0):
+    rng = np.random.default_rng(seed)
+    return {t.name.split(":")[0]: rng.random((2, *t.shape[1:])).astype(np.float32)
+            for t in model.inputs}
+
+
+def _streams(model, x):
+    return [np.asarray(s) for s in keras.Model(model.inputs, averaged_streams(model))(x)]
+
+
+def _layer_output(model, name, x):
+    return np.asarray(keras.Model(model.inputs, model.get_layer(name).output)(x))
+
+
 def test_the_zoo_late_fused_networks_have_averaged_streams_others_are_refused():
     two_stream = keras_zoo.models.get("two_stream", preset="tiny")
-    names = [t._keras_history[0].name for t in averaged_streams(two_stream)]
-    assert names == ["spatial_predictions", "temporal_predictions"]
+    x = _inputs(two_stream)
+    spatial, temporal = _streams(two_stream, x)
+    np.testing.assert_allclose(spatial, _layer_output(two_stream, "spatial_predictions", x))
+    np.testing.assert_allclose(temporal, _layer_output(two_stream, "temporal_predictions", x))
+    assert not np.allclose(spatial, temporal)
     from training import get_recipe
 
     recipe = get_recipe("beyond_short_snippets")
     snippets = keras_zoo.models.get("beyond_short_snippets", preset="tiny", **recipe.config)
-    names = [t._keras_history[0].name for t in averaged_streams(snippets)]
-    assert names == ["predictions", "flow_network"]
+    x = _inputs(snippets)
+    pooled, flow = _streams(snippets, x)
+    np.testing.assert_allclose(pooled, _layer_output(snippets, "predictions", x), atol=1e-6)
+    np.testing.assert_allclose(flow, np.asarray(snippets.get_layer("flow_network")(x["flow"])),
+                               atol=1e-6)
     assert isinstance(recipe.wrap(snippets), SeparateStreamTraining)
     # A network with one head (two_stream_fusion's conv fusion ends so) has no streams' scores.
     inputs = keras.Input((3,))
     one_head = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(inputs))
     with pytest.raises(ValueError, match="not an Average of stream scores"):
         SeparateStreamTraining(one_head)
+    # An Average that is not the output does not make a late-fused network.
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    fused = keras.layers.Dense(4, activation="softmax", name="after")(
+        keras.layers.Average(name="inner_average")([a, b]))
+    with pytest.raises(ValueError, match="'after' \\(Dense\\), not an Average"):
+        averaged_streams(keras.Model([a, b], fused))
+
+
+def test_the_wrapper_of_a_loaded_network_finds_its_streams(tmp_path):
+    # The streams are found in a network rebuilt from its config (safe_mode=True), whose
+    # tensors are new objects: the wrapper's stream sub-model gives each stream's scores.
+    network = _late_fused()
+    path = str(tmp_path / "network.keras")
+    network.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    model = SeparateStreamTraining(loaded)
+    x = {"a": np.ones((2, 3), np.float32), "b": np.ones((2, 2), np.float32)}
+    spatial, temporal = (np.asarray(s) for s in model.streams(x))
+    np.testing.assert_allclose(spatial, np.asarray(loaded.get_layer("a_scores")(x["a"])),
+                               atol=1e-6)
+    np.testing.assert_allclose(temporal, np.asarray(loaded.get_layer("b_scores")(x["b"])),
+                               atol=1e-6)

@@ -159,6 +159,10 @@ def test_slowfast_takes_one_clip_at_the_fast_rate():
     with pytest.raises(ValueError, match=r"sampling='tsn' is not supported for slowfast_r50.*"
                                          r"accepted: \['clip'\]"):
         TASK.dataset(model, entry, "train", sampling="tsn")
+    inputs = keras.Input(model.inputs[0].shape[1:], name="clips")  # nested in another model
+    outer = keras.Model(inputs, model(inputs), name="outer")
+    with pytest.raises(ValueError, match=r"sampling='tsn' is not supported for outer"):
+        TASK.dataset(outer, entry, "train", sampling="tsn")
 
 
 def test_two_stream_flow_is_taken_with_its_clip(tmp_path, monkeypatch):
@@ -332,3 +336,190 @@ def test_motions_need_motion_3d_network_by_its_recipe_single_frame_at_chance(tmp
     assert accuracy >= 0.9
     assert shape > 0.75  # chance 0.5
     assert 0.35 < within < 0.65
+
+
+def test_a_head_with_fewer_classes_than_the_data_is_refused():
+    # Labels modulo the head's size would merge classes (UCF101's 101 into 4) silently.
+    import tensorflow_datasets as tfds
+
+    model, entry = _model("c3d", classes=2)
+    message = (r"data 'clips' has 4 classes, the model's head 2; build it with classes=4 "
+               r"\(`keras-zoo train c3d --data clips --config classes=4`")
+    with pytest.raises(ValueError, match=message):
+        TASK.dataset(model, entry, "train", n=4)
+    with pytest.raises(ValueError, match=message):
+        TASK.battery_data(model, entry, n=4)
+    model, entry = _model("c3d")  # the tiny head: 4 classes
+    two_stream, two_stream_entry = _model("two_stream")
+    ucf101 = r"data 'ucf101' has 101 classes, the model's head 4; .*--config classes=101"
+    with tfds.testing.mock_data(num_examples=2, policy=tfds.testing.MockPolicy.USE_CODE):
+        with pytest.raises(ValueError, match=ucf101):  # frames decoded in the pipeline
+            TASK.dataset(model, entry, "test", data="ucf101")
+        with pytest.raises(ValueError, match=ucf101):  # loaded in memory (with its flow)
+            TASK.dataset(two_stream, two_stream_entry, "test", data="ucf101")
+        # A head of 101 takes the mock's labels (85, 17) as they are.
+        model, entry = _model("c3d", classes=101)
+        (_, y), = _epoch(TASK.dataset(model, entry, "test", batch_size=2, data="ucf101"))
+        stored = [int(e["label"]) for e in tfds.as_numpy(tfds.load("ucf101/ucf101_1_256",
+                                                                   split="test"))]
+    assert y.tolist() == stored and max(stored) >= 4
+
+
+def _flow_case():
+    """A clip of the embedded data (32 x 32, 8 frames) and its OpenCV flow."""
+    videos, _ = clip_data.load("train", frames=8, image_size=(32, 32), n=1)
+    return videos, clip_data.optical_flow(videos, cache=False)
+
+
+def _transformed(layer, transformation, videos, flow):
+    from keras_zoo.tasks.video import _channels, _flow_twin, _frames, transform_clip_and_flow
+
+    clips = tf.constant(videos, tf.float32)
+    images, motion = transform_clip_and_flow(layer, _flow_twin(layer), _channels(clips),
+                                             _channels(tf.constant(flow)), transformation)
+    clip = np.clip(np.round(np.asarray(_frames(images, tf.shape(clips)))), 0, 255)
+    return clip.astype(np.uint8), np.asarray(_frames(motion, tf.shape(flow)))
+
+
+def test_the_flow_is_flipped_and_shifted_with_its_clip(tmp_path, monkeypatch):
+    # The flow of the augmented clip (computed again by OpenCV) is the augmented flow: a
+    # vertical flip mirrors the field and negates dy; a shift moves the field, values kept.
+    monkeypatch.setenv("KERAS_ZOO_CACHE", str(tmp_path))
+    videos, flow = _flow_case()
+    flip = keras.layers.RandomFlip("vertical")
+    clip, moved = _transformed(flip, {"flips": tf.constant([[[[True]]]])}, videos, flow)
+    np.testing.assert_array_equal(clip, videos[:, :, ::-1])
+    again = clip_data.optical_flow(clip, cache=False)
+    inner = (slice(None), slice(None), slice(4, 28), slice(4, 28))
+    np.testing.assert_allclose(moved[inner], again[inner], atol=1e-3)
+    assert np.abs(again[..., 1]).max() > 0.5  # dy is there to negate
+    assert np.abs(flow[:, :, ::-1][inner] - again[inner]).max() > 0.5  # flipping alone: wrong
+    shift = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest")
+    clip, moved = _transformed(shift, {"translations": tf.constant([[3.0, -2.0]])}, videos, flow)
+    np.testing.assert_array_equal(clip[:, :, 4:30, 4:29], videos[:, :, 6:32, 1:26])
+    np.testing.assert_array_equal(moved[:, :, :30, 3:], flow[:, :, 2:, :29])  # values kept
+    assert np.all(moved[:, :, 30:] == 0) and np.all(moved[:, :, :, :3] == 0)  # no flow known
+    again = clip_data.optical_flow(clip, cache=False)
+    inner = (slice(None), slice(None), slice(6, 26), slice(6, 26))
+    error = np.abs(moved[inner] - again[inner])
+    unmoved = np.abs(flow[inner] - again[inner])
+    print(f"shift: mean |error| {error.mean():.4f} (unshifted flow {unmoved.mean():.4f}), "
+          f"within 0.1 px {np.mean(error < 0.1):.3f}")
+    assert error.mean() < 0.06 and np.mean(error < 0.1) > 0.85  # measured 0.030, 0.90
+    assert unmoved.mean() > 0.15  # measured 0.25: the check tells a moved field from not
+
+
+def test_two_stream_augmentation_draws_once_for_the_clip_and_its_flow(tmp_path, monkeypatch):
+    # Through the pipeline: the clips are those of the clip-only augmentation (the same draws,
+    # seeded and keyed alike), the flow of the augmented clip (OpenCV again) is the augmented
+    # flow on the interior, and a second pipeline of the same seed gives the same batches.
+    from keras_zoo.data.pipeline import seeded_map
+
+    monkeypatch.setenv("KERAS_ZOO_CACHE", str(tmp_path))
+    model, entry = _model("two_stream", input_shape=(5, 32, 32, 3))
+    augment = ("flip_vertical", "translation")
+
+    def make():
+        return TASK.dataset(model, entry, "train", batch_size=4, n=8, seed=7, augment=augment)
+
+    first = [(np.asarray(x["clips"]), np.asarray(x["flow"]), np.asarray(y)) for x, y in make()]
+    second = [(np.asarray(x["clips"]), np.asarray(x["flow"]), np.asarray(y)) for x, y in make()]
+    for a, b in zip(first, second, strict=True):
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_array_equal(u, v)
+    x, labels = TASK._arrays(model, entry, "train", 8)
+    ds = tf.data.Dataset.from_tensor_slices((x, labels)).shuffle(8, seed=7,
+                                                                 reshuffle_each_iteration=True)
+    layers = _augmenter(augment, 7)
+    reference = seeded_map(ds.batch(4), lambda inputs, y: (_per_clip(
+        layers, tf.cast(inputs["clips"], tf.float32) / 255.0), inputs["flow"], y), layers, 7)
+    errors, unmoved = [], []
+    for (clips, flow, y), (ref, raw_flow, ref_y) in zip(first, reference, strict=True):
+        np.testing.assert_array_equal(clips, np.asarray(ref))
+        np.testing.assert_array_equal(y, np.asarray(ref_y))
+        again = clip_data.optical_flow(np.round(clips * 255).astype(np.uint8), cache=False)
+        inner = (slice(None), slice(None), slice(6, 26), slice(6, 26))
+        errors.append(np.abs(flow[inner] - again[inner]).mean())
+        unmoved.append(np.abs(np.asarray(raw_flow)[inner] - again[inner]).mean())
+    print(f"pipeline: mean |error| {np.mean(errors):.4f} (unaugmented flow "
+          f"{np.mean(unmoved):.4f})")
+    assert np.mean(errors) < 0.5 * np.mean(unmoved)
+
+
+def test_tsn_samples_its_segments_by_default():
+    # TSN's own sampling (section 3.1) unless told otherwise: on a 12-frame video the RGB
+    # TSN's 3 frames are the segments' middle ones for evaluation, not a centred 3-frame clip.
+    from keras_zoo.tasks.video import _Sampling
+
+    videos, _ = clip_data.load("validation", frames=12, image_size=(16, 16), n=4)
+    model, entry = _model("tsn")
+    (x, _), = _epoch(TASK.dataset(model, entry, "validation", batch_size=4, n=4,
+                                  video_frames=12))
+    np.testing.assert_array_equal(np.round(x * 255).astype(np.uint8), videos[:, [2, 6, 10]])
+    (x, _), = _epoch(TASK.dataset(model, entry, "validation", batch_size=4, n=4,
+                                  video_frames=12, sampling="clip"))
+    np.testing.assert_array_equal(np.round(x * 255).astype(np.uint8), videos[:, [4, 5, 6]])
+    for data in ("clips", "ucf101"):
+        assert _Sampling(model, data, None, None, None).sampling == "tsn"
+    # Its 3-frame video is the clip itself, as before: the recipe's batches do not change.
+    assert _Sampling(model, "clips", None, None, None).identity
+    with pytest.raises(ValueError, match="stride=2 applies to sampling='clip' only"):
+        TASK.dataset(model, entry, "train", video_frames=12, stride=2)
+
+
+def test_tsn_is_recognised_by_its_consensus_renamed_nested_or_loaded(tmp_path):
+    # The RGB-difference TSN's snippet length is read from its SegmentalConsensus' config: in
+    # a model renamed, nested in another (where get_layer finds no "snippet_frames"), and
+    # loaded from a .keras file with safe_mode=True.
+    from keras_zoo.models.video.tsn import TSN, SegmentalConsensus
+    from keras_zoo.tasks.video import is_tsn, tsn_snippet_length
+
+    model = TSN(filters=(4,), modality="rgb_diff", snippet_length=3, input_shape=(6, 16, 16, 3),
+                classes=4, name="renamed")
+    inputs = keras.Input((6, 16, 16, 3), name="clips")
+    outer = keras.Model(inputs, model(inputs), name="outer")
+    path = str(tmp_path / "tsn.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    for m in (model, outer, loaded):
+        assert is_tsn(m) and tsn_snippet_length(m) == 3, m.name
+    consensus = loaded.get_layer("segmental_consensus")
+    assert isinstance(consensus, SegmentalConsensus) and consensus.segments == 2
+    x = np.random.default_rng(0).random((2, 6, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    plain, _ = _model("c3d")
+    assert not is_tsn(plain) and tsn_snippet_length(plain) == 1
+
+
+def test_x3d_samples_ucf101_clips_at_its_gamma_tau():
+    # X3D's gamma_tau (section 3, Table 3: the frame stride) is the stride of the UCF101 clips
+    # the task samples for each variant; the embedded videos are the clip itself (stride 1).
+    import tensorflow_datasets as tfds
+
+    from keras_zoo.models.video import x3d
+    from keras_zoo.tasks.video import _Sampling, frame_stride
+
+    for key in ("xs", "s", "m", "l"):
+        model, entry = _model(f"x3d_{key}", classes=101)
+        assert frame_stride(entry) == x3d.EXPANSIONS[key]["gamma_tau"]
+        plan = _Sampling(model, "ucf101", None, None, None, frame_stride(entry))
+        assert (plan.sampling, plan.stride) == ("clip", x3d.EXPANSIONS[key]["gamma_tau"])
+        plan = _Sampling(model, "clips", None, None, None, frame_stride(entry))
+        assert (plan.sampling, plan.stride, plan.identity) == ("clip", 1, True)
+    # A stride or sampling given is kept; a model without a paper stride is unchanged.
+    assert _Sampling(model, "ucf101", None, 2, None, 5).stride == 2
+    assert _Sampling(model, "ucf101", None, None, "tsn", 5).sampling == "tsn"
+    assert frame_stride(keras_zoo.models.info("c3d")) is None
+    model, entry = _model("x3d_m", classes=101)  # gamma_tau 5; the tiny clip: 8 frames
+    with tfds.testing.mock_data(num_examples=2, policy=tfds.testing.MockPolicy.USE_CODE):
+        stored = [e["video"] for e in tfds.as_numpy(tfds.load(
+            "ucf101/ucf101_1_256", split="test", decoders={"video": tfds.decode.SkipDecoding()}))]
+        (x, _), = _epoch(TASK.dataset(model, entry, "test", batch_size=2, data="ucf101"))
+    clips = np.round(x * 255).astype(np.uint8)
+    for clip, video in zip(clips, stored, strict=True):  # centred, 5 apart (looped if short)
+        index = clip_data.clip_indices(len(video), 8, 5, False).numpy()
+        assert len(video) > 8 and np.all(np.diff(index) % len(video) == 5 % len(video))
+        frames = np.stack([tf.io.decode_jpeg(video[i], 3) for i in index])
+        resized = tf.image.resize(frames, (16, 16), antialias=True)
+        expected = np.clip(np.round(np.asarray(resized)), 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(clip, expected)
