@@ -82,7 +82,7 @@ def tsn_consensus(model):
     """The ``SegmentalConsensus`` layer of a TSN (``keras_zoo.models.video.tsn``), which records
     its segments and snippet length in its config (so a renamed model, or one loaded with
     ``safe_mode=True``, is still recognised); else None."""
-    from keras_zoo.models.video.tsn import SegmentalConsensus
+    from keras_zoo.layers import SegmentalConsensus
 
     return next((layer for layer in _layers(model) if isinstance(layer, SegmentalConsensus)),
                 None)

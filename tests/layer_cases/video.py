@@ -13,6 +13,7 @@ from keras_zoo.layers import (
     PaddedConv3D,
     PeepholeLSTM,
     PhotometricFlowLoss,
+    SegmentalConsensus,
     SeparableAveragePooling3D,
     SeparableMaxPooling3D,
     SpatioTemporalPositionEmbedding,
@@ -333,4 +334,16 @@ CASES += [
         reference=windowed_attention_lstm_reference,
     )
     for name, window, seq in (("window3_sequences", 3, True), ("window1_last", 1, False))
+]
+
+
+# TSN's consensus G (eq. 1): the mean of the K segments' class scores.
+CASES += [
+    LayerCase(
+        id="segmental_consensus",
+        layer_class=SegmentalConsensus,
+        make=lambda: SegmentalConsensus(3, snippet_length=2),
+        inputs=lambda rng: [rng.normal(size=(2, 3, 5)).astype(np.float32)],
+        reference=lambda layer, inputs: inputs[0].mean(axis=1),
+    )
 ]

@@ -3,34 +3,13 @@ Segment Networks: Towards Good Practices for Deep Action Recognition, ECCV 2016)
 
 import keras
 
+from keras_zoo.layers.segmental_consensus import SegmentalConsensus
 from keras_zoo.models.video import common
 
 PAPER = "Wang et al., ECCV 2016"
 
 
 MODALITIES = ("rgb", "rgb_diff")
-
-
-@keras.saving.register_keras_serializable(package="keras_zoo")
-class SegmentalConsensus(keras.layers.GlobalAveragePooling1D):
-    """TSN's segmental consensus G (eq. 1): the mean of the K segments' class scores
-    ``[B, K, classes]``. It also records the sampling the network was built for, in its config,
-    so that the video task reads it from the model (a renamed one, or one loaded from a
-    ``.keras`` file with ``safe_mode=True``) rather than from layer names.
-
-    Args:
-        segments: K, the segments (snippets) of a clip.
-        snippet_length: frames a snippet (1 for RGB; ``snippet_length`` for RGB difference).
-        **kwargs: ``keras.layers.Layer``'s (``name``, ...).
-    """
-
-    def __init__(self, segments, snippet_length=1, **kwargs):
-        super().__init__(**kwargs)
-        self.segments, self.snippet_length = int(segments), int(snippet_length)
-
-    def get_config(self):
-        return {**super().get_config(), "segments": self.segments,
-                "snippet_length": self.snippet_length}
 
 
 def rgb_difference(clips, segments, snippet_length):

@@ -471,7 +471,8 @@ def test_tsn_is_recognised_by_its_consensus_renamed_nested_or_loaded(tmp_path):
     # The RGB-difference TSN's snippet length is read from its SegmentalConsensus' config: in
     # a model renamed, nested in another (where get_layer finds no "snippet_frames"), and
     # loaded from a .keras file with safe_mode=True.
-    from keras_zoo.models.video.tsn import TSN, SegmentalConsensus
+    from keras_zoo.layers import SegmentalConsensus
+    from keras_zoo.models.video.tsn import TSN
     from keras_zoo.tasks.video import is_tsn, tsn_snippet_length
 
     model = TSN(filters=(4,), modality="rgb_diff", snippet_length=3, input_shape=(6, 16, 16, 3),
