@@ -66,12 +66,11 @@ CASES += [
 ]
 
 
-def depthwise_conv3d_reference(layer, inputs):
-    """out[b, i, j, l, c] = sum over the window of x * kernel[..., c, 0], padding as
-    TensorFlow's SAME (the extra pad at the end), bias added."""
-    (x,) = inputs
-    kernel = np.asarray(layer.kernel)[..., 0]
-    _, *dims, c = x.shape
+def _conv3d_windows(layer, x, window_sum, out_channels):
+    """A 3-D convolution's output, window by window: ``window_sum(window)`` ``[B, t, h, w, C]``
+    -> ``[B, out_channels]`` for each output position, padding as TensorFlow's SAME (the extra
+    pad at the end) or none for "valid"; bias added."""
+    _, *dims, _ = x.shape
     pads, outs = [], []
     for n, k, s in zip(dims, layer.kernel_size, layer.strides, strict=True):
         out = -(-n // s) if layer.padding == "same" else (n - k) // s + 1
@@ -79,14 +78,21 @@ def depthwise_conv3d_reference(layer, inputs):
         pads.append((pad // 2, pad - pad // 2))
         outs.append(out)
     xp = np.pad(x.astype(np.float64), ((0, 0), *pads, (0, 0)))
-    result = np.zeros((x.shape[0], *outs, c))
+    result = np.zeros((x.shape[0], *outs, out_channels))
     for idx in itertools.product(*(range(o) for o in outs)):
         window = tuple(slice(i * s, i * s + k)
                        for i, s, k in zip(idx, layer.strides, layer.kernel_size, strict=True))
-        result[(slice(None), *idx)] = (xp[(slice(None), *window)] * kernel).sum(axis=(1, 2, 3))
+        result[(slice(None), *idx)] = window_sum(xp[(slice(None), *window)])
     if layer.use_bias:
         result += np.asarray(layer.bias)
     return result
+
+
+def depthwise_conv3d_reference(layer, inputs):
+    """out[b, i, j, l, c] = sum over the window of x * kernel[..., c, 0]."""
+    (x,) = inputs
+    kernel = np.asarray(layer.kernel)[..., 0]
+    return _conv3d_windows(layer, x, lambda w: (w * kernel).sum(axis=(1, 2, 3)), x.shape[-1])
 
 
 CASES += [
@@ -108,27 +114,12 @@ CASES += [
 
 
 def padded_conv3d_reference(layer, inputs):
-    """A full 3-D convolution with TensorFlow's SAME padding (the extra pad at the end):
-    out[b, i, j, l, o] = sum over the window and input channels of x * kernel[..., o]."""
+    """A full 3-D convolution with TensorFlow's SAME padding: out[b, i, j, l, o] = sum over
+    the window and input channels of x * kernel[..., o]."""
     (x,) = inputs
     kernel = np.asarray(layer.kernel, np.float64)
-    _, *dims, _ = x.shape
-    pads, outs = [], []
-    for n, k, s in zip(dims, layer.kernel_size, layer.strides, strict=True):
-        out = -(-n // s)
-        pad = max((out - 1) * s + k - n, 0)
-        pads.append((pad // 2, pad - pad // 2))
-        outs.append(out)
-    xp = np.pad(x.astype(np.float64), ((0, 0), *pads, (0, 0)))
-    result = np.zeros((x.shape[0], *outs, kernel.shape[-1]))
-    for idx in itertools.product(*(range(o) for o in outs)):
-        window = tuple(slice(i * s, i * s + k)
-                       for i, s, k in zip(idx, layer.strides, layer.kernel_size, strict=True))
-        result[(slice(None), *idx)] = np.einsum("bthwc,thwco->bo", xp[(slice(None), *window)],
-                                                kernel)
-    if layer.use_bias:
-        result += np.asarray(layer.bias)
-    return result
+    return _conv3d_windows(layer, x, lambda w: np.einsum("bthwc,thwco->bo", w, kernel),
+                           kernel.shape[-1])
 
 
 # I3D's first convolution (7 x 7 x 7, stride 2) on 7 frames: the shape whose SAME-padded
