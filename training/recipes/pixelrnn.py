@@ -10,6 +10,7 @@ RECIPES = [
            # from other sessions).
            train_minutes={"pixelrnn": 0.33},
            epochs=30, batch_size=32, learning_rate=1e-3, schedule=None, preset="tiny",
-           # 8x8 digits for both LSTMs (pixelrnn_diagonal's tiny config is 4x4, for the tests).
+           # 8x8 digits for both LSTMs (their tiny configs are 3x3 since 2026-12-05, for the
+           # battery).
            config={"image_shape": (8, 8, 1)}, monitor="val_loss"),
 ]

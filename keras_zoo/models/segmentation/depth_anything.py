@@ -182,14 +182,17 @@ def DepthAnything(input_shape=(518, 518, 3), patch_size=14, hidden_dim=384, num_
     return keras.Model(inputs, outputs, name=name)
 
 
-#: A 4-layer, width-32 DINOv2 with 4x4 patches on 32x32 images, all four layers tapped, fusion
-#: width 8. No register tokens (the released Depth Anything models have none): untrained, a
-#: register is a near-constant token whose variance int8 rounds to zero in the taps'
-#: LayerNorm, and the blown-up token ruins the tensor's int8 scale (mean |log| error 0.18
-#: against 0.017 without it); tests/layer_cases/dinov2.py covers the layer.
-TINY = dict(input_shape=(32, 32, 3), patch_size=4, hidden_dim=32, num_layers=4, num_heads=2,
-            mlp_dim=64, hooks=(1, 2, 3, 4),
-            reassemble_dims=(8, 16, 32, 32), features=8, head_features=8)
+#: A 4-layer, width-16 DINOv2 with the papers' 14x14 patches on 42x42 images (an odd 3x3 grid,
+#: as the papers' 37x37: the stride-2 map is ceil(3 / 2) = 2 and the fusion resizes are not
+#: all doublings), all four layers tapped, fusion width 8. Four layers are the fewest with four
+#: distinct hooks; the depth recipe pins the sizes before 2026-12-05 (4x4 patches on 32x32
+#: images, width 32). No register tokens (the released Depth Anything models have none):
+#: untrained, a register is a near-constant token whose variance int8 rounds to zero in the
+#: taps' LayerNorm, and the blown-up token ruins the tensor's int8 scale (mean |log| error
+#: 0.18 against 0.017 without it); tests/layer_cases/dinov2.py covers the layer.
+TINY = dict(input_shape=(42, 42, 3), patch_size=14, hidden_dim=16, num_layers=4, num_heads=2,
+            mlp_dim=32, hooks=(1, 2, 3, 4),
+            reassemble_dims=(4, 8, 16, 16), features=8, head_features=8)
 
 register("depth_anything", task="depth", family="depth_anything", tiny=TINY,
          canonical=dict(input_shape=(518, 518, 3)),

@@ -209,10 +209,13 @@ def DPTDepth(**kwargs):
     return DPT(**{"head": "depth", "classes": 1, **kwargs})
 
 
-#: A 4-layer, width-32 ViT with 4x4 patches on 32x32 images, all four layers tapped, fusion
-#: width 8.
-TINY = dict(input_shape=(32, 32, 3), patch_size=4, hidden_dim=32, num_layers=4, num_heads=2,
-            mlp_dim=64, hooks=(1, 2, 3, 4), reassemble_dims=(8, 16, 32, 32), features=8)
+#: A 4-layer, width-16 ViT with the paper's 16x16 patches on 32x32 images (a 2x2 grid), all
+#: four layers tapped, fusion width 8: the maps at 4, 2, 1 and 1/2 times the grid take every
+#: resampling (4x and 2x transposed convolutions, identity, a stride-2 convolution), where the
+#: 4x4 patches before 2026-12-05 took identity and three strided convolutions. Four layers are
+#: the fewest with four distinct hooks; the recipes pin the earlier sizes.
+TINY = dict(input_shape=(32, 32, 3), patch_size=16, hidden_dim=16, num_layers=4, num_heads=2,
+            mlp_dim=32, hooks=(1, 2, 3, 4), reassemble_dims=(4, 8, 16, 16), features=8)
 
 register("dpt", task="segmentation", family="dpt", tiny={**TINY, "classes": 4},
          canonical=dict(input_shape=(384, 384, 3), classes=150),

@@ -14,7 +14,7 @@ NAMES = ("pixelrnn", "pixelrnn_diagonal")
 
 
 def _tiny(name="pixelrnn", **overrides):
-    # These tests read 8x8 images (pixelrnn_diagonal's tiny config is 4x4 since 2026-12-04).
+    # These tests read 8x8 images (the tiny configs are 3x3 since 2026-12-05).
     keras.utils.set_random_seed(0)
     return keras_zoo.models.get(name, preset="tiny", **{"image_shape": (8, 8, 1), **overrides})
 

@@ -111,8 +111,8 @@ def test_dpt_readouts_and_reassembly():
     assert not np.allclose(outputs["ignore"], outputs["add"])
     with pytest.raises(ValueError, match="readout"):
         DPT(**DPT_TINY, readout="mean")
-    with pytest.raises(ValueError, match="nearest valid sizes are 24 or 32"):
-        DPT(**{**DPT_TINY, "input_shape": (28, 32, 3)})
+    with pytest.raises(ValueError, match="nearest valid sizes are 32 or 64"):
+        DPT(**{**DPT_TINY, "input_shape": (48, 32, 3)})
 
 
 @pytest.mark.parametrize("name", ["lenet5", "alexnet"])
