@@ -220,3 +220,14 @@ def test_an_activation_may_be_none_as_in_keras():
     assert entry.config("tiny", classifier_activation=None)["classifier_activation"] is None
     with pytest.raises(ValueError, match="classifier_activation"):
         entry.config("tiny", classifier_activation=3)
+
+
+@pytest.mark.parametrize("name, key", [
+    ("r3d_18", "alpha"),                # a wrapper passing **kwargs on (its __wrapped__)
+    ("x3d_m", "gamma_tau"),             # a builder made by a function
+    ("t3d", "growth_rat"),              # a functional Model subclass: keras.Model ignored it
+    ("lenet5", "foo"),
+])
+def test_a_misspelt_or_unknown_config_is_refused_by_name(name, key):
+    with pytest.raises(ValueError, match=f"{name}: unknown config {key}; accepted: "):
+        keras_zoo.models.get(name, preset="tiny", **{key: 1})

@@ -404,7 +404,8 @@ def load_ucf101(split: str = "train", frames: int = 8, image_size=(112, 112), da
 def read_clip(path, frames: int, image_size) -> np.ndarray:
     """uint8 ``[frames, H, W, 3]`` from an animated GIF (or any multi-frame image PIL reads)
     or a folder of frame images (taken in name order): ``frames`` frames spread evenly over
-    the video (``uniform_indices``), each resized to ``image_size`` ``(H, W)``."""
+    the video (``uniform_indices``), each resized to ``image_size`` ``(H, W)``. A video of
+    fewer than ``frames`` frames is refused (repeated frames would be still motion)."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     height, width = image_size
@@ -423,6 +424,9 @@ def read_clip(path, frames: int, image_size) -> np.ndarray:
                              f"({type(error).__name__}).") from None
     else:
         raise ValueError(f"clip: no such file or folder {path!r}.")
+    if len(opened) < frames:  # repeating frames would show the model motion that is not there
+        raise ValueError(f"clip: {path!r} has {len(opened)} frame(s); the model takes "
+                         f"{frames} (a GIF or folder of at least {frames} frames).")
     chosen = [opened[i] for i in uniform_indices(len(opened), frames)]
     return np.stack([np.asarray(f.convert("RGB").resize((width, height), Image.BILINEAR),
                                 np.uint8) for f in chosen])

@@ -13,6 +13,7 @@ import collections.abc
 import dataclasses
 import inspect
 import numbers
+import re
 import sys
 import types
 from typing import Any, Callable, Mapping
@@ -31,6 +32,36 @@ CHECKS = (
 )
 
 _PRESETS = ("tiny", "canonical")
+
+
+
+#: What ``keras.Model.__init__`` itself takes; a functional Model subclass that passes its
+#: other keyword arguments on to it would otherwise ignore a misspelt one without a word.
+_MODEL_ARGUMENTS = ("name", "trainable", "dtype")
+
+
+def builder_arguments(builder) -> tuple:
+    """``(names, open_ended)``: the keyword arguments ``builder`` takes, through
+    ``__wrapped__`` (a wrapper that fixes some of another builder's arguments declares it) and,
+    for a ``keras.Model`` subclass, every ``__init__`` of its classes down to ``keras.Model``
+    (whose own are ``name``, ``trainable`` and ``dtype``). ``open_ended``: a ``**kwargs`` whose
+    destination is unknown, so the names are not all it takes."""
+    import keras
+
+    target = inspect.unwrap(builder)
+    explicit = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if isinstance(target, type) and issubclass(target, keras.Model):
+        names = []
+        for cls in target.__mro__:
+            if cls is keras.Model:
+                break
+            if "__init__" in vars(cls):
+                names += [n for n, p in inspect.signature(cls.__init__).parameters.items()
+                          if n != "self" and p.kind in explicit]
+        return [*dict.fromkeys([*names, *_MODEL_ARGUMENTS])], False
+    parameters = inspect.signature(target).parameters
+    names = [n for n, p in parameters.items() if p.kind in explicit]
+    return names, any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,13 +158,21 @@ class Entry:
         return tuple(k for k in _KIND_NAMES if k in kinds)
 
     def build(self, preset: str | None = None, **overrides):
-        params = inspect.signature(self.builder).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            unknown = sorted(set(overrides) - set(params))
+        accepted, open_ended = builder_arguments(self.builder)
+        if not open_ended:
+            unknown = sorted(set(overrides) - set(accepted))
             if unknown:  # a ValueError naming it, not the builder's TypeError
                 raise ValueError(f"{self.name}: unknown config {', '.join(unknown)}; "
-                                 f"accepted: {', '.join(params)}.")
-        return self.builder(**self.config(preset, **overrides))
+                                 f"accepted: {', '.join(accepted)}.")
+        try:
+            return self.builder(**self.config(preset, **overrides))
+        except TypeError as error:  # a builder passing **kwargs on to one that refuses a key
+            match = re.search(r"unexpected keyword argument '(\w+)'", str(error))
+            if not (open_ended and match and match.group(1) in overrides):
+                raise
+            raise ValueError(f"{self.name}: unknown config {match.group(1)}"
+                             + (f"; accepted: {', '.join(accepted)}." if accepted else ".")
+                             ) from None
 
     @property
     def source_file(self) -> str | None:

@@ -77,7 +77,7 @@ def compile_kwargs(model, one_hot=False):
             "metrics": [[accuracy]] + [[] for _ in range(n - 1)]}
 
 
-def check_classes(model, data, data_classes):
+def check_classes(model, data, data_classes, recipe=None):
     """A clear error when ``model``'s head has fewer classes than ``data``: its labels would not
     fit (and taking them modulo the head's size would merge classes).
 
@@ -86,13 +86,16 @@ def check_classes(model, data, data_classes):
         data: the data's name, for the message.
         data_classes: the data's classes (4 for "clips", 12 "clips_motions", 101 "ucf101";
             for arrays whose count is not declared, the largest label + 1).
+        recipe: a recipe made for that data, named in the message.
     """
     classes = model.outputs[0].shape[-1]
     if classes < data_classes:
         raise ValueError(f"{model.name}: data {data!r} has {data_classes} classes, the model's "
                          f"head {classes}; build it with classes={data_classes} (`keras-zoo "
                          f"train {model.name} --data {data} --config classes={data_classes}`, or "
-                         f"classes={data_classes} in Python).")
+                         f"classes={data_classes} in Python)"
+                         + (f", or train by the recipe made for it: --recipe {recipe}."
+                            if recipe else "."))
 
 
 class ClassificationTask(Task):

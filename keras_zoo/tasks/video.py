@@ -344,7 +344,9 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
             data = data or "clips"
             names = clip_data.DATA.get(data, ())
             if names:  # an unknown name: load's error
-                check_classes(model, data, len(names))
+                # The motions' own recipe (no flips: a mirror swaps the rotations' classes).
+                check_classes(model, data, len(names),
+                              recipe="video_motions" if data == "clips_motions" else None)
             videos, labels = clip_data.load(split, frames=frames or t, image_size=(h, w), n=n,
                                             data=data)
         x = {"clips": videos}

@@ -131,6 +131,10 @@ def BeyondShortSnippetsLSTM(**kwargs):
                                   **kwargs})
 
 
+# Its arguments are BeyondShortSnippets's (the registry refuses any other by name).
+BeyondShortSnippetsLSTM.__wrapped__ = BeyondShortSnippets
+
+
 TINY = dict(filters=(4, 8), fc_units=(16, 16), window=2, stride=2, lstm_units=(16,),
             dropout=0.0, input_shape=(4, 16, 16, 3), classes=4)
 

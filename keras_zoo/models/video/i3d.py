@@ -83,6 +83,10 @@ def TwoStreamI3D(**kwargs):
     return I3D(**{"streams": ("rgb", "flow"), "name": "i3d_two_stream", **kwargs})
 
 
+# Its arguments are I3D's (the registry refuses any other by name).
+TwoStreamI3D.__wrapped__ = I3D
+
+
 TINY = dict(width=0.125, modules=("3a",), dropout=0.0, input_shape=(8, 32, 32, 3),
             classes=4)
 

@@ -17,6 +17,10 @@ def R2Plus1D18(**kwargs):
     return ResNet3D(**{"depth": 18, "kind": "2plus1d", "name": "r2plus1d_18", **kwargs})
 
 
+# Its arguments are ResNet3D's (the registry refuses any other by name).
+R2Plus1D18.__wrapped__ = ResNet3D
+
+
 common.register_video(
     "r2plus1d_18",
     R2Plus1D18,

@@ -61,8 +61,18 @@ def ResNet3D(
 
 
 def R3D18(**kwargs):
-    """R3D-18 (33.4M parameters with a 400-class head, Tran et al. 2018 Table 1)."""
+    """R3D-18 (33.4M parameters with a 400-class head, Tran et al. 2018 Table 1): ``ResNet3D``
+    with 18 layers of full 3-D convolutions.
+
+    Args:
+        **kwargs: any argument of ``ResNet3D`` (``filters``, ``blocks``, ``input_shape``,
+            ``classes``, ...); any other is refused by name.
+    """
     return ResNet3D(**{"depth": 18, "kind": "3d", "name": "r3d_18", **kwargs})
+
+
+# Its arguments are ResNet3D's (the registry refuses any other by name).
+R3D18.__wrapped__ = ResNet3D
 
 
 # One block in each of two stages (conv2_x, conv3_x: one spatio-temporal halving).

@@ -91,6 +91,10 @@ def S3DG(**kwargs):
     return S3D(**{"gating": True, "name": "s3d_g", **kwargs})
 
 
+# Its arguments are S3D's (the registry refuses any other by name).
+S3DG.__wrapped__ = S3D
+
+
 TINY = dict(width=0.125, modules=("3a",), dropout=0.0, input_shape=(8, 16, 16, 3),
             classes=4)
 

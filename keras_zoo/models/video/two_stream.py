@@ -133,6 +133,10 @@ def TwoStreamConvFusion(**kwargs):
     return TwoStream(**{"fusion": "conv", "name": "two_stream_fusion", **kwargs})
 
 
+# Its arguments are TwoStream's (the registry refuses any other by name).
+TwoStreamConvFusion.__wrapped__ = TwoStream
+
+
 TINY = dict(filters=(4, 8, 8, 8, 8), dense_units=(16, 16), dropout=0.0,
             input_shape=(5, 16, 16, 3), classes=4)
 

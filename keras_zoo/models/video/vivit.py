@@ -113,6 +113,10 @@ def ViViTSpatioTemporal(**kwargs):
                     **kwargs})
 
 
+# Its arguments are ViViT's (the registry refuses any other by name).
+ViViTSpatioTemporal.__wrapped__ = ViViT
+
+
 TINY = dict(tubelet=(2, 8, 8), hidden_dim=16, num_heads=2, mlp_dim=32, spatial_layers=1,
             temporal_layers=1, input_shape=(8, 16, 16, 3), classes=4)
 

@@ -120,6 +120,7 @@ def _variant(key, name):
                      f"{e['gamma_tau']} apart (gamma_tau, ``frame_stride``). Args: any of "
                      f"``X3D``'s.")
     build.__module__ = __name__
+    build.__wrapped__ = X3D  # its arguments are X3D's (the registry refuses any other by name)
     build.frame_stride = e["gamma_tau"]  # read by the video task for UCF101 clips
     return build
 
@@ -128,6 +129,12 @@ X3DXS = _variant("xs", "x3d_xs")
 X3DS = _variant("s", "x3d_s")
 X3DM = _variant("m", "x3d_m")
 X3DL = _variant("l", "x3d_l")
+
+#: Stated on every X3D entry (tests/models/video/test_video_3d.py holds it as a strict xfail).
+INT8_DEBT = (" int8 (a declared debt): trained by its recipe, verify's int8 top-1 agreement "
+             "on the held-out clips is 0.9509 (bar 0.98; x3d_xs and x3d_m, measured "
+             "2026-12-05), while the float TFLite file equals the model (7e-7); the "
+             "battery's untrained tiny model passes.")
 
 # One stage of one block (res2), 8 frames of 16x16: 12 x 1/3 = 4 channels at the stem.
 # The four variants differ only in their expansion factors and input, which the tiny config
@@ -141,21 +148,21 @@ common.register_video(
     canonical=dict(input_shape=(4, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="4 x 160^2 clips at frame stride 12 (gamma_tau: the stride of the UCF101 clips the "
-          "task samples; the embedded 8-frame clips: 1); 3,794,322 trainable (Table 4: 3.8M).",
+          "task samples; the embedded 8-frame clips: 1); 3,794,322 trainable (Table 4: 3.8M)." + INT8_DEBT,
 )
 common.register_video(
     "x3d_s", X3DS, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(13, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="13 x 160^2 clips at frame stride 6 (gamma_tau: the stride of the UCF101 clips the "
-          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M).",
+          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M)." + INT8_DEBT,
 )
 common.register_video(
     "x3d_m", X3DM, family="x3d", tiny=TINY,
     canonical=dict(input_shape=(16, 224, 224, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="16 x 224^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "
-          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M).",
+          "task samples; the embedded 8-frame clips: 1); X3D-XS's network (Table 4: 3.8M)." + INT8_DEBT,
 )
 common.register_video(
     "x3d_l", X3DL, family="x3d", tiny=TINY,
@@ -163,5 +170,5 @@ common.register_video(
     params=6_219_744,
     notes="16 x 312^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "
           "task samples; the embedded 8-frame clips: 1), depth x 5.0; 6,153,432 trainable "
-          "(Table 4: 6.1M).",
+          "(Table 4: 6.1M)." + INT8_DEBT,
 )

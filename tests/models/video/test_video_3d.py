@@ -199,6 +199,9 @@ def test_predict_reads_a_gif_or_a_folder_and_draws_a_strip(tmp_path):
     with pytest.raises(ValueError, match="no frame images"):
         (tmp_path / "empty").mkdir()
         clip_data.read_clip(str(tmp_path / "empty"), 4, (16, 16))
+    # Fewer frames than the model takes: refused, not repeated into a still clip.
+    with pytest.raises(ValueError, match="has 12 frame\\(s\\); the model takes 16"):
+        clip_data.read_clip(str(tmp_path / "clip.gif"), 16, (16, 16))
 
 
 def test_slowfast_takes_both_frame_rates_from_one_raw_video():
@@ -272,6 +275,28 @@ def test_train_reaches_the_bar_by_the_models_recipe(name, recipe, tmp_path):
     assert result.recipe.name == recipe and not result.changed
     assert result.bar == ("accuracy", 0.9, "max")
     assert result.bar_met and accuracy >= 0.9
+
+
+@pytest.mark.slow
+# The battery's int8 check runs on untrained tiny models, whose near-uniform scores leave few
+# confident examples to compare; a trained network shows what int8 serving does to it. By
+# `keras-zoo train NAME --export` (seed 0, 2026-12-05), verify's int8 top-1 agreement on the
+# held-out clips: tsn 0.9971, r2plus1d_18 0.9976, i3d 1.0000, slowfast_r50 0.9994, s3d_g
+# 0.9986, two_stream 0.9993, mvit_b 0.9962, vivit_b 0.9846; x3d_xs and x3d_m 0.9509 (bar
+# 0.98): X3D's int8 export is a declared debt (its registry notes say so), cause not found.
+@pytest.mark.parametrize("name", [
+    "r2plus1d_18",
+    pytest.param("x3d_xs", marks=pytest.mark.xfail(
+        strict=True, reason="int8 top-1 agreement 0.9509 < 0.98 once trained (measured)")),
+])
+def test_trained_video_model_serves_int8_within_verifys_bar(name, tmp_path):
+    from training import train
+
+    result = train(name, out=str(tmp_path / "run"), export=True, root=str(tmp_path / "saved"),
+                   verbose=0)
+    rows = {check.split(" (")[0]: (figure, ok) for check, figure, _, ok in result.verify_rows}
+    print(name, rows)
+    assert rows["tflite int8 top-1 agreement"][1], rows["tflite int8 top-1 agreement"]
 
 
 def test_padded_conv3d_gives_exact_filter_gradients_for_i3ds_stem_on_7_frames():
