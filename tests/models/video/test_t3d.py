@@ -101,3 +101,19 @@ def test_canonical_t3d_121_builds_with_its_teacher():
     # The DenseNet-121 feature extractor: keras.applications' 8,062,504 less the classifier.
     assert teacher == 8_062_504 - (1024 * 1000 + 1000)
     assert model.get_layer("ttl1_t6_conv").kernel_size == (6, 3, 3)
+
+
+def test_teacher_weights_load_into_the_frozen_teacher(tmp_path):
+    # teacher_weights: the 2-D DenseNet's own .weights.h5 (ImageNet in the paper) is what the
+    # teacher holds, frozen, not its initialisation.
+    first = _tiny()
+    path = str(tmp_path / "teacher.weights.h5")
+    keras.utils.set_random_seed(7)  # other weights than the teacher _tiny() builds
+    donor = type(first.teacher).from_config(first.teacher.get_config())
+    donor.save_weights(path)
+    model = _tiny(teacher_weights=path)
+    for a, b in zip(donor.get_weights(), model.teacher.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in
+                   zip(first.teacher.get_weights(), model.teacher.get_weights(), strict=True))
+    assert not any(v.trainable for v in model.teacher.weights)

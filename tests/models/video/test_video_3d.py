@@ -352,3 +352,28 @@ def test_i3d_is_two_stream_i3ds_rgb_half():
     two_stream = keras_zoo.models.info("i3d_two_stream").params
     assert two_stream == rgb + (rgb - 7 ** 3 * 64)
     assert round(two_stream / 1e6) == 25
+
+
+def test_i3d_inflates_the_2d_weights_it_is_given(tmp_path):
+    # weights_2d: the zoo's 2-D Inception-v1 (BN) weights, inflated into the RGB stream: each
+    # N x N kernel repeated N times in time and divided by N (section 2.4), BN copied.
+    from keras_zoo.models.classification.googlenet import GoogLeNet
+
+    keras.utils.set_random_seed(5)
+    base = GoogLeNet(width=0.125, modules=("3a",), aux_classifiers=False, include_top=False,
+                     batch_norm=True, five_kernel=3, input_shape=(32, 32, 3))
+    path = str(tmp_path / "inception_2d.weights.h5")
+    base.save_weights(path)
+    model = keras_zoo.models.get("i3d", preset="tiny", weights_2d=path)
+    stream = model.get_layer("rgb_inception")
+    kernel_2d = np.asarray(base.get_layer("conv1_7x7_s2").kernel)
+    kernel_3d = np.asarray(stream.get_layer("conv1_7x7_s2").kernel)
+    assert kernel_3d.shape == (7, *kernel_2d.shape)
+    np.testing.assert_allclose(kernel_3d, np.repeat(kernel_2d[None] / 7, 7, axis=0), rtol=1e-6)
+    bn = "conv1_7x7_s2_bn"
+    for a, b in zip(base.get_layer(bn).get_weights(), stream.get_layer(bn).get_weights(),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    random = keras_zoo.models.get("i3d", preset="tiny")  # without weights_2d: not these
+    assert not np.allclose(np.asarray(random.get_layer("rgb_inception").get_layer(
+        "conv1_7x7_s2").kernel), kernel_3d)
