@@ -14,5 +14,8 @@ RECIPES = [
                                               "cosine, 36 bins, geometry-aware loss (sigma 1).",
            epochs=40, batch_size=64, learning_rate=1e-3, schedule="cosine", preset=None,
            config=CPU_CONFIG, compile_options={"sigma": 1.0},
-           min_test_metric=("median_azimuth_error", 15.0, "min")),
+           min_test_metric=("median_azimuth_error", 15.0, "min"),
+           # `keras-zoo train NAME` end to end on 2 cores, 2026-12-05 (load 2.4-2.7 from other
+           # sessions): held-out median azimuth error 4.6 degrees.
+           train_minutes={"render_for_cnn": 1.32}),
 ]
