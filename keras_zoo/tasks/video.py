@@ -251,11 +251,10 @@ def _per_clip(layers, clips):
     """Applies image augmentation layers to a batch of clips with one draw per clip: the
     frames are stacked as channels (``[B, H, W, T*C]``), so every frame gets the same
     transform."""
-    b, t, h, w, c = (tf.shape(clips)[i] for i in range(5))
-    images = tf.reshape(tf.transpose(clips, [0, 2, 3, 1, 4]), [b, h, w, t * c])
+    images = _channels(clips)
     for layer in layers:
         images = layer(images, training=True)
-    return tf.transpose(tf.reshape(images, [b, h, w, t, c]), [0, 3, 1, 2, 4])
+    return _frames(images, tf.shape(clips))
 
 
 def _flow_twin(layer):
