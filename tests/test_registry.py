@@ -231,3 +231,24 @@ def test_an_activation_may_be_none_as_in_keras():
 def test_a_misspelt_or_unknown_config_is_refused_by_name(name, key):
     with pytest.raises(ValueError, match=f"{name}: unknown config {key}; accepted: "):
         keras_zoo.models.get(name, preset="tiny", **{key: 1})
+
+
+def test_data_options_name_a_dataset_the_task_loads_and_options_it_takes():
+    import inspect
+
+    from keras_zoo.tasks import get_task
+
+    declared = [e for e in keras_zoo.models.entries() if e.data_options]
+    assert {e.name for e in declared} >= {"x3d_xs", "x3d_s", "x3d_m", "x3d_l"}
+    for entry in declared:
+        task = get_task(entry.task)
+        options = inspect.signature(task.dataset).parameters
+        for data, values in entry.data_options.items():
+            assert data in task.data_names, (entry.name, data, task.data_names)
+            unknown = set(values) - set(options) - {"data"}
+            assert not unknown, f"{entry.name}: {data} options {sorted(unknown)} not taken"
+
+
+def test_info_shows_the_papers_data_options():
+    text = keras_zoo.models.info("x3d_xs").describe()
+    assert "data opts: ucf101: {'stride': 12}" in text

@@ -89,6 +89,11 @@ class Entry:
             machine without a GPU. None: not measured (Keras' own choice: no XLA on CPU).
         module: the module whose ``register(...)`` call made the entry (filled in by
             ``register``; ``keras-zoo info`` prints it and its file).
+        data_options: ``{data name: {option: value}}``, defaults of the task's ``dataset``
+            options that the model's paper fixes for that dataset (X3D on UCF101: its clip
+            stride gamma_tau, ``{"ucf101": {"stride": 12}}``); the caller's own options win.
+            tests/test_registry.py checks each names a dataset the task loads and an option
+            its ``dataset`` takes.
     """
 
     name: str
@@ -105,6 +110,7 @@ class Entry:
     notes: str = ""
     jit_compile: bool | None = None
     module: str = ""
+    data_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         unknown = set(self.debts) - set(CHECKS)
@@ -116,6 +122,9 @@ class Entry:
         object.__setattr__(self, "tiny", types.MappingProxyType(dict(self.tiny)))
         object.__setattr__(self, "canonical", types.MappingProxyType(dict(self.canonical)))
         object.__setattr__(self, "debts", types.MappingProxyType(dict(self.debts)))
+        object.__setattr__(self, "data_options", types.MappingProxyType(
+            {data: types.MappingProxyType(dict(options))
+             for data, options in self.data_options.items()}))
 
     def config(self, preset: str | None = None, **overrides) -> dict:
         """The builder kwargs of a preset (``"tiny"``, ``"canonical"``), updated by overrides.
@@ -199,6 +208,8 @@ class Entry:
         ]
         if self.params is not None:
             lines.append(f"params:    {self.params:,} (canonical)")
+        for data, options in self.data_options.items():
+            lines.append(f"data opts: {data}: {dict(options)} (the paper's; the caller's win)")
         for check, reason in self.debts.items():
             lines.append(f"debt:      {check}: {reason}")
         if self.notes:

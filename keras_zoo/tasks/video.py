@@ -112,10 +112,11 @@ def tsn_snippet_length(model) -> int:
     return 1 if layer is None else int(layer.target_shape[1])
 
 
-def frame_stride(entry):
-    """The temporal stride at which the paper of ``entry``'s model samples its clips (its
-    builder's ``frame_stride`` attribute: X3D's gamma_tau), else None."""
-    return getattr(getattr(entry, "builder", None), "frame_stride", None)
+def frame_stride(entry, data="ucf101"):
+    """The temporal stride at which the paper of ``entry``'s model samples its clips from
+    ``data`` (its entry's ``data_options``: X3D's gamma_tau on UCF101), else None."""
+    options = getattr(entry, "data_options", None) or {}
+    return options.get(data, {}).get("stride")
 
 
 class _ClipSeeds:
@@ -143,9 +144,9 @@ class _Sampling:
             accepted = ["clip"]    # one clip at the fast frame rate (slowfast_clip)
         elif self.two_stream:
             accepted = ["uniform"] if data == "ucf101" else ["clip"]
-        # On UCF101 a model whose paper samples clips at a frame stride (X3D's gamma_tau) takes
-        # such a clip; the embedded videos are T frames (the whole clip), so stride 1 there.
-        paper_stride = paper_stride if data == "ucf101" and len(accepted) > 1 else None
+        # A model whose paper samples clips from this data at a frame stride (X3D's gamma_tau on
+        # UCF101: its entry's data_options) takes such a clip where it may choose its sampling.
+        paper_stride = paper_stride if len(accepted) > 1 else None
         if sampling is None:
             if len(accepted) == 1:
                 sampling = accepted[0]
@@ -385,7 +386,7 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
                 frames are sampled (default T: the clip is the whole video, as before these
                 options). Not with UCF101, whose videos keep their lengths.
             stride: ``sampling="clip"``'s gap between frames (default 1; with UCF101 the
-                frame stride of the model's paper where its builder has one, ``frame_stride``:
+                frame stride of the model's paper where its entry's ``data_options`` give one:
                 X3D's gamma_tau. The embedded videos are the clip itself: stride 1).
             sampling: how the T frames are taken (``keras_zoo.data.clips.SAMPLINGS``):
                 "clip" (``sample_clip``: T frames ``stride`` apart at a random start for
@@ -403,7 +404,7 @@ class VideoClassificationTask(ArraysTask, ClassificationTask):
                 over the whole video, then taken with the clip) and "uniform" on UCF101.
         """
         plan = _Sampling(model, data or "clips", video_frames, stride, sampling,
-                         frame_stride(entry))
+                         frame_stride(entry, data or "clips"))
         training = split == "train"
         if data == "clips_motions" and "flip_vertical" in tuple(augment):
             raise ValueError("task 'video_classification': augment 'flip_vertical' is not "

@@ -78,11 +78,12 @@ def averaged_step_predictions(x, classes, dropout):
 
 
 def register_video(name, builder, *, family, tiny, canonical, paper, params=None, notes="",
-                   task="video_classification", data="clips", recipe="video", debts=None):
+                   task="video_classification", data="clips", recipe="video", debts=None,
+                   data_options=None):
     """Registers a video model: ``register`` with the family's defaults (the video task, the
     embedded clips, the video recipe)."""
     # The entry's module is the model's file (where its name is written), not this one.
     register(name, task=task, family=family, tiny=tiny, canonical=canonical, data=data,
              recipe=recipe, paper=paper, params=params, notes=notes, debts=debts or {},
-             module=builder.__module__)(builder)
+             data_options=data_options or {}, module=builder.__module__)(builder)
     return builder

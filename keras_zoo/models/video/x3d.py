@@ -20,8 +20,8 @@ BASE_WIDTH = 12
 #: frame stride of the sampled clip), gamma_t (frames), gamma_s (crop side), gamma_w (width),
 #: gamma_b (bottleneck: inner = gamma_b x the stage width), gamma_d (depth). gamma_tau and
 #: gamma_t, gamma_s describe the input: ``input_shape``, and gamma_tau the frame stride of the
-#: clips the video task samples from UCF101 for the variant (its builder's ``frame_stride``,
-#: ``keras_zoo.tasks.video.frame_stride``; the embedded clips are T frames: stride 1).
+#: clips the video task samples from UCF101 for the variant (its entry's ``data_options``,
+#: ``{"ucf101": {"stride": gamma_tau}}``; the embedded clips are T frames: stride 1).
 EXPANSIONS = {
     "xs": dict(gamma_tau=12, gamma_t=4, gamma_s=160, gamma_w=2.0, gamma_b=2.25, gamma_d=2.2),
     "s": dict(gamma_tau=6, gamma_t=13, gamma_s=160, gamma_w=2.0, gamma_b=2.25, gamma_d=2.2),
@@ -117,11 +117,10 @@ def _variant(key, name):
                       "input_shape": (e["gamma_t"], e["gamma_s"], e["gamma_s"], 3), **kwargs})
 
     build.__doc__ = (f"X3D-{key.upper()} (expansions {e}): clips of {e['gamma_t']} frames "
-                     f"{e['gamma_tau']} apart (gamma_tau, ``frame_stride``). Args: any of "
-                     f"``X3D``'s.")
+                     f"{e['gamma_tau']} apart (gamma_tau: its entry's ``data_options`` on "
+                     f"UCF101). Args: any of ``X3D``'s.")
     build.__module__ = __name__
     build.__wrapped__ = X3D  # its arguments are X3D's (the registry refuses any other by name)
-    build.frame_stride = e["gamma_tau"]  # read by the video task for UCF101 clips
     return build
 
 
@@ -145,6 +144,7 @@ TINY = dict(gamma_w=1 / 3, gamma_b=2.0, gamma_d=1.0, base_depths=(1,), head_widt
 
 common.register_video(
     "x3d_xs", X3DXS, family="x3d", tiny=TINY,
+    data_options={"ucf101": {"stride": EXPANSIONS["xs"]["gamma_tau"]}},
     canonical=dict(input_shape=(4, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="4 x 160^2 clips at frame stride 12 (gamma_tau: the stride of the UCF101 clips the "
@@ -152,6 +152,7 @@ common.register_video(
 )
 common.register_video(
     "x3d_s", X3DS, family="x3d", tiny=TINY,
+    data_options={"ucf101": {"stride": EXPANSIONS["s"]["gamma_tau"]}},
     canonical=dict(input_shape=(13, 160, 160, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="13 x 160^2 clips at frame stride 6 (gamma_tau: the stride of the UCF101 clips the "
@@ -159,6 +160,7 @@ common.register_video(
 )
 common.register_video(
     "x3d_m", X3DM, family="x3d", tiny=TINY,
+    data_options={"ucf101": {"stride": EXPANSIONS["m"]["gamma_tau"]}},
     canonical=dict(input_shape=(16, 224, 224, 3), classes=400), paper=PAPER,
     params=3_825_786,
     notes="16 x 224^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "
@@ -166,6 +168,7 @@ common.register_video(
 )
 common.register_video(
     "x3d_l", X3DL, family="x3d", tiny=TINY,
+    data_options={"ucf101": {"stride": EXPANSIONS["l"]["gamma_tau"]}},
     canonical=dict(input_shape=(16, 312, 312, 3), classes=400), paper=PAPER,
     params=6_219_744,
     notes="16 x 312^2 clips at frame stride 5 (gamma_tau: the stride of the UCF101 clips the "

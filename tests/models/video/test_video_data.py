@@ -502,10 +502,12 @@ def test_x3d_samples_ucf101_clips_at_its_gamma_tau():
 
     for key in ("xs", "s", "m", "l"):
         model, entry = _model(f"x3d_{key}", classes=101)
-        assert frame_stride(entry) == x3d.EXPANSIONS[key]["gamma_tau"]
-        plan = _Sampling(model, "ucf101", None, None, None, frame_stride(entry))
+        assert entry.data_options == {"ucf101": {"stride": x3d.EXPANSIONS[key]["gamma_tau"]}}
+        assert frame_stride(entry, "ucf101") == x3d.EXPANSIONS[key]["gamma_tau"]
+        assert frame_stride(entry, "clips") is None  # the embedded clips: the clip itself
+        plan = _Sampling(model, "ucf101", None, None, None, frame_stride(entry, "ucf101"))
         assert (plan.sampling, plan.stride) == ("clip", x3d.EXPANSIONS[key]["gamma_tau"])
-        plan = _Sampling(model, "clips", None, None, None, frame_stride(entry))
+        plan = _Sampling(model, "clips", None, None, None, frame_stride(entry, "clips"))
         assert (plan.sampling, plan.stride, plan.identity) == ("clip", 1, True)
     # A stride or sampling given is kept; a model without a paper stride is unchanged.
     assert _Sampling(model, "ucf101", None, 2, None, 5).stride == 2
