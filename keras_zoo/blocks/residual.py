@@ -18,6 +18,7 @@ import keras
 
 from keras_zoo.layers.channel_padding import ChannelPadding
 from keras_zoo.layers.squeeze_excitation import SqueezeExcitation
+from keras_zoo.layers.subsampled_conv_2d import SubsampledConv2D
 
 #: keras.applications' BatchNormalization epsilon (its ResNet and DenseNet weights need it).
 BN_EPSILON = 1.001e-5
@@ -25,6 +26,12 @@ BN_EPSILON = 1.001e-5
 SE_RATIO = 16
 SHORTCUTS = ("projection", "zero_pad", "none", "avg_projection")
 STRIDE_AT = ("1x1", "3x3")
+#: A strided 1x1 convolution of fewer input channels is a ``SubsampledConv2D``
+#: (``pointwise_conv``). At 16 and more (every canonical ResNet; 16 to 256 measured) the
+#: filter gradient was exact, and a plain ``Conv2D`` keeps the layer classes of
+#: keras.applications, which its ``.weights.h5`` files and the structural weight pairing
+#: (keras_zoo.weights.structure) key on.
+SUBSAMPLE_BELOW_CHANNELS = 16
 
 
 def _bn(x, name, epsilon=BN_EPSILON):
@@ -44,6 +51,18 @@ def _conv(x, filters, kernel_size, name, strides=1, groups=1, use_bias=True):
         padding = "valid"
     return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
                                groups=groups, use_bias=use_bias, name=f"{name}_conv")(x)
+
+
+def pointwise_conv(x, filters, strides=1, use_bias=True, name=None):
+    """A 1x1 ``Conv2D`` of ``x``; where it is strided and ``x`` has fewer than
+    ``SUBSAMPLE_BELOW_CHANNELS`` channels, ``SubsampledConv2D``: the same function, weights and
+    arguments, computed as a subsampling and a stride-1 1x1 convolution, because TensorFlow's
+    CPU filter gradient of a strided 1x1 convolution corrupts the heap there at odd batches
+    (the layer's docstring has the measured shapes)."""
+    strided = strides not in (1, (1, 1))
+    conv = (SubsampledConv2D if strided and x.shape[-1] < SUBSAMPLE_BELOW_CHANNELS
+            else keras.layers.Conv2D)
+    return conv(filters, 1, strides=strides, use_bias=use_bias, name=name)(x)
 
 
 def _check(shortcut, stride_at=None):
@@ -73,8 +92,7 @@ def _shortcut_v1(x, out_filters, strides, shortcut, use_bias, name, bn_epsilon=B
             x = keras.layers.AveragePooling2D(2, strides=strides, padding="same",
                                               name=f"{name}_0_pool")(x)
         strides = 1
-    x = keras.layers.Conv2D(out_filters, 1, strides=strides, use_bias=use_bias,
-                            name=f"{name}_0_conv")(x)
+    x = pointwise_conv(x, out_filters, strides, use_bias, f"{name}_0_conv")
     return _bn(x, f"{name}_0_bn", bn_epsilon)
 
 
@@ -146,7 +164,7 @@ def bottleneck_block(x, filters, *, strides=1, shortcut="projection", use_bias=T
     short = _shortcut_v1(x, expansion * filters, strides, shortcut, use_bias, name, bn_epsilon,
                          project)
     first, middle = (strides, 1) if stride_at == "1x1" else (1, strides)
-    x = keras.layers.Conv2D(width, 1, strides=first, use_bias=use_bias, name=f"{name}_1_conv")(x)
+    x = pointwise_conv(x, width, first, use_bias, f"{name}_1_conv")
     x = _relu(_bn(x, f"{name}_1_bn", bn_epsilon), f"{name}_1_relu")
     x = _conv(x, width, 3, f"{name}_2", strides=middle, groups=groups, use_bias=use_bias)
     x = _relu(_bn(x, f"{name}_2_bn", bn_epsilon), f"{name}_2_relu")
@@ -198,8 +216,7 @@ def preact_bottleneck_block(x, filters, *, strides=1, projection=False, use_bias
     """
     preact = _relu(_bn(x, f"{name}_preact_bn", bn_epsilon), f"{name}_preact_relu")
     if projection:
-        short = keras.layers.Conv2D(4 * filters, 1, strides=strides, use_bias=use_bias,
-                                    name=f"{name}_0_conv")(preact)
+        short = pointwise_conv(preact, 4 * filters, strides, use_bias, f"{name}_0_conv")
     elif strides > 1:
         short = keras.layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_pool")(x)
     else:
@@ -256,8 +273,7 @@ def wide_basic_block(x, filters, *, strides=1, dropout=0.0, name):
     preact = _relu(_bn(x, f"{name}_preact_bn"), f"{name}_preact_relu")
     short = x
     if strides > 1 or x.shape[-1] != filters:
-        short = keras.layers.Conv2D(filters, 1, strides=strides, use_bias=False,
-                                    name=f"{name}_0_conv")(preact)
+        short = pointwise_conv(preact, filters, strides, False, f"{name}_0_conv")
     y = _conv(preact, filters, 3, f"{name}_1", strides=strides, use_bias=False)
     y = _relu(_bn(y, f"{name}_1_bn"), f"{name}_1_relu")
     if dropout:
