@@ -19,6 +19,8 @@ def test_madry_recipe_is_the_papers_pgd_setting():
     assert (wrapper.method, wrapper.eps, wrapper.steps, wrapper.step_size, wrapper.alpha,
             wrapper.random_start) == ("pgd", 0.3, 40, 0.01, 0.0, True)
     assert wrapper.input_shape == (None, 28, 28, 1)  # the task's pipeline reads the wrapper
+    # A run that stays at chance (measured 2026-12-05: 0.100 after 40 epochs) fails its bar.
+    assert recipe.test_bar == ("accuracy", 0.9, "max")
 
 
 def test_rendered_digits_recipe_is_pgd7_at_eps_01_on_the_20k_split():

@@ -191,6 +191,7 @@ _TINY = dict(width_coefficient=0.25, depth_coefficient=1.0, top_filters=128,
              classes=10, dropout=0.0, drop_connect_rate=0.0)
 
 _ENTRY = dict(task="classification", family="efficientnet", tiny=_TINY,
+              recipe="classification_efficientnet",
               paper="Tan & Le, EfficientNet, ICML 2019",
               notes="Input float in [0, 1]; keras.applications' equivalent takes [0, 255].")
 

@@ -76,6 +76,7 @@ register(
     "mobilenet",
     task="classification",
     family="mobilenet",
+    recipe="classification_mobilenet",
     tiny=dict(alpha=0.25, blocks=((16, 1), (32, 2), (32, 1), (64, 2)),
               input_shape=(32, 32, 3), classes=10),
     canonical=dict(input_shape=(224, 224, 3), classes=1000),

@@ -74,6 +74,7 @@ register(
     "mobilenetv2",
     task="classification",
     family="mobilenet",
+    recipe="classification_mobilenet",
     # Two stages: the t = 1 block without expansion, a strided t = 6 block and a residual
     # repeat (a third stage only repeated them; the battery's cost goes with the graph).
     tiny=dict(alpha=0.35, stages=((1, 16, 1, 1), (6, 24, 2, 2)),

@@ -38,6 +38,7 @@ register(
     "resnext50_32x4d",
     task="classification",
     family="resnext",
+    recipe="classification_resnext",
     tiny=dict(depth=50, cardinality=2, width_per_group=4, stack_sizes=(1, 1), filters=(32, 64),
               stem_filters=8, input_shape=(32, 32, 3), classes=10),
     canonical=dict(depth=50, cardinality=32, width_per_group=4, input_shape=(224, 224, 3),
