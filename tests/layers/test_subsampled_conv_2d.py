@@ -19,20 +19,13 @@ from keras_zoo.layers import SubsampledConv2D
 # last batch of an epoch of the embedded digits.
 BATCH, SIDE, CHANNELS, FILTERS = 3, 32, 4, 8
 
-#: Run as a script (argv: the layer class, "SubsampledConv2D" or "Conv2D"): prints the largest
-#: difference of the kernel gradient from a float64 reference and whether two calls agree.
-_GRADIENT_CHECK = textwrap.dedent(f"""
-    import sys
-    import numpy as np
-    import tensorflow as tf
-    import keras
-    from keras_zoo.layers import SubsampledConv2D
-
-    cls = SubsampledConv2D if sys.argv[1] == "SubsampledConv2D" else keras.layers.Conv2D
+def _kernel_gradient(layer_class):
+    """The kernel gradient of ``layer_class(FILTERS, 1, strides=2)`` on WRN's shortcut shape,
+    twice in one tf.function, and a float64 reference: (first, second, reference)."""
     rng = np.random.default_rng(0)
-    x = rng.normal(size=({BATCH}, {SIDE}, {SIDE}, {CHANNELS})).astype(np.float32)
-    dy = rng.normal(size=({BATCH}, {SIDE // 2}, {SIDE // 2}, {FILTERS})).astype(np.float32)
-    layer = cls({FILTERS}, 1, strides=2, use_bias=False)
+    x = rng.normal(size=(BATCH, SIDE, SIDE, CHANNELS)).astype(np.float32)
+    dy = rng.normal(size=(BATCH, SIDE // 2, SIDE // 2, FILTERS)).astype(np.float32)
+    layer = layer_class(FILTERS, 1, strides=2, use_bias=False)
     layer.build(x.shape)
 
     @tf.function
@@ -47,37 +40,37 @@ _GRADIENT_CHECK = textwrap.dedent(f"""
         loss = tf.reduce_sum(tf.nn.conv2d(x.astype(np.float64), kernel, 2, "VALID") * dy)
     reference = tape.gradient(loss, kernel).numpy()
     first, second = (kernel_gradient(tf.constant(x), tf.constant(dy)).numpy() for _ in "ab")
+    return first, second, reference
+
+
+#: Run as a script from the repository (argv: the layer class, "SubsampledConv2D" or
+#: "Conv2D"): prints the largest difference of the kernel gradient from a float64 reference
+#: and whether two calls agree.
+_GRADIENT_CHECK = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import keras
+    from keras_zoo.layers import SubsampledConv2D
+    from tests.layers.test_subsampled_conv_2d import _kernel_gradient
+
+    cls = SubsampledConv2D if sys.argv[1] == "SubsampledConv2D" else keras.layers.Conv2D
+    first, second, reference = _kernel_gradient(cls)
     print("ERROR", np.abs(first - reference).max(), "REPEATS", np.array_equal(first, second))
 """)
 
 
 def _gradient_check(layer_class):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-c", _GRADIENT_CHECK, layer_class],
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+           "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-c", _GRADIENT_CHECK, layer_class], cwd=root,
                           capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_kernel_gradient_at_an_odd_batch_of_4_channels_is_exact_and_repeats():
     """The shape that aborts training through keras.layers.Conv2D: here the gradient matches a
     float64 reference and two calls give the same bits."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(BATCH, SIDE, SIDE, CHANNELS)).astype(np.float32)
-    dy = rng.normal(size=(BATCH, SIDE // 2, SIDE // 2, FILTERS)).astype(np.float32)
-    layer = SubsampledConv2D(FILTERS, 1, strides=2, use_bias=False)
-    layer.build(x.shape)
-
-    @tf.function
-    def kernel_gradient(x, dy):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(layer(x) * dy)
-        return tape.gradient(loss, layer.kernel)
-
-    kernel = tf.constant(np.asarray(layer.kernel, np.float64))
-    with tf.GradientTape() as tape:
-        tape.watch(kernel)
-        loss = tf.reduce_sum(tf.nn.conv2d(x.astype(np.float64), kernel, 2, "VALID") * dy)
-    reference = tape.gradient(loss, kernel).numpy()
-    first, second = (kernel_gradient(tf.constant(x), tf.constant(dy)).numpy() for _ in "ab")
+    first, second, reference = _kernel_gradient(SubsampledConv2D)
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first, reference, rtol=0, atol=1e-4)
 
