@@ -16,7 +16,7 @@ RECIPES = [
         early_stopping_patience=5,
         # BatchNormalization's moving averages at momentum 0.9 (PyTorch's default): the
         # builders' 0.99 (keras.applications' 0.999 for MobileNetV2) lag the weights over this
-        # recipe's 400 steps (measurements below, at _BN_09), and the inference-mode network
+        # recipe's 400 steps (measurements below, at _SHARED), and the inference-mode network
         # scored far below its training accuracy. Held-out accuracy (seed 0) before -> after
         # (2026-12-05): resnet20_cifar 0.571 -> 0.822, resnet18 0.872 -> 0.950, densenet121
         # 0.596 -> 0.788, resnet50v2 0.741 -> 0.925, se_resnet50 0.763 -> 0.928, wrn_28_10 0.273
@@ -57,7 +57,8 @@ RECIPES = [
     ),
 ]
 
-#: The shared recipe, whose BatchNormalization momentum is 0.9 (``Recipe.batch_norm_momentum``)
+#: The shared recipe without its times (the base of the recipes below); its BatchNormalization
+#: momentum is 0.9 (``Recipe.batch_norm_momentum``)
 #: since this measurement, 2026-12-05 (seed 0, by the shared recipe at the builders' momentum,
 #: without early stopping): mobilenetv2's BatchNormalization layers have Keras
 #: MobileNetV2's momentum 0.999, efficientnetb0's and resnext50_32x4d's 0.99; the shared
@@ -71,11 +72,11 @@ RECIPES = [
 #: epoch 1's weights: the recorded 0.103, 0.103 and 0.164. At momentum 0.9 the inference-mode
 #: and batch-statistics accuracies agree (within 0.02) and the validation accuracy follows the
 #: training accuracy from epoch 2 on.
-_BN_09 = dataclasses.replace(RECIPES[0], train_minutes={})
+_SHARED = dataclasses.replace(RECIPES[0], train_minutes={})
 
 RECIPES += [
     dataclasses.replace(
-        _BN_09,
+        _SHARED,
         name="classification_mobilenet",
         description="MobileNet v1/v2 on the embedded digits at their tiny configs: Adam 1e-2, "
                     "cosine, 20 epochs, BatchNormalization momentum 0.9.",
@@ -94,7 +95,7 @@ RECIPES += [
         train_minutes={"mobilenet": 0.56, "mobilenetv2": 0.79},
     ),
     dataclasses.replace(
-        _BN_09,
+        _SHARED,
         name="classification_efficientnet",
         description="EfficientNet on the embedded digits at its tiny config: Adam 1e-2, cosine, "
                     "BatchNormalization momentum 0.9.",
@@ -111,7 +112,7 @@ RECIPES += [
                        "efficientnetb6": 0.56, "efficientnetb7": 0.55},
     ),
     dataclasses.replace(
-        _BN_09,
+        _SHARED,
         name="classification_resnext",
         description="ResNeXt on the embedded digits at its tiny config: the shared recipe "
                     "(BatchNormalization momentum 0.9) with a bar.",
