@@ -53,8 +53,11 @@ def served_model(task, model) -> FoldResult:
     """What an export serves: the task's serving model (``task.export_model``: auxiliary heads
     dropped) with each inference-mode BatchNormalization that follows a convolution or dense
     layer folded into it (``fold.fold_batch_norms``: exact in float64, equal to float32
-    rounding; a model it cannot fold comes back unchanged with the reason). The folded graph
-    has fewer ops to run, to trace and to convert. ``.model`` is the model to serve.
+    rounding; a model it cannot fold comes back unchanged with the reason), and each other
+    BatchNormalization of an image tensor (after a concatenation, a sum, a pooling) computed as
+    the 1x1 DepthwiseConv2D of its inference transform (one fused kernel with a ReLU after it
+    instead of a multiply, an add and the ReLU). The served graph has fewer ops to run, to trace
+    and to convert. ``.model`` is the model to serve.
 
     The conformance battery exports through this too, so that its SavedModel, parity and int8
     checks prove the graph this function gives, not another."""
@@ -105,7 +108,8 @@ def export(model, name: str, entry, version=None, root="saved_models", tflite=("
         meta = {"name": name, "version": int(os.path.basename(target)), "model": entry.name,
                 "task": entry.task, "data": entry.data, "tflite": files,
                 "source": os.path.abspath(source) if source else None,
-                "keras_model_name": model.name, "batch_norms_folded": len(fold.folded)}
+                "keras_model_name": model.name, "batch_norms_folded": len(fold.folded),
+                "batch_norms_rewritten": len(fold.rewritten)}
         with open(os.path.join(tmp, METADATA), "w") as f:
             json.dump(meta, f, indent=2)
 

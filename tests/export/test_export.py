@@ -199,7 +199,8 @@ def test_export_serves_the_model_with_its_batch_norms_folded(tmp_path):
                                strict=True):
         variable.assign(value.astype("float32"))
     path = kz_export.export(model, "bn", entry, root=tmp_path, tflite=("float",))
-    assert json.load(open(os.path.join(path, "keras_zoo.json")))["batch_norms_folded"] == 1
+    meta = json.load(open(os.path.join(path, "keras_zoo.json")))
+    assert (meta["batch_norms_folded"], meta["batch_norms_rewritten"]) == (1, 0)
     proto = saved_model_pb2.SavedModel()
     proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
     ops = {node.op for f in proto.meta_graphs[0].graph_def.library.function

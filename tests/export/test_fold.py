@@ -1,6 +1,6 @@
 """Batch-norm folding for serving: outputs equal after the fold, the batch norms gone where the
-pattern holds, the original untouched, and every pattern that cannot be folded kept with its
-reason."""
+pattern holds, the others of NHWC image tensors rewritten as 1x1 depthwise convolutions, the
+original untouched, and every pattern that can be neither kept with its reason."""
 
 import keras
 import numpy as np
@@ -28,8 +28,8 @@ def _max_difference(a, b):
                for x, y in zip(keras.tree.flatten(a), keras.tree.flatten(b), strict=True))
 
 
-# name -> batch norms left after the fold: DenseNet's are pre-activation (BN -> ReLU -> conv,
-# or BN after a concatenation or pooling), which no exact fold removes.
+# name -> batch norms rewritten as 1x1 depthwise convolutions: DenseNet's are pre-activation
+# (BN -> ReLU -> conv after a concatenation), with no linear layer before them to fold into.
 FAMILIES = {"resnet50": 0, "mobilenetv2": 0, "densenet121": 5, "efficientnetb0": 0}
 
 
@@ -44,8 +44,9 @@ def test_served_outputs_equal_after_fold(name):
     folded = fold_batch_norms(model)
     assert folded.reason is None and folded.folded
     assert len(batch_norm_layers(model)) > FAMILIES[name]
-    assert len(batch_norm_layers(folded.model)) == FAMILIES[name]
-    assert len(folded.skipped) == FAMILIES[name]
+    assert not batch_norm_layers(folded.model) and not folded.skipped
+    assert len(folded.rewritten) == FAMILIES[name]
+    assert len(batch_norm_layers(model)) == len(folded.folded) + len(folded.rewritten)
     example = task.serving_example(model, n=2)
     served = task.serving_fn(model)(**example)
     assert _max_difference(served, task.serving_fn(folded.model)(**example)) <= 1e-5
@@ -82,7 +83,7 @@ def test_each_layer_kind_folds_exactly(layer, shape, bn):
     assert difference <= 1e-5
 
 
-def test_unfoldable_patterns_are_kept_with_a_reason():
+def test_unfoldable_patterns_are_rewritten_or_kept_with_a_reason():
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4, 4, 2))
     relu = keras.layers.Conv2D(3, 1, activation="relu")(inputs)
@@ -92,16 +93,90 @@ def test_unfoldable_patterns_are_kept_with_a_reason():
     wrong_axis = keras.layers.BatchNormalization(axis=1, name="wrong_axis")(
         keras.layers.Conv2D(3, 1)(inputs))
     foldable = keras.layers.BatchNormalization(name="foldable")(keras.layers.Conv2D(3, 1)(inputs))
-    outputs = keras.layers.Concatenate()([after_relu, twice, shared, wrong_axis, foldable])
-    model = keras.Model(inputs, outputs)
+    fixed = keras.layers.BatchNormalization(name="fixed_training")(
+        keras.layers.ReLU()(foldable), training=False)
+    outputs = keras.layers.Concatenate()([after_relu, twice, shared, wrong_axis, foldable,
+                                          fixed])
+    pooled = keras.layers.GlobalAveragePooling2D()(outputs)
+    vector = keras.layers.BatchNormalization(name="vector")(pooled)
+    model = keras.Model(inputs, [outputs, vector])
     _randomise_norms(model)
     result = fold_batch_norms(model)
     assert [bn for _, bn in result.folded] == ["foldable"]
-    assert set(result.skipped) == {"after_relu", "shared_output", "wrong_axis"}
-    assert "relu" in result.skipped["after_relu"]
-    assert "used elsewhere" in result.skipped["shared_output"]
+    # Not foldable (after a ReLU; its conv's output used twice) but of NHWC images: rewritten.
+    assert set(result.rewritten) == {"after_relu", "shared_output"}
+    assert set(result.skipped) == {"wrong_axis", "fixed_training", "vector"}
     assert "axis" in result.skipped["wrong_axis"]
+    assert "training=False" in result.skipped["fixed_training"]
+    assert "NHWC" in result.skipped["vector"]
+    assert [layer.name for layer in batch_norm_layers(result.model)] == [
+        "wrong_axis", "fixed_training", "vector"]
     x = np.random.default_rng(0).normal(size=(2, 4, 4, 2)).astype("float32")
+    assert _max_difference(model(x, training=False), result.model(x, training=False)) <= 1e-5
+
+
+def _pre_activation():
+    """DenseNet's pattern: BN -> ReLU -> 1x1 conv on a concatenation (no linear layer before the
+    batch norm), and a batch norm of a sum whose output also feeds an Add and the model's
+    output, besides its ReLU -> 3x3 conv."""
+    inputs = keras.Input((6, 6, 3))
+    stem = keras.layers.Conv2D(3, 3, padding="same")(inputs)
+    x = keras.layers.Concatenate()([inputs[..., :2], stem])
+    y = keras.layers.BatchNormalization(name="bn_relu_conv")(x)
+    y = keras.layers.Conv2D(4, 1, use_bias=False)(keras.layers.ReLU()(y))
+    y = keras.layers.Add()([y, keras.layers.Conv2D(4, 1)(x)])
+    z = keras.layers.BatchNormalization(name="fans_out")(y)
+    w = keras.layers.Conv2D(4, 3, padding="same")(keras.layers.Activation("relu")(z))
+    return keras.Model(inputs, [keras.layers.Add()([z, w]), z])
+
+
+@pytest.mark.parametrize("gamma", ["positive", "negative_and_zero"])
+def test_batch_norms_of_image_tensors_become_exact_depthwise_convolutions(gamma, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = _pre_activation()
+    _randomise_norms(model)
+    if gamma == "negative_and_zero":
+        # A negative scale flips relu(a x + b) to the other side; a zero one makes it constant.
+        for norm in batch_norm_layers(model):
+            values = np.asarray(norm.gamma).copy()
+            values[0], values[1] = -values[0], 0.0
+            norm.gamma.assign(values)
+    result = fold_batch_norms(model)
+    assert result.reason is None and not result.folded and not result.skipped
+    assert result.rewritten == ("bn_relu_conv", "fans_out")
+    assert not batch_norm_layers(result.model)
+    for name, channels in (("bn_relu_conv", 5), ("fans_out", 4)):
+        layer = result.model.get_layer(name)
+        assert type(layer) is keras.layers.DepthwiseConv2D and layer.kernel_size == (1, 1)
+        assert layer.kernel.shape == (1, 1, channels, 1) and layer.use_bias
+    x = np.random.default_rng(0).normal(size=(3, 6, 6, 3)).astype("float32")
+    expected = model(x, training=False)
+    assert _max_difference(expected, result.model(x, training=False)) <= 1e-5
+    if gamma == "negative_and_zero":
+        # The zero-scale channel is the constant beta, wherever the batch norm's output goes.
+        beta = np.asarray(model.get_layer("fans_out").beta)[1]
+        np.testing.assert_allclose(np.asarray(result.model(x)[1])[..., 1], beta, atol=1e-6)
+    # Plain Keras layers: the served copy saves and loads with safe_mode.
+    path = tmp_path / "served.keras"
+    result.model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert _max_difference(expected, loaded(x, training=False)) <= 1e-5
+    # The original keeps its batch norms.
+    assert [n.name for n in batch_norm_layers(model)] == ["bn_relu_conv", "fans_out"]
+
+
+def test_nested_sequential_batch_norm_after_pooling_is_rewritten():
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential([keras.Input((6, 6, 3)), keras.layers.AveragePooling2D(2),
+                              keras.layers.BatchNormalization(name="after_pool"),
+                              keras.layers.ReLU(), keras.layers.Conv2D(2, 1)])
+    inputs = keras.Input((6, 6, 3))
+    model = keras.Model(inputs, inner(inputs))
+    _randomise_norms(model)
+    result = fold_batch_norms(model)
+    assert result.rewritten == ("after_pool",) and not result.folded
+    assert not batch_norm_layers(result.model)
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
     assert _max_difference(model(x, training=False), result.model(x, training=False)) <= 1e-5
 
 
