@@ -57,5 +57,5 @@ register(
     canonical=dict(input_shape=(28, 28, 1), classes=10),
     paper="Madry et al., Towards Deep Learning Models Resistant to Adversarial Attacks, ICLR 2018",
     params=3_274_634,
-    recipe="madry_mnist_adversarial",
+    recipe="madry_rendered_digits_adversarial",
 )(MadryCNN)
