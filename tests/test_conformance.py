@@ -303,11 +303,14 @@ class _Artifacts:
         return served, self.task.serving_fn(served)
 
     def check_fold(self):
-        """Where batch norms were folded (or rewritten), the served model's outputs on the battery inputs
-        equal the unfolded serving model's (within the task's parity tolerance, relative to
-        the outputs' scale): the export checks compare the export with the folded model."""
+        """Where batch norms were folded or rewritten or Transformer layers simplified, the
+        served model's outputs on the battery inputs equal the unsimplified serving model's
+        (within the task's parity tolerance, relative to the outputs' scale): the export checks
+        compare the export with it."""
         served, _ = self.served
-        if not (self.fold.folded or self.fold.rewritten):
+        simplified = self.fold.transformer
+        if not (self.fold.folded or self.fold.rewritten or simplified.fused
+                or simplified.folded or simplified.flattened):
             return
         x, outputs = self.inputs
         model = self.rewound_model()

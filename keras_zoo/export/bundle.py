@@ -11,6 +11,7 @@ no half version, and an existing version is never overwritten.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import numpy as np
 
 from keras_zoo.export import tflite as tfl
 from keras_zoo.export.fold import FoldResult, fold_batch_norms
+from keras_zoo.export.fold_transformer import SimplifyResult, simplify_for_task
 from keras_zoo.export.savedmodel import version_dir, write_archive, write_atomically
 
 METADATA = "keras_zoo.json"
@@ -49,7 +51,15 @@ def next_version(root, name) -> int:
     return max(versions, default=0) + 1
 
 
-def served_model(task, model) -> FoldResult:
+@dataclasses.dataclass(frozen=True)
+class ServedModel(FoldResult):
+    """``FoldResult`` (the batch norms) with ``model`` the model to serve and ``transformer``
+    the Transformer simplification applied after the fold (``SimplifyResult``)."""
+
+    transformer: SimplifyResult | None = None
+
+
+def served_model(task, model) -> ServedModel:
     """What an export serves: the task's serving model (``task.export_model``: auxiliary heads
     dropped) with each inference-mode BatchNormalization that follows a convolution or dense
     layer folded into it (``fold.fold_batch_norms``: exact in float64, equal to float32
@@ -57,11 +67,20 @@ def served_model(task, model) -> FoldResult:
     BatchNormalization of an image tensor (after a concatenation, a sum, a pooling) computed as
     the 1x1 DepthwiseConv2D of its inference transform (one fused kernel with a ReLU after it
     instead of a multiply, an add and the ReLU). The served graph has fewer ops to run, to trace
-    and to convert. ``.model`` is the model to serve.
+    and to convert. Transformer encoders are then simplified as exactly
+    (``fold_transformer.simplify_for_task``: self-attention's three projections one matmul with
+    the 1 / sqrt(d) scale in the query weights, pre-norm layer norms' scale and shift folded into
+    the next linear map, Dense layers on tokens run on the flattened tokens so that the bias and
+    GELU fuse into the matmul). ``.model`` is the model to serve; ``.transformer`` what the
+    second step did.
 
     The conformance battery exports through this too, so that its SavedModel, parity and int8
     checks prove the graph this function gives, not another."""
-    return fold_batch_norms(task.export_model(model))
+    folded = fold_batch_norms(task.export_model(model))
+    simplified = simplify_for_task(task, folded.model)
+    return ServedModel(**{f.name: getattr(folded, f.name)
+                          for f in dataclasses.fields(folded)} | {"model": simplified.model},
+                       transformer=simplified)
 
 
 def export(model, name: str, entry, version=None, root="saved_models", tflite=("float",),
@@ -109,7 +128,10 @@ def export(model, name: str, entry, version=None, root="saved_models", tflite=("
                 "task": entry.task, "data": entry.data, "tflite": files,
                 "source": os.path.abspath(source) if source else None,
                 "keras_model_name": model.name, "batch_norms_folded": len(fold.folded),
-                "batch_norms_rewritten": len(fold.rewritten)}
+                "batch_norms_rewritten": len(fold.rewritten),
+                "self_attention_fused": len(fold.transformer.fused),
+                "layer_norms_folded": len(fold.transformer.folded),
+                "token_dense_layers": len(fold.transformer.flattened)}
         with open(os.path.join(tmp, METADATA), "w") as f:
             json.dump(meta, f, indent=2)
 

@@ -58,7 +58,7 @@ def _parse(argv):
     (["mlp", "--against", "cached-tensors", "--modes", "call"], "--modes"),
     (["mlp", "--against", "cached-tensors", "--classes", "3"], "--classes"),
     (["vit_b16", "--against", "keras-hub", "--input-shape", "32", "32", "3"], "--input-shape"),
-    (["vit_b16", "--against", "keras-hub", "--served"], "--served"),
+    (["mlp", "--against", "cached-tensors", "--served"], "--served"),
     (["resnet50", "--sequence-length", "16"], "--sequence-length"),
     (["mlp", "--against", "cached-tensors", "--jit-compile"], "--jit-compile"),
     (["resnet50", "--workers", "2"], "--workers"),

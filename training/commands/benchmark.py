@@ -2,6 +2,7 @@
 
     keras-zoo benchmark MODEL [--against keras.applications]   images/second against the twin
     keras-zoo benchmark MODEL --against keras-hub             ViT, DeiT, Swin, BERT, GPT-2
+    keras-zoo benchmark MODEL [--against ...] --served        exported SavedModels (either)
     keras-zoo benchmark MODEL --against cached-tensors        fit from tf.data vs cached tensors
     keras-zoo benchmark --strategy multi-worker --model MODEL scaling of N workers against one
 
@@ -21,12 +22,14 @@ AGAINST = ("keras.applications", "keras-hub", "cached-tensors")
 #: ``keras_zoo.benchmarks.applications.MODES`` (tests/training/test_cli_errors.py checks it).
 MODES = ("predict", "call", "train")
 
+#: What ``--served`` does not use on either reference (it always runs the control).
+NOT_SERVED = ("jit_compile", "modes", "no_control")
 #: The options each benchmark honours (argparse dests); any other one set is refused.
 HONOURED = {
     "keras.applications": {"batch_size", "steps", "rounds", "jit_compile", "modes",
                            "input_shape", "classes", "no_control", "served"},
     "keras-hub": {"batch_size", "steps", "rounds", "jit_compile", "modes", "no_control",
-                  "sequence_length"},
+                  "sequence_length", "served"},
     "cached-tensors": {"batch_size", "steps", "rounds", "no_control"},
     "multi-worker": {"preset", "workers", "batch_size", "epochs", "steps", "timeout"},
 }
@@ -56,7 +59,8 @@ def add_arguments(parser):
                              "64 global (multi-worker)")
     parser.add_argument("--steps", type=_positive, default=None,
                         help="timed batches per round (default: as many as last about 1 s for "
-                             "keras.applications and keras-hub, 20 calls for --served, the "
+                             "keras.applications and keras-hub, 20 calls for --served against "
+                             "keras.applications and about 2 s of calls against keras-hub, the "
                              "whole training split for cached-tensors, 40 for multi-worker)")
     parser.add_argument("--rounds", type=_positive, default=None,
                         help="interleaved rounds, all models in each (default: 7 to 21, until "
@@ -81,9 +85,10 @@ def add_arguments(parser):
                         help="tokens per example (keras-hub's bert_classifier and gpt2; "
                              "default 128)")
     parser.add_argument("--served", action="store_true", default=None,
-                        help="time exported SavedModels instead: ours with its batch norms "
-                             "folded against keras.applications' plain export, with a second "
-                             "plain export as the control (keras.applications)")
+                        help="time exported SavedModels instead: ours as keras-zoo export "
+                             "serves it (batch norms folded, Transformer attention fused) "
+                             "against the reference's plain export, with a second plain "
+                             "export as the control (keras.applications, keras-hub)")
     parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
                         help="model preset (multi-worker; default tiny)")
     parser.add_argument("--workers", type=_positive, default=None,
@@ -152,6 +157,7 @@ def run(args) -> int:
         options["control"] = not options.pop("no_control", False)
         compare_pipeline(model, get_recipe(keras_zoo.models.info(model).recipe), **options)
         return 0
+    _refuse_for_served(route, options)
     if route == "keras.applications" and _jit_compile_only(model, options):
         return 0
     timing = dict(batch_size=options.get("batch_size", 8), steps=options.get("steps"),
@@ -161,21 +167,24 @@ def run(args) -> int:
     if route == "keras-hub":
         from keras_zoo.benchmarks import applications, hub
 
+        served = bool(options.get("served"))
         ours, theirs, twin = hub.build_pair(model, options.get("sequence_length"),
-                                            control=control)
+                                            control=control and not served)
         pair = hub.pair_for(model)
         print(f"{model}: keras-zoo {ours.name} vs keras_hub.models.{pair.backbone} (random "
               f"weights, the same head), input {tuple(ours.input_shape[1:])}, "
               f"{ours.count_params():,} parameters")
         batch = hub.random_batch(ours, timing["batch_size"], text=pair.text)
+        if served:
+            from keras_zoo.benchmarks.served import compare_served
+            from keras_zoo.tasks import get_task
+
+            compare_served(ours, theirs, x=batch[0], steps=options.get("steps"),
+                           rounds=options.get("rounds"),
+                           task=get_task(keras_zoo.models.info(model).task))
+            return 0
         applications.compare(ours, theirs, twin, batch=batch, **timing)
         return 0
-    refused = sorted({"jit_compile", "modes", "no_control"} & set(options))
-    if options.get("served") and refused:
-        raise ValueError(f"benchmark --served: does not use "
-                         f"{', '.join(_FLAGS.get(k, '--' + k) for k in refused)} (it always "
-                         "runs the control); it takes --batch-size, --steps, --rounds, "
-                         "--input-shape, --classes.")
     from keras_zoo.benchmarks import applications
 
     ours, theirs = applications.build_pair(model, options.get("input_shape"),
@@ -185,9 +194,11 @@ def run(args) -> int:
           f"input {tuple(ours.input_shape[1:])}, {ours.count_params():,} parameters")
     if options.get("served"):
         from keras_zoo.benchmarks.served import compare_served
+        from keras_zoo.tasks import get_task
 
         compare_served(ours, theirs, batch_size=options.get("batch_size", 8),
-                       steps=options.get("steps", 20), rounds=options.get("rounds"))
+                       steps=options.get("steps", 20), rounds=options.get("rounds"),
+                       task=get_task(keras_zoo.models.info(model).task))
         return 0
     ops = [sum(applications.op_census(m).values()) for m in (ours, theirs)]
     print(f"inference graph ops: ours {ops[0]}, theirs {ops[1]}; differing op types: "
@@ -196,6 +207,18 @@ def run(args) -> int:
                       classes=theirs.output_shape[-1]) if control else None)
     applications.compare(ours, theirs, twin, **timing)
     return 0
+
+
+def _refuse_for_served(route, options):
+    """``--served`` times exported graphs: XLA, modes and skipping the control mean nothing
+    there; each given is refused by name, with what the route takes instead."""
+    refused = sorted(set(NOT_SERVED) & set(options))
+    if options.get("served") and refused:
+        accepted = sorted(_FLAGS.get(k, "--" + k) for k in HONOURED[route] - set(NOT_SERVED)
+                          if k != "served")
+        raise ValueError(f"benchmark --served: does not use "
+                         f"{', '.join(_FLAGS.get(k, '--' + k) for k in refused)} (it always "
+                         f"runs the control); against {route} it takes {', '.join(accepted)}.")
 
 
 def _modes(options):
