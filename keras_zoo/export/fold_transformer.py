@@ -49,6 +49,8 @@ import math
 import keras
 import numpy as np
 
+from keras_zoo.export.fold import _functional
+from keras_zoo.export.fold import _uniform_float32 as _float32
 from keras_zoo.layers import FusedSelfAttention, TokenDense
 
 
@@ -65,18 +67,6 @@ class SimplifyResult:
     flattened: tuple = ()
     skipped: dict = dataclasses.field(default_factory=dict)
     reason: str | None = None
-
-
-def _functional():
-    from keras.src.models.functional import Functional
-
-    return Functional
-
-
-def _float32(layer) -> bool:
-    policy = layer.dtype_policy
-    return (policy.compute_dtype == "float32" and policy.variable_dtype == "float32"
-            and not getattr(policy, "quantization_mode", None))
 
 
 def _mha_why_not(layer, node) -> str | None:
