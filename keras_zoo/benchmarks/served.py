@@ -57,7 +57,7 @@ def served(ours, task=None, out=print):
     return simplified.model
 
 
-def compare_served(ours, theirs, *, batch_size=8, steps=20, rounds=None, seed=0, x=None,
+def compare_served(ours, theirs, *, batch_size=None, steps=20, rounds=None, seed=0, x=None,
                    task=None, out=print):
     """Returns ``{"ours": ratios, "control": ratios}``, the per-round throughput ratios of our
     served export (``served``) and of the reference's second export, each over the reference's
@@ -65,7 +65,8 @@ def compare_served(ours, theirs, *, batch_size=8, steps=20, rounds=None, seed=0,
 
     Args:
         ours, theirs: two models with the same one input and output shapes.
-        batch_size: examples per call (ignored when ``x`` is given: its first dimension).
+        batch_size: examples per call of the random images (default 8); with ``x``, None
+            or ``x``'s first dimension.
         steps: timed calls per model per round; None: as many as last about
             ``TARGET_SECONDS`` (from the slowest model's first timed call).
         rounds: interleaved rounds, or None: until ±5 % is resolved
@@ -89,7 +90,10 @@ def compare_served(ours, theirs, *, batch_size=8, steps=20, rounds=None, seed=0,
                          f"{steps!r}.")
     if x is None:
         x = np.random.default_rng(seed).uniform(
-            0, 1, (batch_size, *ours.input_shape[1:])).astype(np.float32)
+            0, 1, (batch_size or 8, *ours.input_shape[1:])).astype(np.float32)
+    elif batch_size is not None and batch_size != x.shape[0]:
+        raise ValueError(f"benchmark --served: batch_size {batch_size} differs from the given "
+                         f"batch's {x.shape[0]} examples.")
     x = tf.constant(x)
     batch_size = int(x.shape[0])
     model = served(ours, task, out)

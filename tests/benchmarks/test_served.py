@@ -2,6 +2,7 @@
 keras.applications' twin or keras-hub's backbone with the same head."""
 
 import keras
+import numpy as np
 import pytest
 
 import keras_zoo
@@ -92,8 +93,18 @@ def test_compare_served_reports_the_fold_and_per_round_ratios():
     ratios = compare_served(ours, theirs, batch_size=2, steps=2, rounds=3, out=lines.append)
     assert len(ratios["ours"]) == len(ratios["control"]) == 3
     assert all(r > 0 for values in ratios.values() for r in values)
-    assert lines[0].startswith("fold: ") and "folded, 0 kept" in lines[0]
+    assert lines[0].startswith("fold: ") and lines[0].endswith(", 0 kept")
     assert lines[1].startswith("transformer: 0 self-attention")
     difference = float(lines[2].split("max difference ")[1].split()[0])
     assert difference <= 1e-5
     assert lines[-1].startswith("  verdict: ")
+
+
+def test_compare_served_refuses_a_batch_size_its_batch_does_not_have():
+    from keras_zoo.benchmarks.served import compare_served
+
+    inputs = keras.Input((4,))
+    ours = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    theirs = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    with pytest.raises(ValueError, match="batch_size 3 differs from the given batch's 2"):
+        compare_served(ours, theirs, x=np.zeros((2, 4), np.float32), batch_size=3)
