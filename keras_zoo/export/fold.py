@@ -59,14 +59,15 @@ def batch_norm_layers(model) -> list:
             if _is_batch_norm(layer)]
 
 
-def _graph_models(model):
-    """``model`` and the Functional/Sequential models nested in it (their graphs are known)."""
+def _graph_models(model, sequential=True):
+    """``model`` and the Functional (and, with ``sequential``, Sequential) models nested in it
+    (their graphs are known)."""
+    kinds = (keras.Sequential, _functional()) if sequential else _functional()
     found, stack = [], [model]
     while stack:
         current = stack.pop()
         found.append(current)
-        stack.extend(layer for layer in current.layers
-                     if isinstance(layer, (keras.Sequential, _functional())))
+        stack.extend(layer for layer in current.layers if isinstance(layer, kinds))
     return found
 
 

@@ -49,7 +49,7 @@ import math
 import keras
 import numpy as np
 
-from keras_zoo.export.fold import _functional
+from keras_zoo.export.fold import _functional, _graph_models
 from keras_zoo.export.fold import _uniform_float32 as _float32
 from keras_zoo.layers import FusedSelfAttention, TokenDense
 
@@ -117,16 +117,6 @@ def _dense_why_not(layer) -> str | None:
     if not _float32(layer) or getattr(layer, "lora_enabled", False):
         return "not float32, quantized or LoRA"
     return None
-
-
-def _graph_models(model):
-    found, stack = [], [model]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(layer for layer in current.layers
-                     if isinstance(layer, _functional()))
-    return found
 
 
 def _plan(graph, skipped):
@@ -278,7 +268,7 @@ def simplify_transformers(model, subclass=False) -> SimplifyResult:
         return SimplifyResult(model, reason=f"{type(model).__name__} is not a plain Functional "
                                             "model: a clone would lose its own methods")
     attentions, norms, denses, skipped = {}, {}, {}, {}
-    for graph in _graph_models(model):
+    for graph in _graph_models(model, sequential=False):
         if graph is not model and type(graph) is not _functional():
             return SimplifyResult(model, reason=f"nested {type(graph).__name__} is not a plain "
                                                 "Functional model")
