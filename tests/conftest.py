@@ -79,6 +79,28 @@ def pytest_collection_modifyitems(items):
     items[:] = ordered + [item for i, item in enumerate(items) if i not in taken]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (setup.cfg) with the conformance battery's units of work: all checks
+    of an entry, and of the entries that may share its tiny graph, in one worker
+    (tests/test_conformance.py, ``battery_scope``); every other test on its own, as xdist's
+    loadgroup hands them out. xdist 3.8 groups by a suffix it writes into each item's
+    ``_nodeid`` in the workers; pytest 9.2 builds test ids from another attribute, so the suffix
+    never reached this controller and each check went to whichever worker was free. Any other
+    ``--dist`` is xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    from tests.test_conformance import battery_scope
+
+    class BatteryScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid):
+            return battery_scope(nodeid) or super()._split_scope(nodeid)
+
+    return BatteryScheduling(config, log)
+
+
 def pytest_terminal_summary(terminalreporter):
     # The conformance battery proves an entry's heavy checks through an earlier entry with the
     # same tiny graph (tests/test_conformance.py, _twin): say which, so that it is visible.

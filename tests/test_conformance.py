@@ -85,6 +85,24 @@ def _xdist_group(entry):
     return earlier[0].name if earlier else entry.name
 
 
+_BY_NAME = {entry.name: entry for entry in ENTRIES}
+
+
+def battery_scope(nodeid):
+    """The xdist unit of work of a test id: ``battery:<group>`` (``_xdist_group``) for a check
+    of a registered entry, None for any other test. conftest's scheduler calls it in the xdist
+    controller, which sees test ids only: the ``xdist_group`` marks above do not reach it under
+    pytest >= 9.2 (xdist 3.8 groups by a suffix it writes into each item's ``_nodeid``, which
+    pytest 9.2 no longer reads), and each check then went to whichever worker was free: both
+    workers built, exported and converted most models (the float and int8 TFLite checks of 11
+    models cost 48.5 CPU s that way, 17.6 in one process)."""
+    path, _, name = nodeid.partition("::")
+    if not path.endswith("test_conformance.py") or not name.endswith("]"):
+        return None
+    entry = _BY_NAME.get(name[name.index("[") + 1:-1])
+    return None if entry is None else f"battery:{_xdist_group(entry)}"
+
+
 #: Checks cheap enough to run on every entry; the others run on one entry per distinct graph.
 EVERY_ENTRY = ("build", "forward")
 _FINGERPRINTS: dict = {}
@@ -353,9 +371,60 @@ def _saved_models(tmp_path_factory):
     return tmp_path_factory.mktemp("saved_models")
 
 
+#: Per entry, the ids of its checks that ran in this process, and the entry that ran last.
+_RAN: dict = {}
+_LAST: dict = {}
+
+
+def _selected_checks(session):
+    """Entry name -> the ids of its checks selected in this session (cached per session)."""
+    if _LAST.get("session") is not session:
+        selected = {}
+        for item in session.items:
+            entry = getattr(getattr(item, "callspec", None), "params", {}).get("entry")
+            if battery_scope(item.nodeid) is not None and entry is not None:
+                selected.setdefault(entry.name, set()).add(item.nodeid)
+        _LAST.update(session=session, selected=selected)
+    return _LAST["selected"]
+
+
+def _split_entry(request, entry):
+    """Why ``entry``'s checks and the previous entry's did not run one after the other in
+    this process (an error of the scheduling, said once), or None. Under xdist each worker
+    collects the whole suite and runs the tests the controller sends it."""
+    previous = _LAST.get("entry")
+    if previous in (None, entry.name):
+        return None
+    if entry.name in _RAN:
+        return (f"{entry.name}: its checks came back to this process after {previous}'s: its "
+                "artifacts were made twice")
+    missing = _selected_checks(request.session).get(previous, set()) - _RAN[previous]
+    if missing:
+        return (f"{previous}: {len(missing)} of its checks ran in another process "
+                f"({sorted(missing)[0]}...), which built, exported and converted it again: "
+                "tests/conftest.py's xdist scheduler (pytest_xdist_make_scheduler) must keep "
+                "an entry's checks in one worker")
+    return None
+
+
 @pytest.fixture
-def artifacts(_saved_models):
-    """The current entry's ``_Artifacts``; the previous entry's are dropped (its checks ran)."""
+def artifacts(_saved_models, request):
+    """The current entry's ``_Artifacts``; the previous entry's are dropped (its checks ran).
+
+    An entry's checks run one after the other in one process (conftest orders them, and its
+    xdist scheduler keeps them in one worker): checks of one entry in two processes build,
+    export and convert it in both, and that is an error of the scheduling, not of the model
+    (under pytest 9.2 it doubled most entries' export checks unnoticed)."""
+    entry = request.node.callspec.params["entry"]
+    config = request.config
+    # One process runs every selected test; an xdist worker those the controller sends it:
+    # under --dist loadgroup (setup.cfg) an entry's all, under another --dist any.
+    grouped = not hasattr(config, "workerinput") or config.getoption("loadgroup", default=False)
+    split = _split_entry(request, entry) if grouped else None
+    _RAN.setdefault(entry.name, set()).add(request.node.nodeid)
+    _LAST["entry"] = entry.name
+    if split:
+        raise AssertionError(split)
 
     def get(entry):
         if _CURRENT.get("entry") is not entry:
@@ -378,6 +447,35 @@ def test_graph_fingerprint_is_the_graph_names_aside():
     first, second = _build(lenet), _build(lenet)
     assert _graph_fingerprint(first) == _graph_fingerprint(second)
     assert _graph_fingerprint(first) != _graph_fingerprint(lenet.build("tiny", classes=7))
+
+
+def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
+    # The scheduler conftest gives xdist (--dist loadgroup) splits the run by battery_scope:
+    # an entry's checks in one worker (one build, one SavedModel, one conversion), with the
+    # entries that may share its tiny graph; every other test on its own.
+    from tests.conftest import pytest_xdist_make_scheduler
+
+    values = {"dist": "loadgroup", "tx": ["2*popen"]}
+    config = type("Config", (), {"getvalue": lambda self, name: values[name]})()
+    scope = pytest_xdist_make_scheduler(config, None)._split_scope
+
+    def battery(check, name):
+        return scope(f"tests/test_conformance.py::{check}[{name}]")
+
+    assert {battery(check, "lenet5") for check in CHECK_ORDER} == {"battery:lenet5"}
+    grouped = [entry.name for entry in ENTRIES if EARLIER[entry.name]]
+    assert len(grouped) >= 20  # resnets, efficientnets, DeiTs and ViTs, densenets...
+    for name in grouped:
+        first = EARLIER[name][0].name
+        assert battery("test_fit_learns", name) == battery("test_build", first) == \
+            f"battery:{first}"
+    assert len({battery("test_build", entry.name) for entry in ENTRIES}) > 100
+    for other in ("tests/test_conformance.py::test_registry_is_not_empty",
+                  "tests/test_conformance.py::test_build[no_such_model]",
+                  "tests/test_registry.py::test_info[lenet5]"):
+        assert scope(other) == other
+    values["dist"] = "load"
+    assert pytest_xdist_make_scheduler(config, None) is None  # xdist's own
 
 
 #: The most parameters a tiny config may have: the battery's cost grows with the tiny graph,
