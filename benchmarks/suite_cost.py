@@ -13,7 +13,7 @@ per model against ``--budget`` with the suite's projected wall time at ``--model
 
 Seconds are CPU seconds (``--wall``: wall seconds). Wall time depends on the machine's load (it
 is shared by other jobs); CPU time much less, and on an otherwise idle 2-core machine the suite's
-wall time is about its CPU seconds over the 2 workers (each test runs one TensorFlow thread).
+wall time is about its CPU seconds over the 2 workers (one test at a time in each).
 The first SavedModel check in each worker also pays the fresh process's TensorFlow import
 (about 6 CPU seconds, once per worker). Under heavy load CPU seconds still grow somewhat
 (threads spinning while they wait for a core): compare runs made under similar load.

@@ -8,8 +8,8 @@ failure the day it passes (strict), so that the debt is removed from the entry. 
 their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default one.
 
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
-``CHECK_ORDER``; under xdist they form one ``xdist_group`` with those of the entries that may
-share its tiny graph, ``_xdist_group``) and share what they need through
+``CHECK_ORDER``; under xdist conftest's scheduler sends them to one worker with those of the
+entries that may share its tiny graph, ``battery_scope``) and share what they need through
 ``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
 norms folded, ``bundle.served_model``), one MLIR conversion of it for the float and int8
 TFLite checks (``SavedModelConversion``), one serving example and its reference output.
@@ -75,12 +75,12 @@ HAS_CANDIDATES = {other.name for earlier in EARLIER.values() for other in earlie
 
 
 def _xdist_group(entry):
-    """The entry's unit of work under xdist: the first entry of its candidates (plain18 for
-    plain18/34, resnet18..152 and the v2s; deit_b for the DeiTs and ViTs), so that candidates
-    run in one worker, entry after entry: each fingerprint is taken from the model the entry's
-    own checks built, not from a second build of an entry that ran in the other worker. xdist
-    (--loadscope-reorder, its default) hands out the units with the most tests first: these
-    big units start the run instead of ending it."""
+    """The name of the entry's unit of work under xdist (``battery_scope``): the first entry of
+    its candidates (plain18 for plain18/34, resnet18..152 and the v2s; deit_b for the DeiTs and
+    ViTs), so that candidates run in one worker, entry after entry: each fingerprint is taken
+    from the model the entry's own checks built, not from a second build of an entry that ran
+    in the other worker. xdist (--loadscope-reorder, its default) hands out the units with the
+    most tests first: these big units start the run instead of ending it."""
     earlier = EARLIER[entry.name]
     return earlier[0].name if earlier else entry.name
 
@@ -91,12 +91,14 @@ _BY_NAME = {entry.name: entry for entry in ENTRIES}
 def battery_scope(nodeid):
     """The xdist unit of work of a test id: ``battery:<group>`` (``_xdist_group``) for a check
     of a registered entry, None for any other test. conftest's scheduler calls it in the xdist
-    controller, which sees test ids only: the ``xdist_group`` marks above do not reach it under
-    pytest >= 9.2 (xdist 3.8 groups by a suffix it writes into each item's ``_nodeid``, which
-    pytest 9.2 no longer reads), and each check then went to whichever worker was free: both
-    workers built, exported and converted most models (the float and int8 TFLite checks of 11
-    models cost 48.5 CPU s that way, 17.6 in one process)."""
+    controller, which sees test ids only. It replaces ``xdist_group`` marks: xdist 3.8 groups
+    them by a suffix it writes into each item's ``_nodeid``, which pytest 9.2 no longer reads,
+    and each check then went to whichever worker was free: both workers built, exported and
+    converted most models (the float and int8 TFLite checks of 11 models cost 48.5 CPU s that
+    way, 17.6 in one process; the default suite 1,388 CPU s, 1,073 grouped)."""
     path, _, name = nodeid.partition("::")
+    if name.rfind("@") > name.rfind("]"):  # xdist's group suffix (pytest < 9.2 keeps it)
+        name = name[:name.rfind("@")]
     if not path.endswith("test_conformance.py") or not name.endswith("]"):
         return None
     entry = _BY_NAME.get(name[name.index("[") + 1:-1])
@@ -145,7 +147,7 @@ def _checked_through_twin(entry, check, request):
 def _params(check):
     params = []
     for entry in ENTRIES:
-        marks = [pytest.mark.xdist_group(_xdist_group(entry))]
+        marks = []  # under xdist, conftest's scheduler groups an entry's checks (battery_scope)
         if check in entry.debts:
             # A declared debt is a known failure: it runs in its own tier (`-m debt`, which CI
             # runs beside the default tier), where it stays a strict xfail that fails the day the
@@ -463,6 +465,7 @@ def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
         return scope(f"tests/test_conformance.py::{check}[{name}]")
 
     assert {battery(check, "lenet5") for check in CHECK_ORDER} == {"battery:lenet5"}
+    assert scope("tests/test_conformance.py::test_build[lenet5]@lenet5") == "battery:lenet5"
     grouped = [entry.name for entry in ENTRIES if EARLIER[entry.name]]
     assert len(grouped) >= 20  # resnets, efficientnets, DeiTs and ViTs, densenets...
     for name in grouped:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_zoo
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def test_the_5x5_image_convolved_by_hand():
@@ -47,7 +48,9 @@ def test_output_size_formula_matches_keras(n, k, s, p):
 
 
 def test_alexnet_first_layer_and_neurons():
-    model = keras_zoo.models.get("alexnet")
+    with deferred_weights():  # shapes only: no 61M random draws
+        model = keras_zoo.models.get("alexnet")
+    assert_deferred(model.weights)
     conv1 = model.get_layer("conv1").output.shape
     assert tuple(conv1[1:]) == (55, 55, 96)
     # ERRATA: the notes' 253,440 neurons; 55*55*96 is 290,400.
@@ -55,7 +58,8 @@ def test_alexnet_first_layer_and_neurons():
 
 
 def test_alexnet_lrn_uses_the_paper_constants():
-    model = keras_zoo.models.get("alexnet")
+    with deferred_weights():
+        model = keras_zoo.models.get("alexnet")
     norm = model.get_layer("norm1")
     assert (norm.k, norm.n, norm.alpha, norm.beta) == (2.0, 5, 1e-4, 0.75)
     pool = model.get_layer("pool1")
@@ -64,8 +68,12 @@ def test_alexnet_lrn_uses_the_paper_constants():
 
 def test_alexnet_parameter_count():
     # Two-tower (groups=2) AlexNet: 60,965,224, the paper's "60 million"; one tower: 62,378,344.
-    assert keras_zoo.models.get("alexnet").count_params() == 60_965_224
-    assert keras_zoo.models.get("alexnet", groups=1).count_params() == 62_378_344
+    with deferred_weights():  # counted from the variables' shapes, none drawn
+        two_towers = keras_zoo.models.get("alexnet")
+        one_tower = keras_zoo.models.get("alexnet", groups=1)
+    assert_deferred(two_towers.weights + one_tower.weights)
+    assert two_towers.count_params() == 60_965_224
+    assert one_tower.count_params() == 62_378_344
     # ERRATA: AlexNet has about 60M parameters (notes 002); within 2 % of 60M with groups.
     assert abs(60_965_224 - 60e6) / 60e6 < 0.02
 
@@ -76,7 +84,8 @@ def test_lenet5_parameter_count():
 
 
 def test_zfnet_feature_map_sizes_follow_the_paper():
-    model = keras_zoo.models.get("zfnet")
+    with deferred_weights():
+        model = keras_zoo.models.get("zfnet")
     sizes = [model.get_layer(n).output.shape[1] for n in
              ("conv1", "pool1", "conv2", "pool2", "conv3", "conv5", "pool5")]
     assert sizes == [110, 55, 26, 13, 13, 13, 6]
