@@ -337,14 +337,17 @@ def test_resnet_vd_200_maps_to_resnet200_vd():
 @pytest.mark.parametrize("name, preset", [("swin_l", "swin_large_patch4_window7_224"),
                                           ("swin_l", "swin_large_patch4_window12_384"),
                                           ("resnet200_vd", "resnet_vd_200_imagenet")])
-def test_big_cnn_presets_parameter_counts_are_keras_hubs(name, preset):
-    # Built at the preset's config (tens of seconds): keras-hub's own count of the backbone
-    # (Swin, no head) or of the classifier (ResNet-vd, BN statistics and 1000-class head).
+def test_big_cnn_presets_parameter_counts_are_keras_hubs(name, preset, deferred):
+    # Built at the preset's config, its weights deferred (shapes only): keras-hub's own
+    # count of the backbone (Swin, no head) or of the classifier (ResNet-vd, BN statistics
+    # and 1000-class head).
     if name == "swin_l":
-        model = keras_zoo.models.get(name, include_top=False, **_swin_l_config(preset))
+        model = deferred(lambda: keras_zoo.models.get(name, include_top=False,
+                                                      **_swin_l_config(preset)))
         expected = keras_hub.models.SwinTransformerBackbone.presets[preset]["metadata"]["params"]
     else:
-        model = keras_zoo.models.get(name, **hub_weights.MODELS[name].config(RESNET_VD_200))
+        model = deferred(lambda: keras_zoo.models.get(
+            name, **hub_weights.MODELS[name].config(RESNET_VD_200)))
         expected = keras_hub.models.ResNetBackbone.presets[preset]["metadata"]["params"]
     assert model.count_params() == expected
 

@@ -10,7 +10,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.layers import ClassToken, ConvolutionalAttention
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 
 
 @pytest.mark.parametrize("name,paper_millions,blocks", [
@@ -20,6 +20,7 @@ def test_parameter_counts(name, paper_millions, blocks):
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
         model = keras_zoo.models.get(name, preset="canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == keras_zoo.models.info(name).params
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     # Table 2 gives whole millions (20M, 32M): our trainable count rounds to them; the

@@ -7,6 +7,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.models.classification import densenet
+from tests.deferred import assert_deferred, deferred_weights
 from tests.models.classification.test_resnet import _images, _randomise_bn, assert_transfer
 
 APPS = keras.applications
@@ -29,7 +30,12 @@ def test_densenet121_canonical_transfer_and_exact_count():
     (densenet.DenseNet201, APPS.DenseNet201, 20_242_984),
 ])
 def test_deep_canonical_counts_and_transfer(ours_fn, theirs_fn, params):
-    assert ours_fn().count_params() == theirs_fn(weights=None).count_params() == params
+    # The canonical pair is only counted: built with deferred weights (tests/deferred.py); the
+    # transfer builds its own 32x32 pair, with real weights.
+    with deferred_weights():
+        ours, theirs = ours_fn(), theirs_fn(weights=None)
+        assert_deferred(ours.weights + theirs.weights)
+    assert ours.count_params() == theirs.count_params() == params
     assert_transfer(ours_fn, theirs_fn, (32, 32, 3), include_top=True, classes=7)
 
 
@@ -39,7 +45,9 @@ def test_densenet121_transfer_without_top_at_small_size():
 
 
 def test_densenet_bc_cifar_is_the_papers_0_8m():
-    model = keras_zoo.models.get("densenet_bc_cifar", "canonical")
+    with deferred_weights():  # counts and shapes only (tests/deferred.py)
+        model = keras_zoo.models.get("densenet_bc_cifar", "canonical")
+        assert_deferred(model.weights)
     count = model.count_params()
     assert abs(count - 0.8e6) / 0.8e6 < 0.01, count
     # The trainable figure, as PyTorch counts it, is 769,162: "0.8M" in the paper's Table 2.
@@ -50,12 +58,18 @@ def test_densenet_bc_cifar_is_the_papers_0_8m():
 
 @pytest.fixture(scope="module")
 def small121():
-    return densenet.DenseNet121(input_shape=(32, 32, 3), include_top=False)
+    # The tests using it look at layers and shapes only: weights deferred (tests/deferred.py).
+    with deferred_weights():
+        model = densenet.DenseNet121(input_shape=(32, 32, 3), include_top=False)
+        assert_deferred(model.weights)
+    return model
 
 
 @pytest.mark.slow
 def test_densenet264_blocks():
-    model = densenet.DenseNet264(input_shape=(32, 32, 3), include_top=False)
+    with deferred_weights():  # layers and shapes only (tests/deferred.py)
+        model = densenet.DenseNet264(input_shape=(32, 32, 3), include_top=False)
+        assert_deferred(model.weights)
     assert model.get_layer("conv4_block64_concat")
     assert model.get_layer("conv5_block48_concat").output.shape[-1] == 2688
 

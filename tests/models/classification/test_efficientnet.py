@@ -6,7 +6,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.models.classification import efficientnet as E
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 from tests.models.classification.apps_transfer import (
     assert_transfer,
     random_images,
@@ -55,6 +55,7 @@ def test_canonical_count_equals_keras_applications(key):
     with deferred_weights():
         ours = keras_zoo.models.get(f"efficientnet{key}", preset="canonical")
         theirs = getattr(keras.applications, f"EfficientNet{key.upper()}")(weights=None)
+        assert_deferred(ours.weights + theirs.weights)
     assert ours.count_params() == theirs.count_params() == E.EFFICIENTNET_PARAMS[key]
     assert ours.input_shape == theirs.input_shape
 

@@ -10,7 +10,7 @@ from keras_zoo.models.classification.inception_v2 import BNInception
 from keras_zoo.models.classification.inception_v3 import InceptionV3
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.classification import AUX_LOSS_WEIGHT, compile_kwargs, main_output_model
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 from tests.models.classification.apps_transfer import assert_transfer, random_images
 
 # GoogLeNet's Table 1, again: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, and the
@@ -41,6 +41,7 @@ def test_googlenet_count_follows_table_1_layers():
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
         model = GoogLeNet(aux_classifiers=False)
+        assert_deferred(model.weights)
     assert model.count_params() == googlenet_count_from_layers() == 6_998_552
     # The paper's params column sums to 6.8M (6797.7K) but does not recompute from its own
     # layer columns (an erratum of the lecture notes): the layer definitions give 2.9 % more.
@@ -97,6 +98,7 @@ def test_bn_inception_follows_figure_5():
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
         model = BNInception()
+        assert_deferred(model.weights)
     widths = {layer.name: layer.output.shape[-1] for layer in model.layers
               if isinstance(layer, keras.layers.Concatenate)}
     # The branch columns of Figure 5 (its "output size" column says 576 for 4c/4d, 1024 for 4e).
@@ -120,6 +122,7 @@ def test_inception_v3_count_equals_keras_applications():
     with deferred_weights():
         ours = keras_zoo.models.get("inception_v3", preset="canonical")
         theirs = keras.applications.InceptionV3(weights=None)
+        assert_deferred(ours.weights + theirs.weights)
     assert ours.count_params() == theirs.count_params() == 23_851_784
 
 

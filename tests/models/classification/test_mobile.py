@@ -8,6 +8,7 @@ import keras_zoo
 from keras_zoo.blocks.mobile import make_divisible
 from keras_zoo.models.classification.mobilenet import MobileNet
 from keras_zoo.models.classification.mobilenet_v2 import MobileNetV2
+from tests.deferred import assert_deferred, deferred_weights
 from tests.models.classification.apps_transfer import (
     assert_transfer,
     random_images,
@@ -48,7 +49,10 @@ def test_mobilenet_width_multiplier_cuts_params_about_alpha_squared():
     # Section 3.3: the multiplier reduces cost and parameters roughly by alpha**2: exactly for
     # the pointwise convolutions, which dominate; depthwise kernels and BN are linear in alpha.
     def body(alpha):
-        return MobileNet(alpha=alpha, include_top=False, input_shape=(32, 32, 3)).count_params()
+        with deferred_weights():  # counted only (tests/deferred.py)
+            model = MobileNet(alpha=alpha, include_top=False, input_shape=(32, 32, 3))
+            assert_deferred(model.weights)
+        return model.count_params()
 
     ratio = body(0.5) / body(1.0)
     assert 0.25 < ratio == pytest.approx(0.25, rel=0.05)
@@ -73,7 +77,9 @@ def test_make_divisible_never_loses_more_than_ten_percent():
 
 
 def test_mobilenetv2_residuals_only_where_shapes_match():
-    model = MobileNetV2(input_shape=(96, 96, 3), include_top=False)
+    with deferred_weights():  # the layers only (tests/deferred.py)
+        model = MobileNetV2(input_shape=(96, 96, 3), include_top=False)
+        assert_deferred(model.weights)
     adds = sorted(int(layer.name.split("_")[1]) for layer in model.layers
                   if isinstance(layer, keras.layers.Add))
     # Table 2: a residual in every repeat after the first of a stage.
@@ -89,4 +95,7 @@ def test_wrong_input_shape_with_top_is_a_value_error(builder):
     with pytest.raises(ValueError, match="alpha"):
         builder(alpha=0)
     # Without the top a variable size is fine, as in keras.applications.
-    assert builder(input_shape=(None, None, 3), include_top=False).output_shape[1] is None
+    with deferred_weights():  # the output shape only (tests/deferred.py)
+        model = builder(input_shape=(None, None, 3), include_top=False)
+        assert_deferred(model.weights)
+    assert model.output_shape[1] is None

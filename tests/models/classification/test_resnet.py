@@ -8,7 +8,7 @@ import pytest
 import keras_zoo
 from keras_zoo.benchmarks.applications import census_difference
 from keras_zoo.models.classification import resnet, resnet_cifar, resnet_v2, resnext, se_resnet
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 
 APPS = keras.applications
 
@@ -81,8 +81,13 @@ def test_resnet50_loads_a_keras_applications_weights_file(tmp_path):
     (resnet_v2.ResNet152V2, APPS.ResNet152V2, 60_380_648),
 ])
 def test_deep_canonical_counts_and_transfer(ours_fn, theirs_fn, params):
-    # The canonical count (224x224, 1000 classes) and a transfer with the top.
-    assert ours_fn().count_params() == theirs_fn(weights=None).count_params() == params
+    # The canonical count (224x224, 1000 classes) and a transfer with the top. The canonical
+    # pair is only counted: built with deferred weights (tests/deferred.py); the transfer
+    # builds its own 32x32 pair, with real weights.
+    with deferred_weights():
+        ours, theirs = ours_fn(), theirs_fn(weights=None)
+        assert_deferred(ours.weights + theirs.weights)
+    assert ours.count_params() == theirs.count_params() == params
     assert_transfer(ours_fn, theirs_fn, (32, 32, 3), include_top=True, classes=7)
 
 
@@ -97,7 +102,9 @@ def test_paper_parameter_counts_within_one_percent(name, figure):
     # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
-        count = keras_zoo.models.get(name, "canonical").count_params()
+        model = keras_zoo.models.get(name, "canonical")
+        assert_deferred(model.weights)
+    count = model.count_params()
     assert abs(count - figure) / figure < 0.01, f"{name}: {count:,} vs the paper's {figure:,.0f}"
     entry = keras_zoo.models.info(name)
     if entry.params is not None:
@@ -107,19 +114,25 @@ def test_paper_parameter_counts_within_one_percent(name, figure):
 @pytest.mark.parametrize("depth, figure, digits", [(20, 0.27, 2), (56, 0.85, 2), (110, 1.7, 1)])
 def test_cifar_resnet_counts_round_to_the_papers_table_6(depth, figure, digits):
     # The paper gives 2 significant figures (ResNet-110: "1.7M"; ours 1,727,962 trainable).
-    model = resnet_cifar.CifarResNet(depth)
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = resnet_cifar.CifarResNet(depth)
+        assert_deferred(model.weights)
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     assert round(trainable / 1e6, digits) == figure
 
 
 def test_resnet18_trainable_count_is_torchvisions():
     # torchvision counts only trainable parameters: 11,689,512 for resnet18.
-    model = resnet.ResNet18()
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = resnet.ResNet18()
+        assert_deferred(model.weights)
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == 11_689_512
 
 
 def test_plain_networks_are_resnets_without_shortcuts():
-    plain, res = resnet.Plain34(), resnet.ResNet34()
+    with deferred_weights():  # layers and counts only (tests/deferred.py)
+        plain, res = resnet.Plain34(), resnet.ResNet34()
+        assert_deferred(plain.weights + res.weights)
     assert not [layer for layer in plain.layers if isinstance(layer, keras.layers.Add)]
     assert len([layer for layer in res.layers if isinstance(layer, keras.layers.Add)]) == 16
     # Same layers otherwise: ResNet-34 only adds the three projections (option B) + their BN.
@@ -128,8 +141,10 @@ def test_plain_networks_are_resnets_without_shortcuts():
 
 
 def test_stride_placement_v1_vs_v1_5():
-    v1 = resnet.ResNet50(input_shape=(64, 64, 3), include_top=False)
-    v15 = resnet.ResNet50(input_shape=(64, 64, 3), include_top=False, stride_at="3x3")
+    with deferred_weights():  # strides, counts and shapes only (tests/deferred.py)
+        v1 = resnet.ResNet50(input_shape=(64, 64, 3), include_top=False)
+        v15 = resnet.ResNet50(input_shape=(64, 64, 3), include_top=False, stride_at="3x3")
+        assert_deferred(v1.weights + v15.weights)
     # keras.applications and the paper's Caffe model: stride 2 in the first 1x1.
     assert v1.get_layer("conv3_block1_1_conv").strides == (2, 2)
     assert v1.get_layer("conv3_block1_2_conv").strides == (1, 1)
@@ -141,9 +156,11 @@ def test_stride_placement_v1_vs_v1_5():
 
 
 def test_cifar_option_a_shortcuts_add_no_parameters():
-    option_a = resnet_cifar.CifarResNet(20)
-    plain = resnet_cifar.CifarResNet(20, shortcut="none")
-    option_b = resnet_cifar.CifarResNet(20, shortcut="projection")
+    with deferred_weights():  # counts and shapes only (tests/deferred.py)
+        option_a = resnet_cifar.CifarResNet(20)
+        plain = resnet_cifar.CifarResNet(20, shortcut="none")
+        option_b = resnet_cifar.CifarResNet(20, shortcut="projection")
+        assert_deferred(option_a.weights + plain.weights + option_b.weights)
     assert option_a.count_params() == plain.count_params()
     assert option_b.count_params() > option_a.count_params()
     assert option_a.get_layer("conv3_block1_0_padding").output.shape[-1] == 32
@@ -155,9 +172,11 @@ def test_cifar_option_a_shortcuts_add_no_parameters():
 
 
 def test_resnet_v2_stride_block_choices_have_equal_counts():
-    last = resnet_v2.ResNet50V2(input_shape=(64, 64, 3), include_top=False)
-    first = resnet_v2.ResNet50V2(input_shape=(64, 64, 3), include_top=False,
-                                 stride_block="first")
+    with deferred_weights():  # counts, shapes and strides only (tests/deferred.py)
+        last = resnet_v2.ResNet50V2(input_shape=(64, 64, 3), include_top=False)
+        first = resnet_v2.ResNet50V2(input_shape=(64, 64, 3), include_top=False,
+                                     stride_block="first")
+        assert_deferred(last.weights + first.weights)
     assert last.count_params() == first.count_params()
     assert last.output_shape == first.output_shape == (None, 2, 2, 2048)
     assert last.get_layer("conv2_block3_2_conv").strides == (2, 2)
@@ -165,14 +184,18 @@ def test_resnet_v2_stride_block_choices_have_equal_counts():
 
 
 def test_resnext_is_grouped():
-    model = resnext.ResNeXt(50, 32, 4, input_shape=(32, 32, 3), include_top=False)
+    with deferred_weights():  # the layers' configs only (tests/deferred.py)
+        model = resnext.ResNeXt(50, 32, 4, input_shape=(32, 32, 3), include_top=False)
+        assert_deferred(model.weights)
     conv = model.get_layer("conv2_block1_2_conv")
     assert conv.groups == 32 and conv.filters == 128
     assert model.get_layer("conv5_block1_2_conv").filters == 1024
 
 
 def test_se_resnet_gates_every_block():
-    model = se_resnet.SEResNet(50, input_shape=(32, 32, 3), include_top=False)
+    with deferred_weights():  # the layers' configs only (tests/deferred.py)
+        model = se_resnet.SEResNet(50, input_shape=(32, 32, 3), include_top=False)
+        assert_deferred(model.weights)
     gates = [layer for layer in model.layers if isinstance(layer, keras_zoo.layers.SqueezeExcitation)]
     assert len(gates) == 16
     assert model.get_layer("conv2_block1_se").reduced_filters == 256 // 16
@@ -218,4 +241,7 @@ FAMILIES = ("resnet", "resnet_v2", "resnet_cifar", "wide_resnet", "resnext", "se
 @pytest.mark.parametrize("entry", [e for e in keras_zoo.models.entries() if e.family in FAMILIES],
                          ids=lambda e: e.name)
 def test_registry_params_are_the_canonical_counts(entry):
-    assert entry.params == entry.build("canonical").count_params()
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = entry.build("canonical")
+        assert_deferred(model.weights)
+    assert entry.params == model.count_params()

@@ -11,7 +11,7 @@ import pytest
 import keras_zoo
 from keras_zoo.layers import WindowAttention
 from keras_zoo.layers.window_attention import shifted_window_mask
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 
 
 @pytest.mark.parametrize("name,paper_millions", [
@@ -22,6 +22,7 @@ def test_parameter_counts_and_schedule(name, paper_millions):
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
         model = keras_zoo.models.get(name, preset="canonical")
+        assert_deferred(model.weights)
     count = model.count_params()
     assert count == keras_zoo.models.info(name).params
     assert abs(count / 1e6 - paper_millions) <= 0.005 + 1e-9, count  # Table 1, 0.01M rounding

@@ -15,7 +15,7 @@ import keras_zoo
 from keras_zoo.layers import PatchEmbedding, resample_position_embedding
 from keras_zoo.models.classification import attention_maps as am
 from keras_zoo.models.classification.vit import VisionTransformer
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 from training.commands import attention
 
 TINY = dict(keras_zoo.models.info("vit_b16").tiny)
@@ -41,6 +41,7 @@ def test_vit_b16_count_and_keras_hub_backbone():
         hub = keras_hub.models.ViTBackbone(
             image_shape=(224, 224, 3), patch_size=16, num_layers=12, num_heads=12,
             hidden_dim=768, mlp_dim=3072)
+        assert_deferred(ours.weights + hub.weights)
     assert ours.count_params() == 86_567_656
     assert ours.output_shape == (None, 1000)
     head = 768 * 1000 + 1000
@@ -61,7 +62,9 @@ def test_registered_counts_follow_table_1():
 @pytest.mark.parametrize("name,patch,layers,width", [
     ("vit_b32", 32, 12, 768), ("vit_l16", 16, 24, 1024), ("vit_h14", 14, 32, 1280)])
 def test_large_counts(name, patch, layers, width):
-    model = keras_zoo.models.get(name, preset="canonical")
+    with deferred_weights():  # counts and configs only (tests/deferred.py)
+        model = keras_zoo.models.get(name, preset="canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == keras_zoo.models.info(name).params
     embedding = model.get_layer("patch_embedding")
     assert embedding.patch_size == (patch, patch) and embedding.hidden_dim == width

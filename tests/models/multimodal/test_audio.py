@@ -7,6 +7,7 @@ import pytest
 from keras_zoo.data import audio
 from keras_zoo.layers import LogMelSpectrogram, PatchEmbedding
 from keras_zoo.models.multimodal import ast
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def test_generate_is_a_function_of_the_seed():
@@ -100,4 +101,7 @@ def test_ast_base_builds_with_the_registered_count():
     import keras_zoo
 
     entry = keras_zoo.models.info("ast")
-    assert entry.build("canonical").count_params() == entry.params
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = entry.build("canonical")
+        assert_deferred(model.weights)
+    assert model.count_params() == entry.params

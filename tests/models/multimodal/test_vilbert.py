@@ -7,6 +7,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.layers import CoAttention
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def _layer_and_streams():
@@ -61,7 +62,9 @@ def test_vilbert_count_equals_the_formula(preset):
     configuration, see ``VILBERT``) plus the region CNN equals the built model's count."""
     from keras_zoo.models.multimodal.vilbert import parameter_count
 
-    model = keras_zoo.models.info("vilbert").build(preset)
+    with deferred_weights():  # counts and config only (tests/deferred.py)
+        model = keras_zoo.models.info("vilbert").build(preset)
+        assert_deferred(model.weights)
     config = model.get_config()
     cnn = sum(layer.count_params() for layer in model.layers
               if layer.name.startswith("visual_conv"))
@@ -85,9 +88,11 @@ def test_the_papers_vilbert_has_the_formulas_count():
     expected = parameter_count(**VILBERT, region_feature_dim=VILBERT_REGION_FEATURES,
                                region_classes=VILBERT_REGION_CLASSES)
     assert expected == 259_768_956
-    model = keras_zoo.models.info("vilbert").build(
-        "tiny", **VILBERT, region_classes=VILBERT_REGION_CLASSES,
-        region_encoder="faster_rcnn",
-        region_encoder_config={"head_units": VILBERT_REGION_FEATURES})
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = keras_zoo.models.info("vilbert").build(
+            "tiny", **VILBERT, region_classes=VILBERT_REGION_CLASSES,
+            region_encoder="faster_rcnn",
+            region_encoder_config={"head_units": VILBERT_REGION_FEATURES})
+        assert_deferred(model.weights)
     encoder = model.get_layer("region_encoder").count_params()
     assert model.count_params() - encoder == expected

@@ -7,6 +7,7 @@ import pytest
 import keras_zoo
 from keras_zoo.models.segmentation.segmenter import Segmenter
 from keras_zoo.models.segmentation.unet import UNet
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def _trainable(model):
@@ -67,7 +68,9 @@ def test_segmenter_b16_count_follows_vit_b16():
 ])
 def test_canonical_counts_against_the_papers(name, paper, tolerance):
     entry = keras_zoo.models.info(name)
-    model = entry.build("canonical")
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = entry.build("canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == entry.params
     assert abs(_trainable(model) / paper - 1) < tolerance, (name, _trainable(model))
 
@@ -142,8 +145,10 @@ def test_dpt_counts_against_the_paper():
 def test_dpt_canonical_builds_have_the_counted_parameters():
     from keras_zoo.models.segmentation.dpt import LARGE, DPTDepth
 
-    large = DPTDepth(input_shape=(384, 384, 3), **LARGE)
+    with deferred_weights():  # counted only (tests/deferred.py)
+        large = DPTDepth(input_shape=(384, 384, 3), **LARGE)
+        base = DPTDepth(input_shape=(384, 384, 3))
+        assert_deferred(large.weights + base.weights)
     assert large.count_params() == dpt_parameters(
         **{k: v for k, v in LARGE.items() if k != "num_heads"})
-    base = DPTDepth(input_shape=(384, 384, 3))
     assert base.count_params() == keras_zoo.models.info("dpt_depth").params

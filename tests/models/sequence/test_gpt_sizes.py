@@ -13,6 +13,7 @@ from keras_zoo.models.sequence.gpt import (
     GPT3_175B,
     gpt_parameters,
 )
+from tests.deferred import assert_deferred, deferred_weights
 
 # The released checkpoints' sizes (the paper's Table 2 says 117M, 345M, 762M, 1542M).
 _GPT2_EXACT = {"124M": 124_439_808, "355M": 354_823_168, "774M": 774_030_080,
@@ -54,11 +55,13 @@ def test_gpt1_by_formula():
 @pytest.mark.slow
 @pytest.mark.parametrize("size", list(GPT2))
 def test_gpt2_builds_to_its_count(size):
-    """Builds the paper-size model (the 1.5B one needs ~6.5 GB of memory)."""
+    """Builds the paper-size model, its weights deferred (shapes only, nothing allocated)."""
     config = GPT2[size]
-    model = GPT(vocabulary_size=GPT2_VOCABULARY_SIZE, sequence_length=GPT2_CONTEXT,
-                intermediate_dim=4 * config["hidden_dim"], dropout=0.0, norm_first=True,
-                **config)
+    with deferred_weights():  # counted only (tests/deferred.py): no 1.5B random draws
+        model = GPT(vocabulary_size=GPT2_VOCABULARY_SIZE, sequence_length=GPT2_CONTEXT,
+                    intermediate_dim=4 * config["hidden_dim"], dropout=0.0, norm_first=True,
+                    **config)
+        assert_deferred(model.weights)
     assert model.count_params() == _GPT2_EXACT[size]
 
 

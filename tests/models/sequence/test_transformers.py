@@ -24,7 +24,7 @@ from keras_zoo.models.sequence.transformer import (
 )
 from keras_zoo.tasks import get_task
 from keras_zoo.tasks.seq2seq import exact_match
-from tests.deferred import deferred_weights
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def test_transformer_base_parameter_count():
@@ -32,6 +32,7 @@ def test_transformer_base_parameter_count():
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
         model = Transformer(PAPER_VOCABULARY_SIZE, 16, 16)  # base: N=6, 512, 2048, h=8
+        assert_deferred(model.weights)
     count = model.count_params()
     assert count == transformer_base_parameters() == 63_082_496
     # The paper reports "65M" (Table 3, rounded); ours is within 3% of it.
@@ -69,11 +70,12 @@ def test_bert_base_matches_keras_hub_exactly():
     # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
-        ours = BertBackbone(**BERT_BASE).count_params()
+        ours = BertBackbone(**BERT_BASE)
         reference = keras_hub.models.BertBackbone(
             vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
-            intermediate_dim=3072, max_sequence_length=512, num_segments=2).count_params()
-    assert ours == reference == 109_482_240
+            intermediate_dim=3072, max_sequence_length=512, num_segments=2)
+        assert_deferred(ours.weights + reference.weights)
+    assert ours.count_params() == reference.count_params() == 109_482_240
 
 
 def test_bert_pretrainer_mlm_and_nsp_learn():
@@ -101,7 +103,9 @@ def test_gpt1_parameter_count():
     # Built in a StatelessScope that defers the weights' initialization (tests/deferred.py):
     # the same layers and variable shapes, no random draws; the counts are checked after.
     with deferred_weights():
-        count = GPT(**GPT1).count_params()
+        model = GPT(**GPT1)
+        assert_deferred(model.weights)
+    count = model.count_params()
     assert count == 116_534_784
     assert abs(count - 117e6) / 117e6 < 0.01  # the paper's "117M"
 

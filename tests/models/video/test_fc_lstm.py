@@ -7,6 +7,7 @@ import pytest
 
 import keras_zoo
 from keras_zoo.tasks import get_task
+from tests.deferred import assert_deferred, deferred_weights
 
 #: Shi et al. 2015, Table 1 (Moving MNIST): FC-LSTM-2048-2048, 142,667,776 parameters.
 PAPER_FC_LSTM_PARAMS = 142_667_776
@@ -62,7 +63,9 @@ def test_units_are_checked():
 
 @pytest.mark.slow
 def test_canonical_builds_at_the_formula():
-    model = keras_zoo.models.get("fc_lstm", preset="canonical")
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = keras_zoo.models.get("fc_lstm", preset="canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == keras_zoo.models.info("fc_lstm").params
     assert model.output_shape == (None, 10, 64, 64, 1)
 

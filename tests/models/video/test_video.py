@@ -9,6 +9,7 @@ import keras_zoo
 from keras_zoo.blocks.video import midplanes
 from keras_zoo.data import clips as clip_data
 from keras_zoo.tasks import get_task
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def test_clips_are_seeded_and_balanced():
@@ -256,7 +257,9 @@ def test_clips_of_the_wrong_length_name_the_valid_ones(name, frames, message):
     ("i3d_two_stream", 25_401_696, 25_372_576, "25M"),
 ])
 def test_canonical_parameter_counts(name, params, trainable, paper):
-    model = keras_zoo.models.get(name, preset="canonical")
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = keras_zoo.models.get(name, preset="canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == params == keras_zoo.models.info(name).params
     assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == trainable
     if isinstance(paper, str):  # a table of whole millions

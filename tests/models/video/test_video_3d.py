@@ -13,6 +13,7 @@ import keras_zoo
 from keras_zoo.layers import DepthwiseConv3D, PhotometricFlowLoss
 from keras_zoo.layers.photometric_loss import warp
 from keras_zoo.models.video import x3d
+from tests.deferred import assert_deferred, deferred_weights
 
 
 def _trainable(model):
@@ -165,7 +166,9 @@ def test_hidden_two_stream_serves_clips_only_and_adds_the_flow_loss_in_training(
     ("mvit_b", 36_599_344, 36_599_344, 36.6e6),  # Fan et al. 2021, MViT-B 16x4
 ])
 def test_canonical_parameter_counts_3d(name, params, trainable, paper):
-    model = keras_zoo.models.get(name, preset="canonical")
+    with deferred_weights():  # counted only (tests/deferred.py)
+        model = keras_zoo.models.get(name, preset="canonical")
+        assert_deferred(model.weights)
     assert model.count_params() == params == keras_zoo.models.info(name).params
     assert _trainable(model) == trainable
     if paper:
