@@ -1,3 +1,4 @@
+import gc
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -77,6 +78,15 @@ def pytest_collection_modifyitems(items):
         entries[item.callspec.params["entry"].name], rank.get(item.originalname, len(rank))))
     taken = set(slots)
     items[:] = ordered + [item for i, item in enumerate(items) if i not in taken]
+
+
+def pytest_collection_finish(session):
+    # What exists once the suite is collected (TensorFlow, Keras, keras_zoo, ~3,800 test items:
+    # 0.5-0.7 M objects) lives to the end: frozen out of the garbage collector's full passes,
+    # which otherwise walk it 30-70 times per worker. Measured (battery + layer tests, -n 2,
+    # load ~2): GC 12.3 -> 9.3 CPU s per worker, user CPU 548 -> 532 s, peak memory unchanged.
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)

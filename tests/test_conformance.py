@@ -481,6 +481,12 @@ def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
     assert pytest_xdist_make_scheduler(config, None) is None  # xdist's own
 
 
+def test_what_collection_made_is_frozen_out_of_the_garbage_collectors_passes():
+    import gc
+
+    assert gc.get_freeze_count() > 100_000  # conftest's pytest_collection_finish
+
+
 #: The most parameters a tiny config may have: the battery's cost grows with the tiny graph,
 #: and the suite must stay under 20 minutes on a slow 2-core machine at ~200 models (issue 14).
 TINY_PARAMETERS = 100_000
