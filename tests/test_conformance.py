@@ -99,9 +99,10 @@ def battery_scope(nodeid):
     path, _, name = nodeid.partition("::")
     if name.rfind("@") > name.rfind("]"):  # xdist's group suffix (pytest < 9.2 keeps it)
         name = name[:name.rfind("@")]
-    if not path.endswith("test_conformance.py") or not name.endswith("]"):
+    _, bracket, param = name.partition("[")
+    if not path.endswith("test_conformance.py") or not bracket or not param.endswith("]"):
         return None
-    entry = _BY_NAME.get(name[name.index("[") + 1:-1])
+    entry = _BY_NAME.get(param[:-1])
     return None if entry is None else f"battery:{_xdist_group(entry)}"
 
 
@@ -475,6 +476,7 @@ def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
     assert len({battery("test_build", entry.name) for entry in ENTRIES}) > 100
     for other in ("tests/test_conformance.py::test_registry_is_not_empty",
                   "tests/test_conformance.py::test_build[no_such_model]",
+                  "tests/test_conformance.py::test_build]",
                   "tests/test_registry.py::test_info[lenet5]"):
         assert scope(other) == other
     values["dist"] = "load"
