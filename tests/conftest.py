@@ -9,6 +9,8 @@ os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
+from tests import xdist_groups  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def fresh():
@@ -89,26 +91,18 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` (setup.cfg) with the conformance battery's units of work: all checks
-    of an entry, and of the entries that may share its tiny graph, in one worker
-    (tests/test_conformance.py, ``battery_scope``); every other test on its own, as xdist's
-    loadgroup hands them out. xdist 3.8 groups by a suffix it writes into each item's
-    ``_nodeid`` in the workers; pytest 9.2 builds test ids from another attribute, so the suffix
-    never reached this controller and each check went to whichever worker was free. Any other
-    ``--dist`` is xdist's own."""
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadGroupScheduling
+def pytest_configure(config):
+    # xdist's units of work (tests/xdist_groups.py): under ``--dist loadgroup`` (setup.cfg) all
+    # checks of a battery entry, and of the entries that may share its tiny graph, in one worker
+    # (tests/test_conformance.py, ``battery_scope``); the tests that share an ``xdist_group``
+    # mark or a module- or class-scoped fixture in one worker; every other test on its own.
+    config.pluginmanager.register(xdist_groups.Plugin(_battery_scope), "keras_zoo_work_groups")
 
-    from tests.test_conformance import battery_scope
 
-    class BatteryScheduling(LoadGroupScheduling):
-        def _split_scope(self, nodeid):
-            return battery_scope(nodeid) or super()._split_scope(nodeid)
+def _battery_scope(nodeid):
+    from tests.test_conformance import battery_scope  # in the controller, on first use
 
-    return BatteryScheduling(config, log)
+    return battery_scope(nodeid)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -8,7 +8,7 @@ failure the day it passes (strict), so that the debt is removed from the entry. 
 their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default one.
 
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
-``CHECK_ORDER``; under xdist conftest's scheduler sends them to one worker with those of the
+``CHECK_ORDER``; under xdist the scheduler (tests/xdist_groups.py) sends them to one worker with those of the
 entries that may share its tiny graph, ``battery_scope``) and share what they need through
 ``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
 norms folded, ``bundle.served_model``), one MLIR conversion of it for the float and int8
@@ -90,10 +90,9 @@ _BY_NAME = {entry.name: entry for entry in ENTRIES}
 
 def battery_scope(nodeid):
     """The xdist unit of work of a test id: ``battery:<group>`` (``_xdist_group``) for a check
-    of a registered entry, None for any other test. conftest's scheduler calls it in the xdist
-    controller, which sees test ids only. It replaces ``xdist_group`` marks: xdist 3.8 groups
-    them by a suffix it writes into each item's ``_nodeid``, which pytest 9.2 no longer reads,
-    and each check then went to whichever worker was free: both workers built, exported and
+    of a registered entry, None for any other test. The scheduler (tests/xdist_groups.py, via
+    conftest.py) calls it in the xdist controller, which sees test ids only. Without it each
+    check went to whichever worker was free: both workers built, exported and
     converted most models (the float and int8 TFLite checks of 11 models cost 48.5 CPU s that
     way, 17.6 in one process; the default suite 1,388 CPU s, 1,073 grouped)."""
     path, _, name = nodeid.partition("::")
@@ -405,8 +404,8 @@ def _split_entry(request, entry):
     if missing:
         return (f"{previous}: {len(missing)} of its checks ran in another process "
                 f"({sorted(missing)[0]}...), which built, exported and converted it again: "
-                "tests/conftest.py's xdist scheduler (pytest_xdist_make_scheduler) must keep "
-                "an entry's checks in one worker")
+                "the xdist scheduler (tests/xdist_groups.py, with battery_scope) must keep an "
+                "entry's checks in one worker")
     return None
 
 
@@ -453,14 +452,19 @@ def test_graph_fingerprint_is_the_graph_names_aside():
 
 
 def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
-    # The scheduler conftest gives xdist (--dist loadgroup) splits the run by battery_scope:
-    # an entry's checks in one worker (one build, one SavedModel, one conversion), with the
-    # entries that may share its tiny graph; every other test on its own.
-    from tests.conftest import pytest_xdist_make_scheduler
+    # The scheduler conftest registers for xdist (--dist loadgroup; tests/xdist_groups.py)
+    # splits the run by battery_scope: an entry's checks in one worker (one build, one
+    # SavedModel, one conversion), with the entries that may share its tiny graph; every other
+    # test that shares nothing on its own.
+    from tests.conftest import _battery_scope
+    from tests.xdist_groups import Plugin
 
     values = {"dist": "loadgroup", "tx": ["2*popen"]}
-    config = type("Config", (), {"getvalue": lambda self, name: values[name]})()
-    scope = pytest_xdist_make_scheduler(config, None)._split_scope
+    config = type("Config", (), {"getvalue": lambda self, name: values[name],
+                                 "getoption": lambda self, name, default=None: values[name]})()
+    plugin = Plugin(_battery_scope)
+    plugin.read_groups = dict  # no worker wrote any group
+    scope = plugin.pytest_xdist_make_scheduler(config, None)._split_scope
 
     def battery(check, name):
         return scope(f"tests/test_conformance.py::{check}[{name}]")
@@ -480,7 +484,7 @@ def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
                   "tests/test_registry.py::test_info[lenet5]"):
         assert scope(other) == other
     values["dist"] = "load"
-    assert pytest_xdist_make_scheduler(config, None) is None  # xdist's own
+    assert plugin.pytest_xdist_make_scheduler(config, None) is None  # xdist's own
 
 
 def test_what_collection_made_is_frozen_out_of_the_garbage_collectors_passes():
