@@ -65,9 +65,10 @@ def _seed():
 def pytest_collection_modifyitems(items):
     # The conformance battery runs entry by entry, in its module's CHECK_ORDER: an entry's
     # checks share one build, one SavedModel... (test_conformance._Artifacts), kept only while
-    # its checks run. It runs first: under xdist an entry's checks are one unit of work
-    # (5-60 s), and the other tests (mostly short, spread one by one) then fill in, so that
-    # the two workers end together instead of one waiting for the other's last entry.
+    # its checks run. It runs first. Under xdist an entry's checks are one unit of work
+    # (tests/xdist_groups.py), and xdist hands out the units with the most tests first
+    # (--loadscope-reorder, its default): the battery's and the shared-fixture groups, then the
+    # tests that share nothing (mostly short, one by one), so that the two workers end together.
     slots = [i for i, item in enumerate(items)
              if hasattr(getattr(item, "module", None), "CHECK_ORDER")
              and "entry" in getattr(getattr(item, "callspec", None), "params", {})]
