@@ -27,8 +27,19 @@ def pytest_configure(config):
     config.pluginmanager.register(Withheld(), "keras_zoo_work_groups")
 """
 
+# A module-scoped fixture and four tests that use it.
+MODULE_FIXTURE = """@pytest.fixture(scope="module")
+def made_once():
+    log("fixture", "{fixture}")
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_uses_the_module_fixture(made_once, i):
+    time.sleep(0.02)
+    log("test", "{test}")"""
+
 # Each test records the worker that ran it; each shared fixture, the workers that made it.
-SUITE = '''
+SUITE = f'''
 import json
 import os
 import time
@@ -43,20 +54,12 @@ def log(kind, name):
         f.write(json.dumps([kind, name, os.environ.get("PYTEST_XDIST_WORKER")]) + "\\n")
 
 
-@pytest.fixture(scope="module")
-def made_once():
-    log("fixture", "made_once")
+{MODULE_FIXTURE.format(fixture="made_once", test="module")}
 
 
 @pytest.fixture(scope="class")
 def per_class():
     log("fixture", "per_class")
-
-
-@pytest.mark.parametrize("i", range(4))
-def test_uses_the_module_fixture(made_once, i):
-    time.sleep(0.02)
-    log("test", "module")
 
 
 class TestOfAClass:
@@ -80,7 +83,7 @@ def test_alone(i):
 '''
 
 
-WITHHELD = '''
+WITHHELD = f'''
 import os
 import time
 
@@ -89,15 +92,7 @@ import pytest
 from test_suite import log
 
 
-@pytest.fixture(scope="module")
-def made_once():
-    log("fixture", "withheld")
-
-
-@pytest.mark.parametrize("i", range(4))
-def test_uses_the_module_fixture(made_once, i):
-    time.sleep(0.02)
-    log("test", "withheld")
+{MODULE_FIXTURE.format(fixture="withheld", test="withheld")}
 '''
 
 
