@@ -93,17 +93,11 @@ def pytest_collection_finish(session):
 
 
 def pytest_configure(config):
-    # xdist's units of work (tests/xdist_groups.py): under ``--dist loadgroup`` (setup.cfg) all
-    # checks of a battery entry, and of the entries that may share its tiny graph, in one worker
-    # (tests/test_conformance.py, ``battery_scope``); the tests that share an ``xdist_group``
-    # mark or a module- or class-scoped fixture in one worker; every other test on its own.
-    config.pluginmanager.register(xdist_groups.Plugin(_battery_scope), "keras_zoo_work_groups")
-
-
-def _battery_scope(nodeid):
-    from tests.test_conformance import battery_scope  # in the controller, on first use
-
-    return battery_scope(nodeid)
+    # xdist's units of work (tests/xdist_groups.py): under ``--dist loadgroup`` (setup.cfg) the
+    # tests that share an ``xdist_group`` mark (all checks of a battery entry, and of the
+    # entries that may share its tiny graph) or a module- or class-scoped fixture run in one
+    # worker; every other test on its own.
+    config.pluginmanager.register(xdist_groups.Plugin(), "keras_zoo_work_groups")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -9,7 +9,7 @@ their own tier, ``python -m pytest -m debt`` (CI runs it), not in the default on
 
 Cost: an entry's checks run one after the other in one process (conftest.py orders them by
 ``CHECK_ORDER``; under xdist the scheduler (tests/xdist_groups.py) sends them to one worker with those of the
-entries that may share its tiny graph, ``battery_scope``) and share what they need through
+entries that may share its tiny graph: their ``xdist_group`` mark) and share what they need through
 ``_Artifacts``: one seeded build, one SavedModel (of what ``keras-zoo export`` serves: batch
 norms folded, ``bundle.served_model``), one MLIR conversion of it for the float and int8
 TFLite checks (``SavedModelConversion``), one serving example and its reference output.
@@ -29,6 +29,7 @@ import pytest
 import keras_zoo
 from keras_zoo.export import SavedModelConversion, export_savedmodel, flex_ops, op_names, run
 from keras_zoo.export.bundle import served_model
+from keras_zoo.models.registry import CHECKS
 from keras_zoo.tasks import get_task
 
 ENTRIES = keras_zoo.models.entries()
@@ -75,7 +76,8 @@ HAS_CANDIDATES = {other.name for earlier in EARLIER.values() for other in earlie
 
 
 def _xdist_group(entry):
-    """The name of the entry's unit of work under xdist (``battery_scope``): the first entry of
+    """The name of the entry's unit of work under xdist (its checks' ``xdist_group`` mark,
+    which tests/xdist_groups.py's scheduler honours): the first entry of
     its candidates (plain18 for plain18/34, resnet18..152 and the v2s; deit_b for the DeiTs and
     ViTs), so that candidates run in one worker, entry after entry: each fingerprint is taken
     from the model the entry's own checks built, not from a second build of an entry that ran
@@ -83,26 +85,6 @@ def _xdist_group(entry):
     most tests first: these big units start the run instead of ending it."""
     earlier = EARLIER[entry.name]
     return earlier[0].name if earlier else entry.name
-
-
-_BY_NAME = {entry.name: entry for entry in ENTRIES}
-
-
-def battery_scope(nodeid):
-    """The xdist unit of work of a test id: ``battery:<group>`` (``_xdist_group``) for a check
-    of a registered entry, None for any other test. The scheduler (tests/xdist_groups.py, via
-    conftest.py) calls it in the xdist controller, which sees test ids only. Without it each
-    check went to whichever worker was free: both workers built, exported and
-    converted most models (the float and int8 TFLite checks of 11 models cost 48.5 CPU s that
-    way, 17.6 in one process; the default suite 1,388 CPU s, 1,073 grouped)."""
-    path, _, name = nodeid.partition("::")
-    if name.rfind("@") > name.rfind("]"):  # xdist's group suffix (pytest < 9.2 keeps it)
-        name = name[:name.rfind("@")]
-    _, bracket, param = name.partition("[")
-    if not path.endswith("test_conformance.py") or not bracket or not param.endswith("]"):
-        return None
-    entry = _BY_NAME.get(param[:-1])
-    return None if entry is None else f"battery:{_xdist_group(entry)}"
 
 
 #: Checks cheap enough to run on every entry; the others run on one entry per distinct graph.
@@ -147,7 +129,11 @@ def _checked_through_twin(entry, check, request):
 def _params(check):
     params = []
     for entry in ENTRIES:
-        marks = []  # under xdist, conftest's scheduler groups an entry's checks (battery_scope)
+        # Under xdist an entry's checks, and those of the entries that may share its tiny
+        # graph, are one unit of work (tests/xdist_groups.py). Split, both workers built,
+        # exported and converted most models (the float and int8 TFLite checks of 11 models:
+        # 48.5 CPU s that way, 17.6 in one process; the default suite 1,388 CPU s, 1,073).
+        marks = [pytest.mark.xdist_group(f"battery:{_xdist_group(entry)}")]
         if check in entry.debts:
             # A declared debt is a known failure: it runs in its own tier (`-m debt`, which CI
             # runs beside the default tier), where it stays a strict xfail that fails the day the
@@ -378,13 +364,21 @@ _RAN: dict = {}
 _LAST: dict = {}
 
 
+def _battery_group(item_or_param):
+    """The battery's ``xdist_group`` name of a test or param (``battery:<entry>``), or None."""
+    marks = getattr(item_or_param, "marks", None)
+    marks = marks if marks is not None else item_or_param.iter_markers("xdist_group")
+    return next((m.args[0] for m in marks if m.name == "xdist_group"
+                 and str(m.args[0]).startswith("battery:")), None)
+
+
 def _selected_checks(session):
     """Entry name -> the ids of its checks selected in this session (cached per session)."""
     if _LAST.get("session") is not session:
         selected = {}
         for item in session.items:
             entry = getattr(getattr(item, "callspec", None), "params", {}).get("entry")
-            if battery_scope(item.nodeid) is not None and entry is not None:
+            if entry is not None and _battery_group(item) is not None:
                 selected.setdefault(entry.name, set()).add(item.nodeid)
         _LAST.update(session=session, selected=selected)
     return _LAST["selected"]
@@ -404,7 +398,7 @@ def _split_entry(request, entry):
     if missing:
         return (f"{previous}: {len(missing)} of its checks ran in another process "
                 f"({sorted(missing)[0]}...), which built, exported and converted it again: "
-                "the xdist scheduler (tests/xdist_groups.py, with battery_scope) must keep an "
+                "the xdist scheduler (tests/xdist_groups.py) must keep an "
                 "entry's checks in one worker")
     return None
 
@@ -452,39 +446,17 @@ def test_graph_fingerprint_is_the_graph_names_aside():
 
 
 def test_an_entrys_checks_and_its_candidates_are_one_unit_of_work_under_xdist():
-    # The scheduler conftest registers for xdist (--dist loadgroup; tests/xdist_groups.py)
-    # splits the run by battery_scope: an entry's checks in one worker (one build, one
-    # SavedModel, one conversion), with the entries that may share its tiny graph; every other
-    # test that shares nothing on its own.
-    from tests.conftest import _battery_scope
-    from tests.xdist_groups import Plugin
-
-    values = {"dist": "loadgroup", "tx": ["2*popen"]}
-    config = type("Config", (), {"getvalue": lambda self, name: values[name],
-                                 "getoption": lambda self, name, default=None: values[name]})()
-    plugin = Plugin(_battery_scope)
-    plugin.read_groups = dict  # no worker wrote any group
-    scope = plugin.pytest_xdist_make_scheduler(config, None)._split_scope
-
-    def battery(check, name):
-        return scope(f"tests/test_conformance.py::{check}[{name}]")
-
-    assert {battery(check, "lenet5") for check in CHECK_ORDER} == {"battery:lenet5"}
-    assert scope("tests/test_conformance.py::test_build[lenet5]@lenet5") == "battery:lenet5"
+    # Each check of an entry carries the same xdist_group mark, shared with the entries that
+    # may share its tiny graph (one build, one SavedModel, one conversion in one worker);
+    # tests/xdist_groups.py's scheduler honours the marks (tests/test_xdist_groups.py).
+    groups = {check: {p.id: _battery_group(p) for p in _params(check)} for check in CHECKS}
+    assert {groups[check]["lenet5"] for check in CHECKS} == {"battery:lenet5"}
     grouped = [entry.name for entry in ENTRIES if EARLIER[entry.name]]
     assert len(grouped) >= 20  # resnets, efficientnets, DeiTs and ViTs, densenets...
     for name in grouped:
         first = EARLIER[name][0].name
-        assert battery("test_fit_learns", name) == battery("test_build", first) == \
-            f"battery:{first}"
-    assert len({battery("test_build", entry.name) for entry in ENTRIES}) > 100
-    for other in ("tests/test_conformance.py::test_registry_is_not_empty",
-                  "tests/test_conformance.py::test_build[no_such_model]",
-                  "tests/test_conformance.py::test_build]",
-                  "tests/test_registry.py::test_info[lenet5]"):
-        assert scope(other) == other
-    values["dist"] = "load"
-    assert plugin.pytest_xdist_make_scheduler(config, None) is None  # xdist's own
+        assert groups["fit"][name] == groups["build"][first] == f"battery:{first}"
+    assert len(set(groups["build"].values())) > 100
 
 
 def test_what_collection_made_is_frozen_out_of_the_garbage_collectors_passes():

@@ -10,12 +10,12 @@ builds test ids from another attribute, so the suffix never reaches the controll
 test ids only, and every test was its own unit of work. So each worker writes the groups it
 collected (test id -> group) into a directory the controller hands it (``workerinput``), and the
 controller's scheduler reads them. The conformance battery's units (an entry's checks with the
-entries that may share its tiny graph) come from ``tests/test_conformance.py::battery_scope``.
+entries that may share its tiny graph) are ``xdist_group`` marks like any other.
 
 A guard: each worker records which shared fixtures it set up; at the end the controller fails
 the session if one was set up in two workers (the grouping did not reach the scheduler).
 
-``Plugin`` holds the hooks; tests/conftest.py registers it with the battery's scopes.
+``Plugin`` holds the hooks; tests/conftest.py registers it.
 """
 
 from __future__ import annotations
@@ -92,11 +92,9 @@ def _read_all(directory, suffix):
 
 
 class Plugin:
-    """The hooks, in the controller and in each worker. ``scope(test id)`` gives the units of
-    work decided from test ids alone (the battery's), or None."""
+    """The hooks, in the controller and in each worker."""
 
-    def __init__(self, scope=None):
-        self.scope = scope or (lambda nodeid: None)
+    def __init__(self):
         self.directory = None  # the controller's, or the one it handed this worker
         self.worker = None  # this worker's id
         self.setups = set()
@@ -125,9 +123,9 @@ class Plugin:
 
     @pytest.hookimpl(tryfirst=True, optionalhook=True)
     def pytest_xdist_make_scheduler(self, config, log):
-        """xdist's LoadGroupScheduling with our units of work (``--dist loadgroup`` only; any
-        other ``--dist`` is xdist's own): ``scope``'s, then the workers' groups; a test in
-        neither is its own unit, as xdist's loadgroup hands it out."""
+        """xdist's LoadGroupScheduling with the workers' groups as units of work (``--dist
+        loadgroup`` only; any other ``--dist`` is xdist's own); a test in none is its own
+        unit, as xdist's loadgroup hands it out."""
         if config.getoption("dist", None) != "loadgroup":
             return None
         from xdist.scheduler import LoadGroupScheduling
@@ -142,8 +140,7 @@ class Plugin:
                     # xdist schedules once every worker has collected; each wrote its groups
                     # before it reported its collection (they all collect the same tests).
                     self.groups = plugin.read_groups()
-                return (plugin.scope(nodeid) or self.groups.get(nodeid)
-                        or super()._split_scope(nodeid))
+                return self.groups.get(nodeid) or super()._split_scope(nodeid)
 
         return GroupScheduling(config, log)
 
