@@ -473,10 +473,6 @@ def train(
         else:
             # A resumed run must see the batches the uninterrupted run saw (any strategy).
             train_ds, steps_per_epoch = distribute.distribute_for_resume(strat, train_ds, backup)
-            if phases is not None and resumed >= phases.head_epochs:
-                # Phase 1's fit took one iterator more than its epochs (Keras creates the next
-                # epoch's at the end of each): a run resumed past it skips that one too.
-                iter(train_ds)
         # Created only now: a run refused for its arguments, TF_CONFIG or data leaves nothing.
         os.makedirs(out, exist_ok=True)
         history_csv = os.path.join(out, "history.csv")
@@ -490,10 +486,15 @@ def train(
                                 callbacks=watched(_callbacks(out, recipe, entry.name, chief,
                                                              backup, resumed, extra)))
         else:
+            def train_from(epoch):  # phase 2's own dataset: see distribute_for_resume
+                return distribute.distribute_for_resume(strat, _with_known_length(shard(
+                    task.dataset(model, entry, "train", batch_size, seed, **options)),
+                    entry.name)[0], start_epoch=epoch)[0]
+
             history = _fit_two_phases(model, entry, recipe, phases, build_config, compile_for,
-                                      strat, watched, train_ds, val_ds, steps_per_epoch,
-                                      verbose, out, chief, phase_backups, backup, resumed,
-                                      extra)
+                                      strat, watched, train_ds, train_from, val_ds,
+                                      steps_per_epoch, verbose, out, chief, phase_backups,
+                                      backup, resumed, extra)
         # The whole run's history, also when this process resumed a killed one.
         history.history = {k: earlier.get(k, []) + list(v) for k, v in history.history.items()}
         test_ds = shard(task.dataset(model, entry, "test", batch_size, seed, **held_out))
@@ -557,11 +558,12 @@ def _check_two_phase(recipe, from_checkpoint, freeze, epochs, strategy, data_ser
 
 
 def _fit_two_phases(model, entry, recipe, phases, build_config, compile_for, strat, watched,
-                    train_ds, val_ds, steps_per_epoch, verbose, out, chief, phase_backups,
-                    backup, resumed, extra):
-    """Phase 1 (new head, frozen backbone; skipped when the run resumes in phase 2), then
-    phase 2 (``transfer.unfreeze``, a fresh optimizer at ``learning_rate_factor`` times the
-    rate) from epoch ``head_epochs`` on: ``fit``'s history of both, ``phase`` included."""
+                    train_ds, train_from, val_ds, steps_per_epoch, verbose, out, chief,
+                    phase_backups, backup, resumed, extra):
+    """Phase 1 (new head, frozen backbone; skipped when the run resumes in phase 2) on
+    ``train_ds``, then phase 2 (``transfer.unfreeze``, a fresh optimizer at
+    ``learning_rate_factor`` times the rate) from epoch ``head_epochs`` on, on
+    ``train_from(its first epoch)``: ``fit``'s history of both, ``phase`` included."""
     from keras_zoo import transfer
 
     done = {}
@@ -591,7 +593,9 @@ def _fit_two_phases(model, entry, recipe, phases, build_config, compile_for, str
     for c in cbs:  # the best checkpoint of the whole run, not of phase 2 alone
         if best and isinstance(c, keras.callbacks.ModelCheckpoint) and best[0] is not None:
             c.best = best[0]
-    tune = model.fit(train_ds, validation_data=val_ds, epochs=phases.epochs,
+    # A new dataset advanced to phase 2's first epoch (the epoch the backup resumes at, else
+    # head_epochs): phase 1's iterator may have drawn the next epoch's order before it ended.
+    tune = model.fit(train_from(resumed), validation_data=val_ds, epochs=phases.epochs,
                      initial_epoch=phases.head_epochs, verbose=verbose,
                      steps_per_epoch=steps_per_epoch, callbacks=watched(cbs))
     shutil.rmtree(phase_backups[0], ignore_errors=True)

@@ -167,34 +167,49 @@ def resumed_epoch(backup) -> int:
         return 0
 
 
-def distribute_for_resume(strategy, dataset, backup):
-    """``(dataset distributed by strategy, steps_per_epoch for fit)``, with the dataset's random
-    order advanced to the epoch that ``BackupAndRestore`` resumes at, so that a resumed run sees
-    the batches the uninterrupted run saw.
+def distribute_for_resume(strategy, dataset, backup=None, *, start_epoch=None):
+    """``(dataset for fit, steps_per_epoch for fit)``, with the dataset's random order advanced
+    to the epoch that ``BackupAndRestore`` resumes at from ``backup`` (or to ``start_epoch``),
+    so that a resumed run sees the batches the uninterrupted run saw.
 
-    ``steps_per_epoch`` is the dataset's length when it is known (else None), and ``fit`` must
-    get it: Keras 3.15's ``EpochIterator`` creates the next epoch's iterator as soon as an epoch
-    runs out of data, and, when ``fit`` has no ``steps_per_epoch``, drops it at the start of the
-    next epoch for a second one. The dropped iterator has already started prefetching (and
-    augmenting) batches nobody reads, and every epoch pays two iterator start-ups: measured with
-    ``keras-zoo benchmark lenet5 --against cached-tensors``, fit from the unaugmented digits
-    pipeline went from 0.73 to 0.93 of fit from cached tensors with ``steps_per_epoch``.
+    A shuffled ``tf.data`` pipeline (and ``seeded_map``'s augmentation keys) draws a new order
+    each time an iterator of it is created, and a restarted process starts that sequence again
+    from the first order; ``dataset.repeat()`` draws the same sequence, one order per
+    repetition. So creating (and dropping) ``e`` iterators first puts a resumed run back in
+    step, whichever of the two ``fit`` gets.
 
-    A shuffled ``tf.data`` pipeline draws a new order each time an iterator is created, and a
-    restarted process starts that sequence again from the first order. With ``steps_per_epoch``
-    an uninterrupted run starts epoch ``e`` on iterator ``e`` (``e + 1`` under a strategy, whose
-    symbolic build takes one first; a dataset of unknown length also makes one per epoch), so
-    creating (and dropping) ``e`` iterators before ``fit`` puts a resumed run back in step. The
-    killed-run tests (``tests/training/test_training.py``, ``tests/distributed``) fail if a Keras release
-    changes this. Under TensorFlow's default strategy the dataset is returned as it is, with the
-    iterators taken.
+    Under TensorFlow's default strategy (one process, one device) and with a known length,
+    ``fit`` gets ``dataset.repeat()`` and ``steps_per_epoch``: one iterator for the whole run.
+    Given the finite dataset instead, Keras 3.15's ``EpochIterator`` makes a new iterator for
+    every epoch, and the first step of 40-60 % of the later epochs then stalled 0.25-0.31 s
+    (steps of ~8 ms, epochs of ~0.32 s, ``keras-zoo benchmark resnet50 --against
+    cached-tensors``: the recipe's pipeline and cached tensors alike); with one repeated
+    dataset the first steps took 0.007-0.018 s. ``fit`` reads exactly ``steps x epochs``
+    batches, and a repetition's iterator is made only when its first batch is asked for, so
+    the run draws one order per epoch as before. Its iterator may have started the next
+    repetition (drawn the next order) when ``fit`` ends, so a second ``fit`` (a two-phase run's
+    phase 2) needs a new dataset advanced by ``start_epoch``, not the first one again.
+
+    Under another strategy the dataset stays finite, distributed by the strategy, and ``fit``
+    gets its length as ``steps_per_epoch`` (without it, Keras drops the iterator it made at the
+    end of an epoch for a second one). Keras then starts epoch ``e`` on iterator ``e + 1``:
+    the strategy's symbolic build takes one first. A repeated dataset is not used there:
+    that first iterator, dropped after one batch, could have started a second repetition on a
+    short epoch, and the count of orders drawn would depend on timing.
+
+    The killed-run tests (``tests/training/test_resume.py``, ``tests/distributed``) fail if a
+    Keras or TensorFlow release changes any of this.
     """
     length = int(dataset.cardinality().numpy())
     steps_per_epoch = length if length > 0 else None
-    distributed = strategy.experimental_distribute_dataset(dataset)
-    for _ in range(resumed_epoch(backup)):
-        iter(distributed)
-    return distributed, steps_per_epoch
+    default = strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy()
+    if not default:
+        dataset = strategy.experimental_distribute_dataset(dataset)
+    for _ in range(resumed_epoch(backup) if start_epoch is None else start_epoch):
+        iter(dataset)
+    if default and steps_per_epoch is not None:
+        dataset = dataset.repeat()
+    return dataset, steps_per_epoch
 
 
 def backup_dir(out, strategy=None) -> str:

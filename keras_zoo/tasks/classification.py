@@ -124,8 +124,12 @@ class ClassificationTask(Task):
     def dataset(self, model, entry, split="train", batch_size=32, seed=0, augment=(), data=None,
                 drop_remainder=False):
         from keras_zoo.data import image_classification_dataset
+        from keras_zoo.data.pipeline import num_classes
 
         h, w, c = image_input_shape(model)
+        # Here too, not only in _arrays: a head smaller than the data failed inside the first
+        # training step, with a graph error about the loss's gather.
+        check_classes(model, data or entry.data, num_classes(data or entry.data))
         ds = image_classification_dataset(data or entry.data, split, (h, w), c, batch_size,
                                           augment=augment, seed=seed,
                                           drop_remainder=drop_remainder)

@@ -16,16 +16,48 @@ RECIPE = get_recipe("classification")
 def test_pipeline_against_cached_tensors_reports_the_ratio_and_the_control():
     lines = []
     result = compare_pipeline("mlp", RECIPE, batch_size=16, steps=3, rounds=2, out=lines.append)
-    assert set(result) == {"pipeline", "cached", "ratio", "control"}
-    assert all(len(s.values) == 2 for s in result.values())
+    assert set(result) == {"pipeline", "cached", "ratio", "control", "ceiling"}
+    assert all(len(result[k].values) == 2 for k in ("pipeline", "cached", "ratio", "control"))
     assert result["ratio"].values == pytest.approx(
         [a / b for a, b in zip(result["pipeline"].values, result["cached"].values, strict=True)])
-    assert "48 examples per epoch, 2 interleaved rounds with the control" in lines[0], lines
+    assert ("input 8x8x1, augmentation: none; 48 examples per epoch, 2 epochs per fit, "
+            "2 interleaved rounds with the control") in lines[0], lines
     summary = r"[\d.]+ \[[\d.]+-[\d.]+\] range [\d.]+-[\d.]+"
     assert re.match(rf"^\s*[\d.]+\s+[\d.]+\s+{summary}\s+\((meets|below) the 0.95 target\)$",
                     lines[2]), lines
     assert re.match(rf"^\s+control\s+{summary}$", lines[3]), lines
+    ceiling = result["ceiling"]
+    assert ceiling["cpu"] > 0 and ceiling["cores"] >= 1
+    assert ceiling["step"] == pytest.approx(16 / result["cached"].median)
+    assert ceiling["ratio"] == pytest.approx(
+        ceiling["step"] / (ceiling["step"] + ceiling["cpu"] / ceiling["cores"]))
+    assert re.match(r"^\s+ceiling\s+0\.\d{3}: the pipeline alone takes [\d.]+ ms of CPU per "
+                    r"batch, a step from cached tensors [\d.]+ ms on \d+ cores$", lines[4]), lines
     assert lines[-1].startswith("verdict: ")
+
+
+def test_the_paper_size_and_augmentation_replace_the_recipe_s(capsys):
+    """``--preset canonical`` builds the model at its paper's input size (the recipe's digits
+    are resized to it) and ``--augment`` replaces the recipe's augmentation: both show in the
+    first line, so a figure is never read as another configuration's."""
+    args = _parse(["example_cnn", "--against", "cached-tensors", "--steps", "2", "--rounds", "1",
+                   "--batch-size", "4", "--epochs", "1", "--preset", "tiny",
+                   "--augment", "crop,flip,rotation:0.1"])
+    assert benchmark.run(args) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert ("input 32x32x3, augmentation: crop, flip, rotation 0.1; 8 examples per epoch, "
+            "1 epochs per fit, 1 interleaved rounds") in first, first
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lenet5", "--augment", "cropp"], "Unknown augmentation 'cropp'"),
+    (["lenet5", "--steps", "1", "--epochs", "1"], "nothing to time"),
+    # The canonical config (64 x 64, 5 classes) is built: its head is too small for digits.
+    (["example_cnn", "--preset", "canonical"], "data 'digits' has 10 classes, the model's head 5"),
+])
+def test_bad_augmentations_and_untimeable_runs_are_refused(argv, message):
+    with pytest.raises(ValueError, match=message):
+        benchmark.run(_parse(argv + ["--against", "cached-tensors", "--rounds", "1"]))
 
 
 def test_cli_routes_cached_tensors_to_the_pipeline_benchmark(capsys):

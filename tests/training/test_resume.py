@@ -43,6 +43,30 @@ def test_augmentation_of_epoch_e_is_the_same_in_a_new_pipeline_that_skips_e_epoc
         np.testing.assert_array_equal(a, b)
 
 
+def test_fit_s_one_repeated_dataset_draws_the_epochs_of_fresh_iterators():
+    """Under the default strategy ``fit`` gets one repeated dataset (``distribute_for_resume``):
+    its repetitions must be the epochs that fresh iterators give (the augmentation and order
+    the per-epoch iterators drew before), also when advanced to a resumed epoch."""
+    import tensorflow as tf
+
+    from keras_zoo import distribute
+
+    def make():
+        return pipeline.image_classification_dataset("digits", "train", (8, 8), 1, 32,
+                                                     augment=AUGMENT, seed=3).take(2)
+
+    first = make()
+    epochs = [_epoch(first) for _ in range(3)]
+    strategy = distribute.get_strategy("none")
+    for start in (0, 1):
+        ds, steps = distribute.distribute_for_resume(strategy, make(), start_epoch=start)
+        assert steps == 2
+        assert int(ds.cardinality().numpy()) == int(tf.data.INFINITE_CARDINALITY)
+        batches = _epoch(ds.take(2 * (3 - start)))
+        for a, b in zip(sum(epochs[start:], []), batches, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_seeded_map_layers_refuse_to_run_outside_it():
     import keras
 

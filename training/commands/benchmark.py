@@ -30,7 +30,8 @@ HONOURED = {
                            "input_shape", "classes", "no_control", "served"},
     "keras-hub": {"batch_size", "steps", "rounds", "jit_compile", "modes", "no_control",
                   "sequence_length", "served"},
-    "cached-tensors": {"batch_size", "steps", "rounds", "no_control"},
+    "cached-tensors": {"batch_size", "steps", "rounds", "no_control", "preset", "augment",
+                       "epochs"},
     "multi-worker": {"preset", "workers", "batch_size", "epochs", "steps", "timeout"},
 }
 _FLAGS = {"batch_size": "--batch-size", "jit_compile": "--jit-compile",
@@ -90,11 +91,16 @@ def add_arguments(parser):
                              "against the reference's plain export, with a second plain "
                              "export as the control (keras.applications, keras-hub)")
     parser.add_argument("--preset", default=None, choices=["tiny", "canonical"],
-                        help="model preset (multi-worker; default tiny)")
+                        help="model preset (multi-worker: default tiny; cached-tensors: "
+                             "default the recipe's, canonical = the paper's input size)")
+    parser.add_argument("--augment", default=None, type=_augmentations, metavar="NAMES",
+                        help="comma-separated augmentations instead of the recipe's, each a "
+                             "name or name:factor, e.g. crop,flip (cached-tensors)")
     parser.add_argument("--workers", type=_positive, default=None,
                         help="workers to compare with one (multi-worker; default 2)")
     parser.add_argument("--epochs", type=_positive, default=None,
-                        help="epochs, the first a warm-up (multi-worker; default 3)")
+                        help="epochs, the first a warm-up (multi-worker; default 3); epochs "
+                             "per timed fit (cached-tensors; default 2)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds before a cluster is killed (multi-worker; default 600)")
 
@@ -111,6 +117,24 @@ def _positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _augmentations(text):
+    """argparse type: ``crop,flip,rotation:0.1`` -> ``("crop", "flip", ("rotation", 0.1))``;
+    the names are checked by the pipeline, which lists the accepted ones."""
+    import argparse
+
+    items = []
+    for item in text.split(","):
+        name, _, factor = item.strip().partition(":")
+        if not name:
+            raise argparse.ArgumentTypeError(f"expected names separated by commas, got {text!r}")
+        try:
+            items.append((name, float(factor)) if factor else name)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected name:factor with a number, got "
+                                             f"{item!r}") from None
+    return tuple(items)
 
 
 def _route(args):
