@@ -126,3 +126,43 @@ def test_tests_that_share_a_fixture_or_a_mark_run_in_one_worker_or_the_run_fails
     summary = done.stdout[done.stdout.index("shared fixtures set up in more than one"):]
     assert "test_a_withheld.py::made_once in gw0, gw1" in summary
     assert "test_suite.py" not in summary
+
+
+DEBT = """
+import sys
+
+import pytest
+
+sys.path.insert(0, {root!r})
+from tests.xdist_groups import SchedulingError
+
+
+@pytest.fixture
+def split():
+    raise SchedulingError("lenet5: 3 of its checks ran in another process")
+
+
+@pytest.mark.xfail(strict=True, reason="a declared debt")
+def test_a_debt_whose_entry_was_split(split):
+    pass
+
+
+@pytest.mark.xfail(strict=True, reason="a declared debt")
+def test_a_debt_that_fails_as_declared():
+    assert False
+"""
+
+
+def test_a_scheduling_error_is_not_taken_for_a_debt_s_expected_failure(tmp_path):
+    """The split-entry guard raises ``SchedulingError``; in a strict-xfail (debt) test it still
+    fails the run, while the debt's own failure stays the expected one."""
+    (tmp_path / "conftest.py").write_text(CONFTEST)
+    (tmp_path / "test_debt.py").write_text(DEBT.format(root=ROOT))
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+         "-rE", str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 xfailed, 1 error" in done.stdout, done.stdout
+    assert "ERROR test_debt.py::test_a_debt_whose_entry_was_split" in done.stdout, done.stdout

@@ -91,6 +91,13 @@ def _read_all(directory, suffix):
     return found
 
 
+class SchedulingError(Exception):
+    """An error of the test run's scheduling, not of the test that meets it (the battery's
+    checks of one entry split between workers). ``Plugin`` fails such a test also where it
+    is expected to fail: a declared debt's strict ``xfail`` would count it as the expected
+    failure, and the debt tier would pass with the error in it."""
+
+
 class Plugin:
     """The hooks, in the controller and in each worker."""
 
@@ -113,6 +120,15 @@ class Plugin:
     def pytest_unconfigure(self, config):
         if self.worker is None and self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        # tryfirst: the outermost wrapper, so this runs after pytest's xfail handling.
+        report = (yield).get_result()
+        if (call.excinfo is not None and call.excinfo.errisinstance(SchedulingError)
+                and hasattr(report, "wasxfail")):
+            report.outcome = "failed"
+            del report.wasxfail
 
     # -- the controller --------------------------------------------------------------------
 
