@@ -141,8 +141,8 @@ def compare_pipeline(name, recipe, *, batch_size=None, steps=None, rounds=None, 
     if control:
         result["control"] = rounds_.Summary.of(rounds_.ratios(speeds[2], speeds[1]))
     ratio = result["ratio"]
-    shape = "x".join(str(d) for d in model.input_shape[1:]) if not isinstance(
-        model.input_shape, list) else "several inputs"
+    shape = ("x".join(str(d) for d in model.input_shape[1:])
+             if isinstance(model.input_shape, tuple) else "several inputs")
     augmentation = ", ".join(a if isinstance(a, str) else f"{a[0]} {a[1]}" for a in augment)
     out(f"{name}: fit from tf.data vs fit from cached tensors, batch {batch_size}, input "
         f"{shape}, augmentation: {augmentation or 'none'}; {sum(per_batch)} examples per "
