@@ -51,9 +51,10 @@ def test_fit_s_one_repeated_dataset_draws_the_epochs_of_fresh_iterators():
 
     from keras_zoo import distribute
 
-    def make():
+    def make():  # a warp and a mix: both draw from seeded_map's keys
         return pipeline.image_classification_dataset("digits", "train", (8, 8), 1, 32,
-                                                     augment=AUGMENT, seed=3).take(2)
+                                                     augment=("rotation", "mixup"),
+                                                     seed=3).take(2)
 
     first = make()
     epochs = [_epoch(first) for _ in range(3)]
