@@ -441,9 +441,12 @@ def train(
                 set_batch_norm_momentum(model, recipe.batch_norm_momentum)
             if recipe.wrap is not None:  # e.g. adversarial training: fit trains the wrapper
                 model = recipe.wrap(model)
-            train_ds = shard(task.dataset(model, entry, "train", batch_size, seed, **options))
+            def training_split():  # (dataset, batches per epoch); phase 2 makes its own
+                return _with_known_length(shard(task.dataset(
+                    model, entry, "train", batch_size, seed, **options)), entry.name)
+
+            train_ds, steps = training_split()
             val_ds = shard(task.dataset(model, entry, "validation", batch_size, seed, **held_out))
-            train_ds, steps = _with_known_length(train_ds, entry.name)
 
             def compile_for(run_recipe, run_epochs):
                 task.compile(model, entry, optimizer=run_recipe.make_optimizer(
@@ -487,9 +490,8 @@ def train(
                                                              backup, resumed, extra)))
         else:
             def train_from(epoch):  # phase 2's own dataset: see distribute_for_resume
-                return distribute.distribute_for_resume(strat, _with_known_length(shard(
-                    task.dataset(model, entry, "train", batch_size, seed, **options)),
-                    entry.name)[0], start_epoch=epoch)[0]
+                return distribute.distribute_for_resume(strat, training_split()[0],
+                                                        start_epoch=epoch)[0]
 
             history = _fit_two_phases(model, entry, recipe, phases, build_config, compile_for,
                                       strat, watched, train_ds, train_from, val_ds,
